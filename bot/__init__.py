@@ -1,0 +1,1 @@
+"""Parley's platform-free core: documents, answers, summaries, subscriptions and delivery."""

@@ -1,0 +1,68 @@
+"""Settings: every knob Parley has, read once from PARLEY_* variables and an optional .env file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_database_url() -> str:
+    """An SQLite file in the user's data directory."""
+    data_dir = Path(platformdirs.user_data_dir("parley", appauthor=False))
+    return f"sqlite:///{data_dir / 'parley.db'}"
+
+
+class Settings(BaseSettings):
+    """Parley's configuration. Each field's description is its help line in ``parley config``."""
+
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", env_file=".env", extra="ignore")
+
+    # storage and corpus
+    database_url: str = Field(default_factory=default_database_url, description="SQLAlchemy URL of the database (SQLite file or postgresql+psycopg://...).")
+    seeds_dir: Path = Field(REPO_ROOT / "seeds", description="Folder of starter documents ingested on the first start with an empty database.")
+    profile: Path | None = Field(None, description="YAML profile naming the parties, issues and aliases; empty means the bundled default.")
+    log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR.")
+
+    # ingestion and fetching
+    max_document_bytes: int = Field(5_000_000, description="Largest file or download accepted for ingestion, in bytes.")
+    fetch_timeout: float = Field(20.0, description="Seconds before a fetch of a URL is abandoned.")
+    allow_private_urls: bool = Field(False, description="Allow fetching URLs on private, loopback or link-local addresses (tests, intranets).")
+    user_agent: str = Field("ParleyBot/0.1 (+https://github.com/parley)", description="User-Agent sent when fetching feeds and pages.")
+    embed_threads: int = Field(0, description="Threads for computing embeddings; 0 means one per core.")
+
+    # chat behaviour
+    admin_ids: str = Field("", description="Comma-separated bot admins as platform:user_id, e.g. telegram:12345,discord:67890.")
+    questions_per_minute: int = Field(10, description="Questions one user may ask per minute before being asked to wait.")
+    default_language: str = Field("en", description="Answer language when a question's language cannot be told: en, zh-Hans or zh-Hant.")
+    default_timezone: str = Field("UTC", description="Time zone for daily digests when a chat has not set one.")
+
+    # Telegram
+    telegram_token: SecretStr | None = Field(None, description="Telegram bot token from BotFather; the Telegram adapter starts when it is set.")
+    telegram_api_url: str = Field("https://api.telegram.org/bot", description="Telegram Bot API base URL (self-hosted Bot API servers, tests).")
+    telegram_webhook_url: str | None = Field(None, description="Public HTTPS URL for webhook mode; empty means long polling.")
+    telegram_webhook_listen: str = Field("0.0.0.0:8443", description="host:port the webhook server listens on.")
+    telegram_webhook_secret: SecretStr | None = Field(None, description="Secret token Telegram sends with webhook calls.")
+
+    # Discord
+    discord_token: SecretStr | None = Field(None, description="Discord bot token; the Discord adapter starts when it is set.")
+    discord_api_url: str = Field("https://discord.com/api/v10", description="Discord REST base URL (REST proxies such as nirn-proxy, tests).")
+    discord_gateway_url: str = Field("wss://gateway.discord.gg/", description="Discord gateway URL (gateway proxies, tests).")
+    discord_shard_count: int = Field(0, description="Number of shards; 0 runs one unsharded connection.")
+    discord_max_ratelimit_timeout: float = Field(30.0, description="Longest Discord rate-limit wait in seconds before a send fails and is retried later.")
+
+    # scheduler and delivery
+    scheduler_enabled: bool = Field(True, description="Run the scheduler (polling, delivery, digests) in this process if it wins the leader lease.")
+    lease_seconds: int = Field(30, description="Seconds a scheduler leader lease lasts without renewal before another process takes over.")
+    default_poll_interval: str = Field("15m", description="Poll interval for sources added without --interval.")
+    delivery_interval: float = Field(2.0, description="Seconds between delivery passes over the outbox.")
+    telegram_rate_per_second: float = Field(30.0, description="Messages per second the Telegram sender allows itself overall.")
+    telegram_group_rate_per_minute: int = Field(20, description="Messages per minute the Telegram sender allows itself per group.")
+    max_delivery_attempts: int = Field(12, description="Attempts before a delivery is given up and logged as failed.")
+
+    def admins(self) -> set[str]:
+        """Admin ids as a set of ``platform:user_id`` strings."""
+        return {part.strip() for part in self.admin_ids.split(",") if part.strip()}

@@ -1,0 +1,115 @@
+"""The platform-free messages that flow between adapters and the core."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    """One chat on one platform. ``str()`` gives ``"telegram:-100123"``; ``parse`` reverses it."""
+
+    platform: str
+    chat_id: str
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.chat_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> "ChatRef":
+        platform, sep, chat_id = text.partition(":")
+        if not sep or not platform or not chat_id:
+            raise ValueError(f"not a chat reference: {text!r}")
+        return cls(platform, chat_id)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent a request, with the rights the adapter could verify on its platform."""
+
+    user_id: str
+    name: str = ""
+    is_bot_admin: bool = False  # listed in PARLEY_ADMIN_IDS for this platform
+    can_manage_chat: bool = False  # group admin (Telegram) or Manage Channels (Discord)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A command from a chat. ``command`` is e.g. ``"ask"``; ``text`` is the rest of the message."""
+
+    chat: ChatRef
+    sender: Sender
+    command: str
+    text: str = ""
+    args: tuple[str, ...] = ()
+    language: str | None = None  # the platform's locale hint, e.g. "zh-TW"
+    is_private: bool = True
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of a reply: a verbatim quote from a stored document."""
+
+    n: int
+    document_id: str
+    origin: str
+    url: str | None
+    title: str
+    outlet: str | None
+    published: date | None
+    quote: str
+    language: str = "en"
+
+    def to_json(self) -> dict:
+        return {
+            "document_id": self.document_id,
+            "origin": self.origin,
+            "url": self.url,
+            "title": self.title,
+            "outlet": self.outlet,
+            "published": self.published.isoformat() if self.published else None,
+            "quote": self.quote,
+        }
+
+
+@dataclass(frozen=True)
+class Bullet:
+    """One line of evidence; ``cites`` are citation numbers (``Citation.n``)."""
+
+    text: str
+    cites: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the core answers. Adapters format it; text and citations stay apart.
+
+    ``lead`` is the sentence written for the reader, ``bullets`` the evidence,
+    ``citations`` the numbered sources. ``labels`` carries the localized words an
+    adapter needs for its chrome ("Sources", "As of"), so adapters hold no translations.
+    """
+
+    lead: str
+    bullets: tuple[Bullet, ...] = ()
+    citations: tuple[Citation, ...] = ()
+    language: str = "en"
+    abstained: bool = False
+    as_of: date | None = None
+    kind: str = "answer"  # answer | summary | digest | info | error
+    labels: dict[str, str] = field(default_factory=dict)
+    ephemeral: bool = False  # only the sender should see it, where the platform allows
+
+    @property
+    def text(self) -> str:
+        """The reply as plain text, the way the console and ``ask --json`` show it."""
+        lines = [self.lead]
+        lines += [f"• {b.text} " + "".join(f"[{n}]" for n in b.cites) for b in self.bullets]
+        if self.citations:
+            lines.append(self.labels.get("sources", "Sources") + ":")
+            for c in self.citations:
+                when = c.published.isoformat() if c.published else self.labels.get("undated", "undated")
+                where = c.url or c.origin
+                lines.append(f"[{c.n}] {c.outlet or c.title}, {when}: {where}")
+        if self.as_of:
+            lines.append(f"{self.labels.get('as_of', 'As of')} {self.as_of.isoformat()}")
+        return "\n".join(line.rstrip() for line in lines)

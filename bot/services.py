@@ -1,0 +1,86 @@
+"""Services: the long-lived objects command handlers and jobs share (settings, database, profile, answer engine)."""
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cached_property
+
+from sqlalchemy.engine import Engine
+
+from bot import i18n
+from bot.config import Settings
+from bot.errors import BadArguments
+from bot.profile import Profile
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    """Built once by cli.py and handed to the Bot, the jobs and the ingest pipeline."""
+
+    def __init__(self, settings: Settings, engine: Engine, profile: Profile):
+        self.settings = settings
+        self.engine = engine
+        self.profile = profile
+        self._lock = threading.Lock()
+
+    @cached_property
+    def answerer(self):
+        """The answer engine, built on first use (it loads the index and the embedder)."""
+        from bot.answer import Answerer
+
+        with self._lock:
+            return Answerer(self.engine, self.profile, self.settings)
+
+    @cached_property
+    def embedder(self):
+        """The sentence embedder shared by ingestion and answering."""
+        from bot.embed import Embedder
+
+        return Embedder(threads=self.settings.embed_threads)
+
+    def chat_language(self, chat: str) -> str | None:
+        """The language a chat chose with /settings, if any."""
+        from sqlmodel import Session
+
+        from storage.models import Chat
+
+        with Session(self.engine) as session:
+            row = session.get(Chat, chat)
+            return row.language if row else None
+
+    def resolve(self, kind: str, text: str) -> str | None:
+        """The profile key of the first party (or issue) named in ``text``, in any language."""
+        kinds = {"party": ("party", "actor"), "issue": ("issue", "place")}[kind]
+        for mention in self.profile.find(text):
+            if mention.kind in kinds:
+                if kind == "party":
+                    return self.profile.party_of(mention.key)
+                return mention.key if mention.kind == "issue" else self.profile.entity(mention.key).issue
+        return None
+
+    def examples(self, kind: str, language: str, limit: int = 5) -> str:
+        """A few display names of the profile's parties or issues, for help and error texts."""
+        entities = self.profile.parties if kind == "party" else self.profile.issues
+        return ", ".join(self.profile.display(key, language) for key in list(entities)[:limit])
+
+    def resolve_pair(self, text: str, kinds: tuple[str, str], language: str) -> tuple[str, str]:
+        """Two named entities of the given kinds, or a BadArguments naming what is missing."""
+        found = [self.resolve(kind, text) for kind in kinds]
+        for kind, key in zip(kinds, found):
+            if key is None:
+                raise BadArguments(i18n.t("error.unknown_name", language, kind=i18n.t(f"kind.{kind}", language),
+                                          text=text.strip() or "-", examples=self.examples(kind, language)))
+        return found[0], found[1]
+
+    def resolve_compare(self, text: str, language: str) -> tuple[str, str, str | None]:
+        """Two parties and an optional issue for /compare."""
+        parties: list[str] = []
+        for mention in self.profile.find(text):
+            party = self.profile.party_of(mention.key) if mention.kind in ("party", "actor") else None
+            if party and party not in parties:
+                parties.append(party)
+        if len(parties) < 2:
+            names = self.examples("party", language, limit=2).split(", ")
+            raise BadArguments(i18n.t("error.compare_needs_two", language, example=" ".join(names)))
+        return parties[0], parties[1], self.resolve("issue", text)
