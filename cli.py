@@ -1,0 +1,374 @@
+"""The `parley` command line: the one place that builds settings, storage, the core and the adapters."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from datetime import date
+from typing import List, Optional
+
+import typer
+from pydantic import SecretStr, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from bot.config import Settings
+from bot.errors import ParleyError
+
+app = typer.Typer(help="Parley: a chat bot that tracks peace negotiations, with cited answers.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema: migrations.", no_args_is_help=True)
+sources_app = typer.Typer(help="Feeds, pages and folders that Parley polls.", no_args_is_help=True)
+discord_app = typer.Typer(help="Discord administration.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(sources_app, name="sources")
+app.add_typer(discord_app, name="discord")
+
+out = Console()
+err = Console(stderr=True)
+log = logging.getLogger("parley")
+
+
+# -- wiring ---------------------------------------------------------------------------------
+
+def load_settings() -> Settings:
+    """Settings from PARLEY_* and .env; a clear message instead of a traceback when they are invalid."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        err.print(f"[red]Invalid configuration:[/red] {exc}")
+        raise typer.Exit(2)
+
+
+def setup_logging(settings: Settings, quiet: bool = False) -> None:
+    """Logs go to stderr; chatty libraries are quieted so tokens in request URLs never reach the log."""
+    from rich.logging import RichHandler
+
+    level = logging.WARNING if quiet else getattr(logging, settings.log_level.upper(), logging.INFO)
+    handler = RichHandler(console=err, show_path=False, rich_tracebacks=True)
+    handler.addFilter(SecretFilter(settings))
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    for noisy in ("httpx", "httpcore", "telegram.ext", "apscheduler", "jieba", "discord", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+class SecretFilter(logging.Filter):
+    """Replaces any configured secret in a log record with ***."""
+
+    def __init__(self, settings: Settings):
+        super().__init__()
+        self.secrets = [s.get_secret_value() for s in _secret_values(settings)]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            if any(secret in message for secret in self.secrets):
+                for secret in self.secrets:
+                    message = message.replace(secret, "***")
+                record.msg, record.args = message, ()
+        return True
+
+
+def _secret_values(settings: Settings) -> list[SecretStr]:
+    return [v for v in (getattr(settings, name) for name in Settings.model_fields) if isinstance(v, SecretStr) and v.get_secret_value()]
+
+
+def build_services(settings: Settings, *, seed: bool = True, progress: bool = False):
+    """Open the database (migrating it), load the profile, and ingest the seeds on an empty database."""
+    from bot.ingest import Ingestor, ensure_seeded
+    from bot.profile import Profile
+    from bot.services import Services
+    from storage.db import open_database, redact
+    from storage.repo import sync_profile
+
+    try:
+        engine = open_database(settings.database_url)
+        profile = Profile.load(settings.profile)
+    except ParleyError as exc:
+        err.print(f"[red]Error:[/red] {exc} ({redact(settings.database_url)})")
+        raise typer.Exit(1)
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]Error:[/red] {exc}")
+        raise typer.Exit(1)
+    sync_profile(engine, profile)
+    services = Services(settings, engine, profile)
+    Ingestor(services).announce_pending()
+    if seed:
+        ensure_seeded(services)
+    return services
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[red]Error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+# -- commands -------------------------------------------------------------------------------
+
+@app.command()
+def run(console: bool = typer.Option(None, "--console/--no-console", help="Chat in this terminal (default: on when no platform token is set and stdin is a terminal).")) -> None:
+    """Run the bot: adapters for every configured platform, the console, and the scheduler."""
+    settings = load_settings()
+    setup_logging(settings)
+    services = build_services(settings)
+    try:
+        asyncio.run(run_forever(services, console=console))
+    except KeyboardInterrupt:
+        pass
+
+
+def build_adapters(bot, settings: Settings, console: bool | None) -> dict:
+    """One adapter per configured platform; the console when asked, or when nothing else is configured."""
+    adapters = {}
+    if settings.telegram_token:
+        from adapters.telegram_bot import TelegramAdapter
+
+        adapters["telegram"] = TelegramAdapter(bot, settings)
+    if settings.discord_token:
+        from adapters.discord_bot import DiscordAdapter
+
+        adapters["discord"] = DiscordAdapter(bot, settings)
+    if console is None:
+        console = not adapters and sys.stdin.isatty()
+    if console:
+        from adapters.console import ConsoleAdapter
+
+        adapters["console"] = ConsoleAdapter(bot)
+    return adapters
+
+
+async def run_forever(services, console: bool | None = None) -> None:
+    """Start the adapters and the scheduler in one event loop and run until stopped."""
+    import os
+    import signal
+    import socket
+
+    from bot.commands import COMMANDS
+    from bot.core import Bot
+    from bot.delivery import Outbox
+
+    settings = services.settings
+    bot = Bot(settings, services, COMMANDS)
+    adapters = build_adapters(bot, settings, console)
+    outbox = Outbox(adapters)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    # Warm the answer engine in the background so the first question is fast.
+    loop.run_in_executor(None, lambda: services.answerer)
+    scheduler = None
+    if settings.scheduler_enabled:
+        from bot.jobs import build_scheduler
+
+        scheduler = build_scheduler(services, outbox, process_id=f"{socket.gethostname()}:{os.getpid()}")
+        scheduler.start()
+    for adapter in adapters.values():
+        await adapter.start()
+    log.info("Parley is running with %s", ", ".join(adapters) or "no chat adapters (scheduler only)")
+    waiters = [asyncio.create_task(stop.wait())]
+    if list(adapters) == ["console"]:
+        waiters.append(asyncio.create_task(adapters["console"].finished.wait()))
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for adapter in adapters.values():
+            await adapter.stop()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        log.info("Parley stopped")
+
+
+@app.command()
+def ask(
+    questions: List[str] = typer.Argument(..., help="One or more questions; all are answered in one process."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per question (the machine-readable contract)."),
+) -> None:
+    """Answer questions from the corpus, with citations."""
+    settings = load_settings()
+    setup_logging(settings, quiet=as_json)
+    services = build_services(settings)
+    from bot.answer import to_contract_json
+
+    for question in questions:
+        reply = services.answerer.ask(question, fallback_language=settings.default_language)
+        if as_json:
+            print(json.dumps(to_contract_json(question, reply), ensure_ascii=False), flush=True)
+        else:
+            out.print(f"[bold]Q:[/bold] {question}", highlight=False)
+            out.print(reply.text, highlight=False, markup=False)
+            out.print()
+
+
+@app.command()
+def ingest(
+    inputs: List[str] = typer.Argument(..., help="Files, folders (recursively) and http(s) URLs, in order."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per document."),
+) -> None:
+    """Ingest documents: extract, store, cluster and summarize them, and queue them for subscribers."""
+    from rich.progress import Progress
+
+    from bot.ingest import Ingestor, expand_inputs
+
+    settings = load_settings()
+    setup_logging(settings, quiet=as_json)
+    services = build_services(settings)
+    ingestor = Ingestor(services)
+    results = []
+    if as_json:
+        for result in ingestor.ingest_paths(inputs):
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+            results.append(result)
+    else:
+        items = list(expand_inputs(inputs))
+        with Progress(console=err, transient=True, disable=len(items) < 3) as progress:
+            task = progress.add_task("Ingesting", total=len(items))
+            for result in ingestor.ingest_paths(items, on_item=lambda _r: progress.advance(task)):
+                results.append(result)
+        _print_ingest_table(results)
+    if results and all(r.status == "error" for r in results):
+        raise typer.Exit(1)
+
+
+def _print_ingest_table(results) -> None:
+    table = Table(title="Ingested")
+    for column in ("status", "outlet", "published", "lang", "title / error"):
+        table.add_column(column)
+    for r in results:
+        style = {"error": "red", "new": "green", "duplicate": "yellow"}.get(r.status, "")
+        table.add_row(r.status, r.outlet or "-", r.published.isoformat() if r.published else "-", r.language or "-",
+                      r.error if r.status == "error" else (r.title or r.origin)[:80], style=style)
+    out.print(table)
+
+
+@app.command("config")
+def show_config(show_secrets: bool = typer.Option(False, "--show-secrets", help="Print secrets instead of masking them.")) -> None:
+    """List every setting with its current value, default and help line (secrets masked)."""
+    settings = load_settings()
+    table = Table(title="Parley settings (environment variables PARLEY_*, or .env)")
+    for column in ("variable", "value", "default", "help"):
+        table.add_column(column, overflow="fold")
+    for name, info in Settings.model_fields.items():
+        value = getattr(settings, name)
+        default = info.get_default(call_default_factory=True)
+        table.add_row(f"PARLEY_{name.upper()}", _show(value, show_secrets), _show(default, False), info.description or "")
+    out.print(table)
+
+
+def _show(value, show_secrets: bool) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value() if show_secrets else ("********" if value.get_secret_value() else "")
+    return "" if value is None else str(value)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Apply database migrations (also done automatically on start)."""
+    from storage.db import current_revision, make_engine, redact, upgrade
+
+    settings = load_settings()
+    setup_logging(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine, revision)
+    except ParleyError as exc:
+        fail(f"{exc} ({redact(settings.database_url)})")
+    out.print(f"{redact(settings.database_url)} is at revision {current_revision(engine)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the database's migration revision."""
+    from storage.db import current_revision, make_engine, redact
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    out.print(f"{redact(settings.database_url)}: {current_revision(engine) or 'empty (no migrations applied)'}")
+
+
+def _print_reply(reply) -> None:
+    out.print(reply.text, highlight=False, markup=False)
+
+
+def _language(lang: Optional[str], settings: Settings) -> str:
+    from bot.i18n import normalize_language
+
+    language = normalize_language(lang) if lang else settings.default_language
+    if language is None:
+        fail(f"unknown language {lang!r}: use en, zh-Hans or zh-Hant")
+    return language
+
+
+@app.command()
+def positions(party: Optional[str] = typer.Argument(None, help="A party name in any language; all parties when omitted."),
+              lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
+    """The party x issue matrix: each party's latest stance on each issue, with its date."""
+    settings = load_settings()
+    setup_logging(settings, quiet=True)
+    services = build_services(settings)
+    key = services.resolve("party", party) if party else None
+    if party and key is None:
+        fail(f"no party named {party!r} in the profile")
+    _print_reply(services.answerer.positions(key, _language(lang, settings)))
+
+
+@app.command()
+def timeline(party: str = typer.Argument(..., help="A party name."), issue: str = typer.Argument(..., help="An issue name."),
+             lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
+    """How a party's stance on an issue changed over time."""
+    settings = load_settings()
+    setup_logging(settings, quiet=True)
+    services = build_services(settings)
+    party_key, issue_key = services.resolve("party", party), services.resolve("issue", issue)
+    if party_key is None or issue_key is None:
+        fail(f"unknown {'party ' + repr(party) if party_key is None else 'issue ' + repr(issue)}")
+    _print_reply(services.answerer.timeline(party_key, issue_key, _language(lang, settings)))
+
+
+@app.command()
+def compare(first: str = typer.Argument(..., help="A party name."), second: str = typer.Argument(..., help="Another party name."),
+            issue: Optional[str] = typer.Argument(None, help="An issue name (optional)."),
+            lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
+    """Two parties side by side, optionally on one issue."""
+    settings = load_settings()
+    setup_logging(settings, quiet=True)
+    services = build_services(settings)
+    keys = [services.resolve("party", first), services.resolve("party", second)]
+    issue_key = services.resolve("issue", issue) if issue else None
+    if None in keys or (issue and issue_key is None):
+        fail("unknown party or issue name; `parley positions` lists what the corpus covers")
+    _print_reply(services.answerer.compare(keys[0], keys[1], issue_key, _language(lang, settings)))
+
+
+@app.command()
+def latest(lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
+    """The newest documents and what they added."""
+    settings = load_settings()
+    setup_logging(settings, quiet=True)
+    services = build_services(settings)
+    _print_reply(services.answerer.latest(_language(lang, settings)))
+
+
+@app.command()
+def digest(since: str = typer.Option(..., "--since", help="Date (YYYY-MM-DD) from which stories are included."),
+           lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
+    """Print the digest of the stories since a date: what daily-digest subscribers receive."""
+    from bot.digest import build_digest
+
+    settings = load_settings()
+    setup_logging(settings, quiet=True)
+    try:
+        since_date = date.fromisoformat(since)
+    except ValueError:
+        fail(f"--since wants a date like 2025-03-11, not {since!r}")
+    services = build_services(settings)
+    _print_reply(build_digest(services.engine, since_date, _language(lang, settings)))
+
+
+def main() -> None:
+    """Entry point of the `parley` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
