@@ -1,0 +1,67 @@
+"""The command line: every command and setting is documented, config masks secrets, errors are clear."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import cli
+from bot.config import Settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's folder
+    monkeypatch.setenv("PARLEY_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    return tmp_path
+
+
+def test_every_setting_has_a_help_line():
+    missing = [name for name, field in Settings.model_fields.items() if not field.description]
+    assert missing == []
+
+
+def test_config_lists_every_setting_and_masks_secrets(env, monkeypatch):
+    monkeypatch.setenv("PARLEY_TELEGRAM_TOKEN", "123456:SECRET-token-value")
+    result = runner.invoke(cli.app, ["config"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    for name in Settings.model_fields:
+        assert f"PARLEY_{name.upper()}" in result.output
+    assert "SECRET-token-value" not in result.output
+    assert "********" in result.output
+
+
+def test_every_command_has_help():
+    result = runner.invoke(cli.app, ["--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for command in ("run", "ask", "ingest", "config", "db", "sources", "digest", "positions", "timeline", "compare", "latest"):
+        assert command in result.output
+    for group in ("db", "sources"):
+        sub = runner.invoke(cli.app, [group, "--help"])
+        assert sub.exit_code == 0, sub.output
+
+
+def test_db_upgrade_reports_revision(env):
+    result = runner.invoke(cli.app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "revision 0001" in result.output
+
+
+def test_invalid_setting_is_a_clear_error(env, monkeypatch):
+    monkeypatch.setenv("PARLEY_QUESTIONS_PER_MINUTE", "many")
+    result = runner.invoke(cli.app, ["config"])
+    assert result.exit_code == 2
+    assert "Invalid configuration" in result.output
+
+
+def test_secret_filter_redacts_tokens_in_log_records():
+    import logging
+
+    settings = Settings(_env_file=None, telegram_token="42:AAAAsecretsecret")
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "POST https://api.telegram.org/bot%s/getMe", ("42:AAAAsecretsecret",), None)
+    cli.SecretFilter(settings).filter(record)
+    assert "AAAAsecretsecret" not in record.getMessage()
+    assert "***" in record.getMessage()
