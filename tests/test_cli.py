@@ -65,3 +65,13 @@ def test_secret_filter_redacts_tokens_in_log_records():
     cli.SecretFilter(settings).filter(record)
     assert "AAAAsecretsecret" not in record.getMessage()
     assert "***" in record.getMessage()
+
+
+def test_readme_documents_exactly_the_settings():
+    import re
+
+    from bot.config import REPO_ROOT
+
+    documented = set(re.findall(r"`(PARLEY_[A-Z_]+)`", (REPO_ROOT / "README.md").read_text(encoding="utf-8")))
+    defined = {f"PARLEY_{name.upper()}" for name in Settings.model_fields}
+    assert documented == defined
