@@ -82,7 +82,7 @@ def build_services(settings: Settings, *, seed: bool = True, progress: bool = Fa
     from storage.repo import sync_profile
 
     try:
-        engine = open_database(settings.database_url)
+        engine = wait_for_database(settings)
         profile = Profile.load(settings.profile)
     except ParleyError as exc:
         err.print(f"[red]Error:[/red] {exc} ({redact(settings.database_url)})")
@@ -96,6 +96,21 @@ def build_services(settings: Settings, *, seed: bool = True, progress: bool = Fa
     if seed:
         ensure_seeded(services)
     return services
+
+
+def wait_for_database(settings: Settings):
+    """Open and migrate the database, retrying for PARLEY_DATABASE_WAIT seconds while it is unreachable."""
+    from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential
+
+    from bot.errors import StorageError
+    from storage.db import open_database
+
+    opener = retry(
+        retry=retry_if_exception_type(StorageError), stop=stop_after_delay(settings.database_wait),
+        wait=wait_exponential(multiplier=0.5, max=5), reraise=True,
+        before_sleep=lambda state: log.warning("database not reachable yet (%s); retrying", state.outcome.exception()),
+    )(open_database)
+    return opener(settings.database_url)
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -363,6 +378,48 @@ def digest(since: str = typer.Option(..., "--since", help="Date (YYYY-MM-DD) fro
         fail(f"--since wants a date like 2025-03-11, not {since!r}")
     services = build_services(settings)
     _print_reply(build_digest(services.engine, since_date, _language(lang, settings)))
+
+
+@app.command()
+def healthcheck() -> None:
+    """Check the database, each configured platform and the scheduler lease; exit 1 with the reason if any fails."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import text
+    from sqlmodel import Session, select
+
+    from adapters.probes import probe_discord, probe_telegram
+    from storage.db import current_revision, make_engine, redact
+    from storage.models import Lease
+
+    settings = load_settings()
+    setup_logging(settings, quiet=True)
+    problems: list[str] = []
+    engine = make_engine(settings.database_url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        out.print(f"database: ok ({redact(settings.database_url)}, revision {current_revision(engine)})")
+    except Exception as exc:  # any driver error means the database cannot be used
+        fail(f"database unreachable: {redact(settings.database_url)}: {str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}")
+    for name, token, probe in (("telegram", settings.telegram_token, probe_telegram), ("discord", settings.discord_token, probe_discord)):
+        if token:
+            try:
+                out.print(f"{name}: ok ({probe(settings)})")
+            except RuntimeError as exc:
+                problems.append(f"{name}: {exc}")
+    if settings.scheduler_enabled:
+        with Session(engine) as session:
+            leases = session.exec(select(Lease)).all()
+        live = [lease for lease in leases if lease.expires_at > datetime.now(timezone.utc)]
+        if live:
+            out.print(f"scheduler: ok (leader {live[0].holder})")
+        else:
+            problems.append("scheduler: no process holds the leader lease (is `parley run` running?)")
+    for problem in problems:
+        err.print(f"[red]unhealthy:[/red] {problem}")
+    if problems:
+        raise typer.Exit(1)
 
 
 def main() -> None:

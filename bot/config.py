@@ -19,10 +19,11 @@ def default_database_url() -> str:
 class Settings(BaseSettings):
     """Parley's configuration. Each field's description is its help line in ``parley config``."""
 
-    model_config = SettingsConfigDict(env_prefix="PARLEY_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     # storage and corpus
     database_url: str = Field(default_factory=default_database_url, description="SQLAlchemy URL of the database (SQLite file or postgresql+psycopg://...).")
+    database_wait: float = Field(30.0, description="Seconds to keep retrying an unreachable database on start (containers start before their database).")
     seeds_dir: Path = Field(REPO_ROOT / "seeds", description="Folder of starter documents ingested on the first start with an empty database.")
     profile: Path | None = Field(None, description="YAML profile naming the parties, issues and aliases; empty means the bundled default.")
     log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR.")
