@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from datetime import date
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -378,6 +379,106 @@ def digest(since: str = typer.Option(..., "--since", help="Date (YYYY-MM-DD) fro
         fail(f"--since wants a date like 2025-03-11, not {since!r}")
     services = build_services(settings)
     _print_reply(build_digest(services.engine, since_date, _language(lang, settings)))
+
+
+@sources_app.command("add")
+def sources_add(location: str = typer.Argument(..., help="Feed or page URL, or a local folder to watch."),
+                interval: Optional[str] = typer.Option(None, "--interval", help="Poll interval such as 30s, 5m or 1h (default: PARLEY_DEFAULT_POLL_INTERVAL).")) -> None:
+    """Add a feed, page or folder; a running `parley run` picks it up without a restart."""
+    from bot.sources import add_source
+
+    settings = load_settings()
+    setup_logging(settings, quiet=True)
+    services = build_services(settings, seed=False)
+    try:
+        source = add_source(services.engine, location, interval=interval, settings=settings, added_by="cli")
+    except ParleyError as exc:
+        fail(str(exc))
+    out.print(f"added source {source.id}: {source.kind} {source.location} every {source.interval_seconds}s")
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """List sources with their state, next poll and last error."""
+    from bot.sources import list_sources
+
+    settings = load_settings()
+    setup_logging(settings, quiet=True)
+    services = build_services(settings, seed=False)
+    table = Table(title="Sources")
+    for column in ("id", "kind", "location", "every", "state", "last polled", "next poll", "last error"):
+        table.add_column(column, overflow="fold")
+    for source in list_sources(services.engine):
+        state = "paused" if source.paused else ("failing" if source.error_count else "ok")
+        table.add_row(str(source.id), source.kind, source.location, f"{source.interval_seconds}s", state,
+                      _when(source.last_polled_at), _when(source.next_poll_at), source.last_error or "")
+    out.print(table)
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+
+
+@sources_app.command("remove")
+def sources_remove(ref: str = typer.Argument(..., help="Source id or its URL/folder.")) -> None:
+    """Remove a source."""
+    from bot.sources import remove_source
+
+    settings = load_settings()
+    setup_logging(settings, quiet=True)
+    if not remove_source(build_services(settings, seed=False).engine, ref):
+        fail(f"no source {ref!r}; `parley sources list` shows them")
+    out.print(f"removed source {ref}")
+
+
+@sources_app.command("pause")
+def sources_pause(ref: str = typer.Argument(..., help="Source id or its URL/folder."),
+                  resume: bool = typer.Option(False, "--resume", help="Resume a paused source instead.")) -> None:
+    """Pause (or with --resume, resume) polling of a source."""
+    from bot.sources import pause_source
+
+    settings = load_settings()
+    setup_logging(settings, quiet=True)
+    if not pause_source(build_services(settings, seed=False).engine, ref, paused=not resume):
+        fail(f"no source {ref!r}; `parley sources list` shows them")
+    out.print(f"{'resumed' if resume else 'paused'} source {ref}")
+
+
+@sources_app.command("poll")
+def sources_poll() -> None:
+    """Poll every due source once now and ingest what is new."""
+    from bot.sources import poll_due
+
+    settings = load_settings()
+    setup_logging(settings)
+    out.print(f"polled {poll_due(build_services(settings))} sources")
+
+
+@discord_app.command("sync")
+def discord_sync(guild: Optional[int] = typer.Option(None, "--guild", help="Sync to one server (immediate) instead of globally.")) -> None:
+    """Register Parley's slash commands with Discord (run once, and after upgrades)."""
+    from adapters.discord_bot import sync_commands
+    from bot.commands import COMMANDS
+    from bot.core import Bot
+
+    settings = load_settings()
+    setup_logging(settings)
+    if not settings.discord_token:
+        fail("PARLEY_DISCORD_TOKEN is not set")
+    services = build_services(settings, seed=False)
+    count = asyncio.run(sync_commands(settings, Bot(settings, services, COMMANDS), guild))
+    out.print(f"synced {count} commands {'to guild ' + str(guild) if guild else 'globally'}")
+
+
+@app.command()
+def bench(docs: int = typer.Option(100, "--docs", help="Synthetic documents to generate (100, 1000, 10000)."),
+          json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the figures to this JSON file.")) -> None:
+    """Measure ingest, answer latency, memory, recall and delivery side by side with peer tools."""
+    from bot.bench import run_bench
+
+    settings = load_settings()
+    setup_logging(settings, quiet=True)
+    run_bench(docs, json_path, out)
 
 
 @app.command()
