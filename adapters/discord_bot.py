@@ -388,7 +388,7 @@ def _linkable(url: str | None) -> bool:
 
 
 def _escape(text: str) -> str:
-    return discord.utils.escape_markdown(text, as_needed=True)
+    return discord.utils.escape_markdown(text)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -561,9 +561,9 @@ def _gateway_ended(task: asyncio.Task) -> None:
         log.error("the Discord gateway connection ended: %s", task.exception(), exc_info=task.exception())
 
 
-async def sync_commands(settings: Settings, bot: Bot, guild_id: int | None = None) -> list[str]:
-    """``parley discord sync [--guild ID]``: log in over REST, register the slash commands, log out.
+async def sync_commands(settings: Settings, bot: Bot, guild_id: int | None = None) -> int:
+    """``parley discord sync [--guild ID]``: log in over REST, register the slash commands, log out; returns how many.
 
     Runs only when asked, never on start: Discord rate-limits command registration.
     """
-    return await DiscordAdapter(bot, settings).sync(guild_id)
+    return len(await DiscordAdapter(bot, settings).sync(guild_id))

@@ -1,0 +1,274 @@
+"""The Discord adapter: pure request/render functions, and the real discord.py client driven against a loopback fake."""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from contextlib import asynccontextmanager
+from datetime import date
+
+import discord
+import pytest
+from discord import app_commands
+from pydantic import SecretStr
+
+from adapters.discord_bot import (
+    DiscordAdapter, Option, build_client, command_options, render, render_evidence, request_text,
+    suggest_entities, suggest_timezones, sync_commands, to_request,
+)
+from bot import i18n
+from bot.commands import COMMANDS
+from bot.core import Bot, CommandSpec
+from bot.errors import PermanentDeliveryError, TransientDeliveryError
+from bot.messages import Bullet, ChatRef, Citation, Reply
+from tests.fakes.discord_api import (
+    ADMINISTRATOR, EPHEMERAL, MANAGE_CHANNELS, TOKEN, FakeDiscord, embed_length, load, message_problems,
+)
+
+SPECS = {spec.name: spec for spec in COMMANDS}
+CHANNEL = load("interaction")["channel_id"]
+WEBHOOK = r"^/webhooks/\d+/[^/]+$"
+CALLBACK = r"/callback$"
+
+
+# -- fixtures -------------------------------------------------------------------------------
+
+@pytest.fixture
+async def fake():
+    base, gateway = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    async with FakeDiscord() as server:
+        yield server
+    # The adapter aims discord.py's class-level endpoints at the fake; leave them as found.
+    discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+
+
+def discord_settings(settings, fake: FakeDiscord, **extra):
+    return settings.model_copy(update=dict(discord_token=SecretStr(TOKEN), discord_api_url=fake.api_url,
+                                           discord_gateway_url=fake.gateway_url, **extra))
+
+
+@asynccontextmanager
+async def running(bot: Bot, settings, fake: FakeDiscord):
+    adapter = DiscordAdapter(bot, discord_settings(settings, fake))
+    await adapter.start()
+    await fake.wait_identified()
+    try:
+        yield adapter
+    finally:
+        await adapter.stop()
+
+
+def citation(n: int, quote: str = "Both sides agreed to ensure safe navigation in the Black Sea.", **extra) -> Citation:
+    values = dict(document_id=f"doc{n}", origin=f"seeds/{n}.txt", url=f"https://news.example/{n}", title=f"Black Sea talks {n}",
+                  outlet="Reuters", published=date(2025, 3, 25), quote=quote, language="en")
+    values.update(extra)
+    return Citation(n=n, **values)
+
+
+def long_reply() -> Reply:
+    """An answer far beyond one Discord message: long lead, long bullets, 40 sources with long quotes."""
+    lead = "\n".join(f"Paragraph {i}: " + "the delegations discussed the grain corridor *again* " * 12 for i in range(15))
+    bullets = tuple(Bullet("A quoted claim about shipping, ceasefire monitoring and ports. " * 6, (i, i + 1)) for i in range(1, 40))
+    citations = tuple(citation(n, quote="Verbatim words from the statement. " * 80, title="T" * 400, outlet="O" * 300)
+                      for n in range(1, 41))
+    return Reply(lead=lead, bullets=bullets, citations=citations, as_of=date(2025, 3, 26), labels=i18n.labels("en"))
+
+
+async def echo_long(bot: Bot, request, language) -> Reply:
+    return long_reply()
+
+
+# -- commands and requests ------------------------------------------------------------------
+
+def test_options_follow_each_commands_usage_line():
+    assert command_options(SPECS["ask"]) == (Option("question", True, False),)
+    assert command_options(SPECS["positions"]) == (Option("party", False, False),)
+    assert command_options(SPECS["compare"]) == (Option("party", True, False), Option("other_party", True, False),
+                                                 Option("issue", False, False))
+    assert command_options(SPECS["settings"]) == (Option("language", False, True), Option("timezone", False, True))
+    assert [o.required for o in command_options(SPECS["subscribe"])] == [False, False]
+
+
+def test_option_values_become_the_text_a_chat_user_would_type():
+    settings_options = command_options(SPECS["settings"])
+    assert request_text(settings_options, {"timezone": "Asia/Taipei", "language": "zh-Hant"}) == "language zh-Hant timezone Asia/Taipei"
+    subscribe = command_options(SPECS["subscribe"])
+    assert request_text(subscribe, {"mode": "daily 08:00", "filters": "Russia NATO"}) == "daily 08:00 Russia NATO"
+    assert request_text(subscribe, {"mode": None, "filters": " "}) == ""
+
+
+async def echo(bot: Bot, request, language) -> Reply:
+    return Reply(lead=f"/{request.command} {request.text}", language=language)
+
+
+async def test_to_request_maps_guild_and_direct_interactions(services, settings, fake):
+    # The real command layout, with handlers that only echo: this test is about the Request.
+    bot = Bot(settings, services, [dataclasses.replace(spec, handler=echo) for spec in COMMANDS])
+    admin = "1600000000000000042"
+    async with running(bot, settings.model_copy(update={"admin_ids": f"telegram:1,discord:{admin}"}), fake) as adapter:
+
+        async def request_for(payload):
+            seen = asyncio.ensure_future(adapter.client.wait_for("interaction"))
+            await fake.send_interaction(payload)
+            return to_request(await asyncio.wait_for(seen, 10), adapter.admins)
+
+        chosen = await request_for(fake.slash("settings", permissions=MANAGE_CHANNELS, locale="zh-TW", user_id=admin,
+                                              timezone="Asia/Taipei", language="zh-Hant"))
+        member = await request_for(fake.slash("subscribe", permissions=0, mode="instant"))
+        owner = await request_for(fake.slash("subscribe", permissions=ADMINISTRATOR))
+        direct = await request_for(fake.slash("ask", guild=False, question="What about ports?"))
+
+    assert chosen.chat == ChatRef("discord", CHANNEL)
+    assert (chosen.command, chosen.text, chosen.args) == ("settings", "language zh-Hant timezone Asia/Taipei",
+                                                          ("language", "zh-Hant", "timezone", "Asia/Taipei"))
+    assert chosen.language == "zh-TW" and chosen.is_private is False
+    assert chosen.sender.user_id == admin and chosen.sender.name == "Mei"
+    assert chosen.sender.is_bot_admin and chosen.sender.can_manage_chat
+    assert member.text == "instant" and not member.sender.can_manage_chat and not member.sender.is_bot_admin
+    assert owner.sender.can_manage_chat and owner.text == ""
+    assert direct.is_private and direct.chat == ChatRef("discord", load("dm_channel")["id"])
+    assert direct.text == "What about ports?" and direct.language == "en-US"
+
+
+def test_start_is_left_to_telegram_and_every_other_command_is_a_slash_command(services, settings):
+    names = [command.name for command in DiscordAdapter(Bot(settings, services, COMMANDS), settings).commands()]
+    assert names == [spec.name for spec in COMMANDS if spec.name != "start"]
+
+
+def test_shards_use_the_auto_sharded_client(settings):
+    assert type(build_client(settings)) is discord.Client
+    sharded = build_client(settings.model_copy(update={"discord_shard_count": 4}))
+    assert isinstance(sharded, discord.AutoShardedClient) and sharded.shard_count == 4
+
+
+# -- rendering ------------------------------------------------------------------------------
+
+def test_an_answer_is_an_embed_with_its_sources_as_fields():
+    reply = Reply(lead="They agreed on safe navigation.", bullets=(Bullet("Safe navigation in the Black Sea", (1,)),),
+                  citations=(citation(1), citation(2, url=None)), as_of=date(2025, 3, 26), labels=i18n.labels("en"))
+    [message] = render(reply)
+    [embed] = message.embeds
+    assert message.content is None
+    assert embed.description == "They agreed on safe navigation.\n• Safe navigation in the Black Sea [1]"
+    assert [f.name for f in embed.fields] == ["[1] Reuters", "[2] Reuters"]
+    assert "[Black Sea talks 1](https://news.example/1)" in embed.fields[0].value
+    assert "2025-03-25" in embed.fields[0].value and "> Both sides agreed" in embed.fields[0].value
+    assert "seeds/2.txt" in embed.fields[1].value and "](" not in embed.fields[1].value
+    assert embed.footer.text == "As of 2025-03-26"
+
+
+def test_a_long_answer_is_split_within_discords_limits():
+    reply = long_reply()
+    messages = render(reply)
+    assert len(messages) > 1
+    for message in messages:
+        assert message_problems({"content": message.content, "embeds": [e.to_dict() for e in message.embeds]}) == []
+    embeds = [e for m in messages for e in m.embeds]
+    fields = [f for e in embeds for f in e.fields]
+    assert [f.name.split("]")[0] for f in fields] == [f"[{n}" for n in range(1, 41)]
+    text = "".join(e.description or "" for e in embeds)
+    written = "\n".join([reply.lead] + [f"• {b.text} " + "".join(f"[{n}]" for n in b.cites) for b in reply.bullets])
+    # Nothing of the answer is lost by splitting; only markdown escapes are added.
+    assert "".join(text.replace("\\", "").split()) == "".join(written.split())
+    assert "\\*again\\*" in text
+
+
+def test_evidence_shows_each_full_quote_within_limits():
+    reply = long_reply()
+    pages = render_evidence(reply)
+    embeds = [e for page in pages for e in page.embeds]
+    assert len(embeds) == 40
+    for page in pages:
+        assert message_problems({"embeds": [e.to_dict() for e in page.embeds]}) == []
+    short = render_evidence(Reply(lead="x", citations=(citation(1, quote="Ports *must* reopen."),)))
+    [embed] = short[0].embeds
+    assert embed.description.startswith("> Ports \\*must\\* reopen.") and embed.url == "https://news.example/1"
+
+
+def test_errors_are_plain_text_within_2000_characters():
+    messages = render(Reply(lead="Sorry. " * 500, kind="error", ephemeral=True))
+    assert all(m.embeds == [] and 0 < len(m.content) <= 2000 for m in messages)
+    assert " ".join(m.content for m in messages).split() == ("Sorry. " * 500).split()
+
+
+# -- autocomplete ---------------------------------------------------------------------------
+
+def test_party_suggestions_match_aliases_in_any_script(services):
+    profile = services.profile
+    for typed in ("puti", "普京", "俄羅", "Russ"):
+        labels = [label for label, _ in suggest_entities(profile, "party", typed, "en")]
+        assert labels and labels[0].startswith("Russia"), typed
+    everything = suggest_entities(profile, "party", "", "zh-Hans")
+    assert len(everything) == min(25, len(profile.parties)) and everything[0][0] == profile.display("russia", "zh-Hans")
+    for label, value in everything:
+        key = profile.find(value)[0].key
+        assert profile.party_of(key) and len(label) <= 100 and len(value) <= 100
+    assert suggest_entities(profile, "party", "zzzz-no-such-party", "en") == []
+    assert suggest_timezones("taipei") == [("Asia/Taipei", "Asia/Taipei")]
+
+
+# -- the real client against the fake -------------------------------------------------------
+
+async def test_answers_too_long_for_one_message_arrive_whole_and_within_limits(services, settings, fake):
+    bot = Bot(settings, services, [CommandSpec("ask", "QUESTION", {"en": "Ask"}, echo_long, options=("question",))])
+    async with running(bot, settings, fake):
+        await fake.send_interaction(fake.slash("ask", question="Tell me everything"))
+        expected = len(render(long_reply()))
+        await fake.wait_for("POST", WEBHOOK, count=expected)
+    followups = fake.find("POST", WEBHOOK)
+    assert [c.status for c in followups] == [200] * expected
+    assert all(sum(embed_length(e) for e in c.embeds) <= 6000 and len(c.embeds) <= 10 for c in followups)
+    assert followups[0].json["components"] and not any(c.json.get("components") for c in followups[1:])
+
+
+async def test_autocomplete_returns_profile_entries(services, settings, fake):
+    async with running(Bot(settings, services, COMMANDS), settings, fake):
+        await fake.send_interaction(fake.slash("timeline", focused="party", party="普京", issue=""))
+        call = await fake.wait_for("POST", CALLBACK)
+    assert call.status == 200 and call.json["type"] == 8
+    choices = call.json["data"]["choices"]
+    assert choices[0]["name"].startswith("Russia") and services.profile.find(choices[0]["value"])[0].key == "russia"
+    assert len(choices) <= 25
+
+
+async def test_a_command_discord_knows_but_parley_does_not_gets_a_private_apology(services, settings, fake):
+    async with running(Bot(settings, services, COMMANDS), settings, fake):
+        await fake.send_interaction(fake.slash("retired", locale="zh-CN"))
+        call = await fake.wait_for("POST", CALLBACK)
+    assert call.status == 200 and call.json["type"] == 4
+    assert call.json["data"]["flags"] & EPHEMERAL
+    assert call.json["data"]["content"] == i18n.t("error.internal", "zh-Hans")
+
+
+async def test_commands_are_synced_only_when_asked(services, settings, fake):
+    bot = Bot(settings, services, COMMANDS)
+    async with running(bot, settings, fake):
+        pass
+    assert fake.find("PUT", "commands") == []
+    count = await sync_commands(discord_settings(settings, fake), bot, guild_id=1400000000000000001)
+    [call] = fake.find("PUT", r"/applications/\d+/guilds/1400000000000000001/commands$")
+    by_name = {c["name"]: c for c in call.json}
+    assert count == len(by_name) == len(COMMANDS) - 1
+    assert by_name["ask"]["description_localizations"] == {"zh-CN": "询问谈判情况", "zh-TW": "詢問談判情況"}
+    assert by_name["ask"]["options"][0]["description_localizations"]["zh-TW"] == i18n.t("discord.option.question", "zh-Hant")
+    assert int(by_name["subscribe"]["default_member_permissions"]) == MANAGE_CHANNELS
+    assert [o["autocomplete"] for o in by_name["compare"]["options"]] == [True, True, True]
+
+
+@pytest.mark.parametrize("status, body, headers, error, retry_after", [
+    (404, {"code": 10003, "message": "Unknown Channel"}, {}, PermanentDeliveryError, None),
+    (403, {"code": 50001, "message": "Missing Access"}, {}, PermanentDeliveryError, None),
+    (429, {"code": 0, "message": "You are being rate limited.", "retry_after": 120.0, "global": False},
+     {"Via": "1.1 google", "Retry-After": "120"}, TransientDeliveryError, 120.0),
+    (503, {"code": 0, "message": "upstream overloaded"}, {"Retry-After": "7"}, TransientDeliveryError, 7.0),
+])
+async def test_push_failures_become_delivery_errors(services, settings, fake, status, body, headers, error, retry_after):
+    fake.fail_channel(CHANNEL, status, headers=headers, **body)
+    reply = Reply(lead="New: ports reopen.", citations=(citation(1),), kind="summary", labels=i18n.labels("en"))
+    async with running(Bot(settings, services, COMMANDS), settings, fake) as adapter:
+        with pytest.raises(error) as raised:
+            await asyncio.wait_for(adapter.send(ChatRef("discord", CHANNEL), reply), 20)
+        await adapter.send(ChatRef("discord", "1500000000000000099"), reply)
+    if retry_after is not None:
+        assert raised.value.retry_after == retry_after
+    [delivered] = fake.find("POST", r"/channels/1500000000000000099/messages$")
+    assert delivered.status == 200 and delivered.embeds[0]["fields"][0]["name"] == "[1] Reuters"
