@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
 from bot.profile import Profile
 from storage.db import session_scope
-from storage.models import Chat, Delivery, Document, Subscription
+from storage.models import Chat, Delivery, Document, Subscription, utcnow
 
 TINY_PROFILE = {
     "name": "Test negotiation",
@@ -25,13 +25,14 @@ def tiny_profile() -> Profile:
 
 def add_document(engine, doc_id: str, *, title: str = "Talks resume in Geneva", language: str = "en",
                  sentence: str = "Negotiators from both sides met in Geneva on Tuesday.",
-                 published: date | None = date(2025, 3, 11), url: str | None = None) -> Document:
+                 published: date | None = date(2025, 3, 11), url: str | None = None,
+                 announced_at: datetime | None = None) -> Document:
     """A stored, announced document whose summary has one cited bullet."""
     item = {"text": sentence, "quote": sentence}
     document = Document(
         id=doc_id, content_hash=hashlib.sha256(doc_id.encode()).hexdigest(), origin=f"test://{doc_id}",
         url=url or f"https://news.example.org/{doc_id}", title=title, outlet="Example News", published=published,
-        language=language, text=f"{title}\n\n{sentence}",
+        language=language, text=f"{title}\n\n{sentence}", announced_at=announced_at or utcnow(),
         summary={"headline": title, "bullets": [sentence], "new_points": [], "items": [item], "status": "new"},
     )
     with session_scope(engine) as session:
