@@ -116,14 +116,17 @@ def _whole_word(spelling: str) -> str:
 
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"7z\xbc\xaf", b"\x7fELF", b"MZ")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\x0b\x1b") + b"\x7f"
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffd]")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f\ufffd]")
+LEGACY_ENCODINGS = ("gb18030", "big5", "cp1252")  # Simplified Chinese, Traditional Chinese, Western
 
 
 def decode_bytes(data: bytes, *, origin: str | None = None) -> str:
     """Decode a document's bytes to text, refusing binary, empty and undecodable data.
 
     UTF-8 (with or without BOM) and BOM-marked UTF-16/32 are tried first, then
-    charset-normalizer's best guess (GB18030, Big5, cp1251...). Raises ``BadDocument``.
+    charset-normalizer's best guess among ``LEGACY_ENCODINGS``: the legacy encodings of the
+    languages Parley reads. Bytes that only make sense in another legacy encoding (e.g.
+    Cyrillic cp1251) are refused as undecodable. Raises ``BadDocument``.
     """
     if not data.strip():
         raise BadDocument(f"{origin or 'document'}: empty", origin=origin)
@@ -165,7 +168,7 @@ def _refuse_binary(data: bytes, origin: str | None) -> None:
 def _decode_guessing(data: bytes, origin: str | None) -> str:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data[:200_000]).best()
+    best = from_bytes(data[:200_000], cp_isolation=list(LEGACY_ENCODINGS)).best()
     if best is None or best.encoding is None or best.chaos > 0.25:
         raise BadDocument(f"{origin or 'document'}: undecodable text", origin=origin)
     try:

@@ -293,6 +293,11 @@ def test_decode_utf8_with_and_without_bom():
     assert decode_bytes("Hello 你好".encode("utf-16")) == "Hello 你好"
 
 
+def test_decode_western_legacy_encoding():
+    text = "Zelensky’s café – “quoted” text. " * 5
+    assert decode_bytes(text.encode("cp1252")) == text
+
+
 def test_decode_legacy_chinese_encodings():
     simplified = "特朗普说他想结束战争。俄罗斯和乌克兰的代表将在日内瓦会面。" * 5
     traditional = "特朗普說他想結束戰爭。俄羅斯和烏克蘭的代表將在日內瓦會面。" * 5
@@ -307,6 +312,8 @@ def test_decode_legacy_chinese_encodings():
     (b"%PDF-1.7\n" + bytes(range(256)), "binary"),
     (b"text\x00with\x00nuls\x00" * 10, "binary"),
     (random.Random(7).randbytes(4000).translate(bytes(128 + b % 128 for b in range(256))), "undecodable"),
+    (b"Talks \x81\x8d\x8f\x90\x9d resumed \xc3\x28 \xa0\xa1 " * 20, "undecodable"),
+    ("Путин заявил, что переговоры возможны. ".encode("cp1251") * 10, "undecodable"),  # not a language Parley reads
 ])
 def test_decode_refuses_bad_data(data, message):
     with pytest.raises(BadDocument, match=message) as caught:
