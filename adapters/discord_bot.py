@@ -303,7 +303,8 @@ def render(reply: Reply) -> list[Outgoing]:
         embeds[0].set_footer(text=_clip(f"{reply.labels.get('as_of', 'As of')} {reply.as_of.isoformat()}", FOOTER_LIMIT))
     sources_title = _clip(reply.labels.get("sources", "Sources"), TITLE_LIMIT)
     for citation in reply.citations:
-        name, value = _source_field(citation, reply.labels)
+        # A summary's bullets are the quotes themselves; its fields then only say where they come from.
+        name, value = _source_field(citation, reply.labels, preview=not _quoted_in_bullets(reply, citation))
         target = embeds[-1]
         if len(target.fields) >= FIELDS_PER_EMBED or len(target) + len(name) + len(value) > EMBED_TOTAL_LIMIT:
             target = discord.Embed(title=sources_title, colour=colour)
@@ -363,11 +364,16 @@ def _body(reply: Reply) -> str:
     return "\n".join(lines).strip() or "…"
 
 
-def _source_field(citation: Citation, labels: dict[str, str]) -> tuple[str, str]:
+def _quoted_in_bullets(reply: Reply, citation: Citation) -> bool:
+    quote = " ".join(citation.quote.split())
+    return bool(quote) and any(citation.n in b.cites and quote in " ".join(b.text.split()) for b in reply.bullets)
+
+
+def _source_field(citation: Citation, labels: dict[str, str], preview: bool = True) -> tuple[str, str]:
     name = _clip(f"[{citation.n}] {citation.outlet or citation.title}", FIELD_NAME_LIMIT)
     head = f"{_when(citation, labels)} · {_link(citation)}"
     room = FIELD_VALUE_LIMIT - len(head) - 3
-    quote = _clip(_escape(_clip(" ".join(citation.quote.split()), QUOTE_PREVIEW)), room) if room > 10 else ""
+    quote = _clip(_escape(_clip(" ".join(citation.quote.split()), QUOTE_PREVIEW)), room) if preview and room > 10 else ""
     value = f"{head}\n> {quote}" if quote else head
     return name, _clip(value, FIELD_VALUE_LIMIT)
 

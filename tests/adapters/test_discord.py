@@ -10,6 +10,7 @@ import discord
 import pytest
 from discord import app_commands
 from pydantic import SecretStr
+from sqlmodel import Session, select
 
 from adapters.discord_bot import (
     DiscordAdapter, Option, build_client, command_options, render, render_evidence, request_text,
@@ -17,11 +18,15 @@ from adapters.discord_bot import (
 )
 from bot import i18n
 from bot.commands import COMMANDS
+from bot.config import REPO_ROOT
 from bot.core import Bot, CommandSpec
+from bot.delivery import Outbox, deliver_due
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
+from bot.ingest import Ingestor
 from bot.messages import Bullet, ChatRef, Citation, Reply
+from storage.models import Subscription
 from tests.fakes.discord_api import (
-    ADMINISTRATOR, EPHEMERAL, MANAGE_CHANNELS, TOKEN, FakeDiscord, embed_length, load, message_problems,
+    ADMINISTRATOR, EPHEMERAL, MANAGE_CHANNELS, TOKEN, Call, FakeDiscord, embed_length, load, message_problems,
 )
 
 SPECS = {spec.name: spec for spec in COMMANDS}
@@ -156,6 +161,15 @@ def test_an_answer_is_an_embed_with_its_sources_as_fields():
     assert embed.footer.text == "As of 2025-03-26"
 
 
+def test_a_summary_whose_bullets_are_the_quotes_does_not_repeat_them_in_its_fields():
+    quote = citation(1).quote
+    reply = Reply(lead="New report: Black Sea talks", bullets=(Bullet(quote, (1,)), Bullet("Other words.", (2,))),
+                  citations=(citation(1), citation(2)), kind="summary", labels=i18n.labels("en"))
+    [embed] = render(reply)[0].embeds
+    assert embed.description.count(quote) == 1
+    assert "> " not in embed.fields[0].value and f"> {quote}" in embed.fields[1].value
+
+
 def test_a_long_answer_is_split_within_discords_limits():
     reply = long_reply()
     messages = render(reply)
@@ -210,14 +224,27 @@ def test_party_suggestions_match_aliases_in_any_script(services):
 
 async def test_answers_too_long_for_one_message_arrive_whole_and_within_limits(services, settings, fake):
     bot = Bot(settings, services, [CommandSpec("ask", "QUESTION", {"en": "Ask"}, echo_long, options=("question",))])
+    expected = len(render(long_reply()))
     async with running(bot, settings, fake):
         await fake.send_interaction(fake.slash("ask", question="Tell me everything"))
-        expected = len(render(long_reply()))
         await fake.wait_for("POST", WEBHOOK, count=expected)
-    followups = fake.find("POST", WEBHOOK)
+        followups = fake.find("POST", WEBHOOK)
+        # The Sources button under the first message shows every full quote, to the presser only.
+        first = fake.messages[followups[0].response["id"]]
+        button = first["components"][0]["components"][0]
+        await fake.send_interaction(fake.press(first, button["custom_id"]))
+        shown = await fake.wait_for("POST", CALLBACK, count=2)
+        pages = len(render_evidence(long_reply()))
+        await fake.wait_for("POST", WEBHOOK, count=expected + pages - 1)
     assert [c.status for c in followups] == [200] * expected
     assert all(sum(embed_length(e) for e in c.embeds) <= 6000 and len(c.embeds) <= 10 for c in followups)
-    assert followups[0].json["components"] and not any(c.json.get("components") for c in followups[1:])
+    assert not any(c.json.get("components") for c in followups[1:])
+    assert button["label"] == i18n.t("label.more", "en")
+    evidence = [shown] + fake.find("POST", WEBHOOK)[expected:]
+    assert shown.status == 200 and shown.json["type"] == 4
+    assert all(c.status == 200 and c.flags & EPHEMERAL for c in evidence)
+    quotes = [e["description"] for c in evidence for e in c.embeds]
+    assert len(quotes) == 40 and all(q.startswith("> Verbatim words") and q.count("Verbatim") == 80 for q in quotes)
 
 
 async def test_autocomplete_returns_profile_entries(services, settings, fake):
@@ -272,3 +299,62 @@ async def test_push_failures_become_delivery_errors(services, settings, fake, st
         assert raised.value.retry_after == retry_after
     [delivered] = fake.find("POST", r"/channels/1500000000000000099/messages$")
     assert delivered.status == 200 and delivered.embeds[0]["fields"][0]["name"] == "[1] Reuters"
+
+
+# -- subscriptions and pushes, through the core ---------------------------------------------
+
+STORY = REPO_ROOT / "tests" / "data" / "stories" / "b2_mykolaiv_strike.txt"
+
+
+def channel_subscription(services) -> Subscription | None:
+    with Session(services.engine) as session:
+        return session.exec(select(Subscription).where(Subscription.chat == f"discord:{CHANNEL}")).first()
+
+
+async def subscribe(fake: FakeDiscord, permissions: int) -> Call:
+    await fake.send_interaction(fake.slash("subscribe", permissions=permissions, mode="instant"))
+    return await fake.wait_for("POST", WEBHOOK)
+
+
+async def arrive_and_deliver(bot: Bot, adapter: DiscordAdapter) -> int:
+    """A new document is ingested, then one delivery pass runs, as the scheduler would do."""
+    [result] = await asyncio.to_thread(lambda: list(Ingestor(bot.services).ingest_paths([str(STORY)])))
+    assert result.status == "new"
+    outbox = Outbox({"discord": adapter}, bot.settings)
+    return await deliver_due(bot.services, outbox, worker_id="test-discord")
+
+
+async def test_subscribe_by_a_member_without_manage_channels_is_refused(bot, fake):
+    async with running(bot, bot.settings, fake):
+        followup = await subscribe(fake, permissions=0)
+    [callback] = fake.find("POST", CALLBACK)
+    assert callback.json["type"] == 5 and callback.query == {"with_response": "1"}  # deferred first
+    assert fake.find("DELETE", r"/messages/@original$")  # the public "thinking…" gives way
+    assert followup.status == 200 and followup.flags & EPHEMERAL
+    assert followup.json["content"] == i18n.t("error.manage_only", "en")
+    assert channel_subscription(bot.services) is None
+
+
+async def test_subscribe_by_an_admin_then_a_new_document_posts_its_summary_in_the_channel(bot, fake):
+    async with running(bot, bot.settings, fake) as adapter:
+        confirmation = await subscribe(fake, permissions=MANAGE_CHANNELS)
+        assert confirmation.status == 200 and not confirmation.flags & EPHEMERAL and confirmation.embeds
+        assert channel_subscription(bot.services).active
+        sent = await arrive_and_deliver(bot, adapter)
+    assert sent == 1
+    [push] = fake.find("POST", rf"^/channels/{CHANNEL}/messages$")
+    assert push.status == 200
+    [embed] = push.embeds
+    assert "Mykolaiv" in embed["description"]
+    assert embed["fields"] and all(f["name"].startswith("[") for f in embed["fields"])
+    # The summary's bullets are quotes; the fields cite them (link, date) without repeating them.
+    assert all("https://" in f["value"] and "\n> " not in f["value"] for f in embed["fields"])
+
+
+async def test_a_channel_discord_no_longer_has_deactivates_its_subscription(bot, fake):
+    async with running(bot, bot.settings, fake) as adapter:
+        await subscribe(fake, permissions=MANAGE_CHANNELS)
+        fake.fail_channel(CHANNEL, 404, code=10003, message="Unknown Channel")
+        assert await arrive_and_deliver(bot, adapter) == 0
+    subscription = channel_subscription(bot.services)
+    assert not subscription.active and "Unknown Channel" in subscription.deactivated_reason
