@@ -128,16 +128,18 @@ def decode_bytes(data: bytes, *, origin: str | None = None) -> str:
     languages Parley reads. Bytes that only make sense in another legacy encoding (e.g.
     Cyrillic cp1251) are refused as undecodable. Raises ``BadDocument``.
     """
+    name = origin or "document"
     if not data.strip():
-        raise BadDocument(f"{origin or 'document'}: empty", origin=origin)
+        raise BadDocument(f"{name}: empty", origin=origin)
     text = _decode_with_bom(data)
     if text is None:
         _refuse_binary(data, origin)
         text = _decode_guessing(data, origin)
     if not text.strip():
-        raise BadDocument(f"{origin or 'document'}: empty", origin=origin)
-    if _control_ratio(text) > 0.05:
-        raise BadDocument(f"{origin or 'document'}: looks binary (control characters)", origin=origin)
+        raise BadDocument(f"{name}: empty", origin=origin)
+    # NUL never occurs in text (and PostgreSQL cannot store it); many controls mean binary
+    if "\x00" in text or _control_ratio(text) > 0.05:
+        raise BadDocument(f"{name}: looks binary (control characters)", origin=origin)
     return text
 
 

@@ -114,7 +114,13 @@ class _GuardedBackend(httpcore.SyncBackend):
         addresses = _resolve(host, port, f"{host}:{port}")
         for address in addresses:
             _check_address(address, f"{host}:{port}")
-        return super().connect_tcp(str(addresses[0]), port, timeout, local_address, socket_options)
+        failure: Exception = FetchError(f"{host}: no address to connect to")
+        for address in dict.fromkeys(addresses):  # in resolver order, each once
+            try:
+                return super().connect_tcp(str(address), port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
 
 
 class _GuardedTransport(httpx.HTTPTransport):

@@ -311,6 +311,7 @@ def test_decode_legacy_chinese_encodings():
     (b"\x89PNG\r\n\x1a\n" + bytes(64), "binary"),
     (b"%PDF-1.7\n" + bytes(range(256)), "binary"),
     (b"text\x00with\x00nuls\x00" * 10, "binary"),
+    ("A long and otherwise fine UTF-8 text. ".encode() * 100 + b"\x00", "binary"),
     (random.Random(7).randbytes(4000).translate(bytes(128 + b % 128 for b in range(256))), "undecodable"),
     (b"Talks \x81\x8d\x8f\x90\x9d resumed \xc3\x28 \xa0\xa1 " * 20, "undecodable"),
     ("Путин заявил, что переговоры возможны. ".encode("cp1251") * 10, "undecodable"),  # not a language Parley reads
