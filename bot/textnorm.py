@@ -26,7 +26,7 @@ _WORD = r"[^\W\d_]+(?:['’][^\W\d_]+)*"
 _ACRONYM = r"(?:[^\W\d_]\.){2,}"
 _LATIN_TOKEN = re.compile(f"{_ACRONYM}|{_NUMBER}|{_WORD}")
 
-# "Putin’s" and "Putin's" must meet; the replacement keeps lengths, so offsets stay valid.
+# "Doe’s" and "Doe's" must meet; the replacement keeps lengths, so offsets stay valid.
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 ENGLISH_STOPWORDS = frozenset("""
