@@ -10,6 +10,7 @@ import textwrap
 import zoneinfo
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Optional
 
 import aiohttp
@@ -386,7 +387,9 @@ def _link(citation: Citation) -> str:
     text = _clip((citation.title or citation.outlet or citation.origin).replace("[", "(").replace("]", ")"), LINK_TEXT_LIMIT)
     if _linkable(citation.url):
         return f"[{_escape(text)}]({citation.url})"
-    return f"{_escape(text)} ({_escape(_clip(citation.origin, LINK_TEXT_LIMIT))})"
+    # A file origin is named by its file name only: the reader has no use for the server's folders.
+    origin = citation.origin if "://" in citation.origin else PurePath(citation.origin).name or citation.origin
+    return f"{_escape(text)} ({_escape(_clip(origin, LINK_TEXT_LIMIT))})"
 
 
 def _linkable(url: str | None) -> bool:

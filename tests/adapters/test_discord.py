@@ -23,7 +23,7 @@ from bot.core import Bot, CommandSpec
 from bot.delivery import Outbox, deliver_due
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.ingest import Ingestor
-from bot.messages import Bullet, ChatRef, Citation, Reply
+from bot.messages import Bullet, ChatRef, Citation, Reply, Request, Sender
 from storage.models import Subscription
 from tests.fakes.discord_api import (
     ADMINISTRATOR, EPHEMERAL, MANAGE_CHANNELS, TOKEN, Call, FakeDiscord, embed_length, load, message_problems,
@@ -157,7 +157,7 @@ def test_an_answer_is_an_embed_with_its_sources_as_fields():
     assert [f.name for f in embed.fields] == ["[1] Reuters", "[2] Reuters"]
     assert "[Black Sea talks 1](https://news.example/1)" in embed.fields[0].value
     assert "2025-03-25" in embed.fields[0].value and "> Both sides agreed" in embed.fields[0].value
-    assert "seeds/2.txt" in embed.fields[1].value and "](" not in embed.fields[1].value
+    assert "(2.txt)" in embed.fields[1].value and "seeds/" not in embed.fields[1].value and "](" not in embed.fields[1].value
     assert embed.footer.text == "As of 2025-03-26"
 
 
@@ -358,3 +358,25 @@ async def test_a_channel_discord_no_longer_has_deactivates_its_subscription(bot,
         assert await arrive_and_deliver(bot, adapter) == 0
     subscription = channel_subscription(bot.services)
     assert not subscription.active and "Unknown Channel" in subscription.deactivated_reason
+
+
+# -- questions, through the core ------------------------------------------------------------
+
+async def test_ask_is_deferred_then_answered_with_a_cited_embed(bot, fake):
+    question = "What is Putin asking Trump to recognize?"
+    async with running(bot, bot.settings, fake):
+        await fake.send_interaction(fake.slash("ask", question=question, locale="en-GB"))
+        answer = await fake.wait_for("POST", WEBHOOK)
+    [callback] = fake.find("POST", CALLBACK)
+    assert callback.json["type"] == 5 and callback.query == {"with_response": "1"}
+    assert answer.status == 200 and not answer.flags & EPHEMERAL
+    assert fake.find("DELETE", "@original") == []
+    [embed, *_] = answer.embeds
+    assert "Donetsk" in embed["description"] or "Luhansk" in embed["description"]
+    cited = [f for f in embed["fields"] if f["name"].startswith("[1] ")]
+    assert cited and "Putin" in cited[0]["value"]
+    assert answer.json["components"][0]["components"][0]["label"] == i18n.t("label.more", "en")
+    # What Discord shows is exactly the core's answer to the same request, rendered.
+    reply = await bot.handle(Request(ChatRef("discord", CHANNEL), Sender("1"), "ask", question, language="en-GB",
+                                     is_private=False))
+    assert [e.to_dict()["description"] for e in render(reply)[0].embeds] == [e["description"] for e in answer.embeds]
