@@ -61,6 +61,7 @@ class Lexicon:
     negated_zh: re.Pattern
     flip: dict[str, str | None]
     hypothetical: re.Pattern
+    conditional: re.Pattern
     clause_breaks: re.Pattern
     prepositions_en: frozenset[str]
     prepositions_zh: tuple[str, ...]
@@ -132,6 +133,7 @@ def load_lexicon(path: Path = STANCES_FILE) -> Lexicon:
         negated_zh=re.compile(negation["before_zh"]),
         flip=dict(negation["flip"]),
         hypothetical=_words_pattern(data["hypothetical"]),
+        conditional=_words_pattern(data["conditional"]),
         clause_breaks=re.compile(data["clause_breaks"]),
         prepositions_en=_word_set(data["prepositions_en"]),
         prepositions_zh=tuple(data["prepositions_zh"].split("|")),
@@ -270,7 +272,8 @@ class _Sentence:
         for cue in cues:
             if kept and self._adjacent(kept[-1], cue):
                 continue
-            embeds = kept and kept[-1].stance in ("demands", "conditions") and cue.stance != "conditions"
+            # what is demanded, made a condition or denied is content, not another stance: "denied reports that X agreed"
+            embeds = kept and kept[-1].stance in ("demands", "conditions", "denies") and cue.stance != "conditions"
             if embeds and not self.has_break(kept[-1].end, cue.start):
                 continue
             kept.append(cue)
@@ -298,7 +301,17 @@ class _Sentence:
         if opened > self.folded.rfind(")", 0, cue.start):
             closing = self.folded.find(")", cue.end)
             end = min(end, closing) if closing != -1 else end
-        return end
+        condition = self.lexicon.conditional.search(self.folded, cue.end, end)
+        return condition.start() if condition and cue.stance != "conditions" else end
+
+    def condition_span(self, cue: _Cue) -> tuple[int, int] | None:
+        """The "if ..." clause that a cue's scope ran into, as (start, end), if any."""
+        end = self.scope_end(cue)
+        condition = self.lexicon.conditional.match(self.folded, end)
+        if condition is None:
+            return None
+        stop = re.search(r"[,，;；]", self.folded[condition.end():])
+        return condition.end(), self.clause_end(condition.end()) if stop is None else condition.end() + stop.start()
 
     # ----- who
 
@@ -408,6 +421,9 @@ def _relay(sentence: _Sentence, context: _Context) -> tuple[bool, str | None]:
     for match in lexicon.publication.finditer(folded):
         if _reporting_follows(sentence, match.end()):
             return True, context.outlet
+    for outlet in (m for m in sentence.mentions if m.kind == "outlet"):
+        if re.search(r"(?:told|tells|telling|告诉|对)\s*$", folded[max(0, outlet.start - 8):outlet.start]):
+            return False, outlet.key  # "sources told the agency": the outlet heard it first-hand
     return False, None
 
 
@@ -425,10 +441,14 @@ def _reporting_follows(sentence: _Sentence, position: int) -> bool:
 
 
 def _speaker(sentence: _Sentence, context: _Context) -> _Speaker | None:
-    """Who the sentence quotes: "according to X", or the subject of its first reporting verb."""
+    """Who the sentence quotes: "according to X", the subject of its first reporting verb, or "X: ..." headlines."""
     cited = _cited_speaker(sentence)
     if cited is not None:
         return cited
+    first = sentence.mentions[0] if sentence.mentions else None
+    if first and first.kind in ("party", "actor") and re.fullmatch(r"[\s\"“'-]*(?:the\s+)?", sentence.folded[:first.start]) \
+            and re.match(r"\s*[:：]", sentence.folded[first.end:]):
+        return _named(sentence, first)
     for match in sentence.lexicon.reporting.finditer(sentence.folded):
         speaker = _speaker_before(sentence, match.start(), context) or _speaker_after(sentence, match)
         if speaker:
@@ -518,7 +538,7 @@ def extract_positions(sentences: Sequence[str], profile: Profile, *, cited_agenc
     """Findings for every sentence that has a stance cue, a party holding it and an issue it is about.
 
     ``sentences`` are one document's sentences in order (pronouns and "the publication" look
-    back); ``cited_agency`` is the agency the whole document relays, if any ("Reuters").
+    back); ``cited_agency`` is the agency the whole document relays, if any (its display name).
     """
     lexicon = lexicon or load_lexicon()
     context = _Context()
@@ -542,13 +562,18 @@ def _sentence_findings(sentence: _Sentence, index: int, context: _Context, profi
         subject = _subject(sentence, cue, previous)
         previous = (cue, subject)
         parties = _holders(sentence, cue, subject, speaker, context)
-        issues = _issues(sentence, cue, subject, context) if parties else []
-        attribution, who = _attribution(relayed, speaker, subject)
-        for party in parties:
-            for issue, places in issues:
-                if (party, issue, cue.stance) not in seen:
-                    seen.add((party, issue, cue.stance))
-                    findings.append(Finding(party, issue, cue.stance, index, sentence.text, who, attribution, relayed_from, places))
+        if not parties:
+            continue
+        attribution, who = _attribution(sentence, relayed, speaker, subject)
+        stated = [(cue.stance, issues) for issues in [_issues(sentence, cue, subject, context)]]
+        condition = sentence.condition_span(cue)
+        if condition:  # "open to easing sanctions if the other side agrees to a ceasefire": a condition
+            stated.append(("conditions", _group(sentence.issue_mentions(*condition))))
+        for stance, issues in stated:
+            for party, (issue, places) in ((party, item) for party in parties for item in issues):
+                if (party, issue, stance) not in seen:
+                    seen.add((party, issue, stance))
+                    findings.append(Finding(party, issue, stance, index, sentence.text, who, attribution, relayed_from, places))
     return findings
 
 
@@ -596,6 +621,11 @@ def _issues(sentence: _Sentence, cue: _Cue, subject: _Mention | None, context: _
     if not mentions and sentence.refers_back(min(lead_start, cue.start), end):
         earlier = sentence.issue_mentions(0, min(lead_start, cue.start))
         mentions = [m for m in earlier if m.issue == earlier[-1].issue] if earlier else context.issue_mentions
+    return _group(mentions)
+
+
+def _group(mentions: list[_Mention]) -> list[tuple[str, tuple[str, ...]]]:
+    """Issue mentions grouped by issue, each with the places that stand for it."""
     grouped: dict[str, list[str]] = {}
     for mention in mentions:
         places = grouped.setdefault(mention.issue, [])
@@ -604,7 +634,13 @@ def _issues(sentence: _Sentence, cue: _Cue, subject: _Mention | None, context: _
     return [(issue, tuple(places)) for issue, places in grouped.items()]
 
 
-def _attribution(relayed: bool, speaker: _Speaker | None, subject: _Mention | None) -> tuple[str, str | None]:
+def _attribution(sentence: _Sentence, relayed: bool, speaker: _Speaker | None, subject: _Mention | None) -> tuple[str, str | None]:
+    """on_record, anonymous or relayed, and who said it (a profile key, or the words naming an unnamed source)."""
+    if speaker is None and subject is not None:
+        phrase_start = sentence.phrase_start(subject)
+        marker = sentence.lexicon.anonymous.search(sentence.folded, phrase_start, subject.end + 20)
+        if marker and marker.start() <= subject.end + 1:  # "senior officials insist..."
+            speaker = _Speaker(None, _anonymous_phrase(sentence, sentence.clause_start(phrase_start), marker), subject.party, True)
     named_subject = subject.key if subject is not None and subject.kind == "actor" else None
     if relayed:
         if speaker and speaker.key:

@@ -161,3 +161,27 @@ def test_another_conflict_needs_no_code_change():
     assert ("armenia", "offers", "border", "on_record") in got
     assert all(f.party in caucasus.parties and f.issue in caucasus.issues for f in findings)
     assert next(f for f in findings if f.stance == "demands").speaker == "aliyev"
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("The White House said it was open to easing sanctions if Moscow agreed to a ceasefire.",
+     {("united_states", "offers", "sanctions"), ("united_states", "conditions", "ceasefire")}),
+    ("Peskov denied reports that Putin had agreed to freeze the front line.",
+     {("russia", "denies", "ceasefire"), ("russia", "denies", "territory")}),
+    ("Britain and France offered to send peacekeepers to Ukraine after a ceasefire.",
+     {("united_kingdom", "offers", "security_guarantees"), ("france", "offers", "security_guarantees")}),
+    ("Kremlin: Ukraine must withdraw from four regions before talks can begin.", {("russia", "demands", "territory")}),
+    ("俄罗斯外交部发言人扎哈罗娃表示，俄方不会接受北约维和部队。", {("russia", "rejects", "security_guarantees")}),
+    ("美国总统特朗普表示，他准备取消对俄罗斯的部分制裁。", {("united_states", "offers", "sanctions")}),
+    ("Ukraine and Russia exchanged 175 prisoners each on Wednesday.", set()),
+    ("The president of the company refused to comment on sanctions.", set()),
+])
+def test_stances_in_typical_news_sentences(profile, sentence, expected):
+    assert {(f.party, f.stance, f.issue) for f in extract_positions([sentence], profile)} == expected
+
+
+def test_unnamed_subjects_and_outlets_told_first_hand(profile):
+    [insist, *_] = extract_positions(["Ukrainian officials insist that any deal must include the return of deported children."], profile)
+    assert (insist.attribution, insist.speaker) == ("anonymous", "Ukrainian officials")
+    [told] = extract_positions(["Sources told Reuters that Russia wants Ukraine to withdraw from Donetsk."], profile)
+    assert (told.attribution, told.relayed_from, told.places) == ("anonymous", "Reuters", ("donetsk",))
