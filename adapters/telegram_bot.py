@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import html
 import logging
 import re
-import secrets
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -320,7 +321,10 @@ def to_plain(part: str) -> str:
 # the sources button -----------------------------------------------------------------------------------------
 
 class EvidenceCache:
-    """A bounded LRU of expanded evidence keyed by a short random id that fits in callback data."""
+    """A bounded LRU of expanded evidence, keyed by a short digest of it that fits in callback data.
+
+    Keying by content means a summary pushed to many chats takes one entry, not one per chat.
+    """
 
     def __init__(self, size: int):
         self.size = size
@@ -328,8 +332,10 @@ class EvidenceCache:
 
     def put(self, parts: list[str]) -> str:
         """Store parts; returns their key (8 URL-safe characters)."""
-        key = secrets.token_urlsafe(6)
+        digest = hashlib.sha256("\x00".join(parts).encode()).digest()
+        key = base64.urlsafe_b64encode(digest[:6]).decode()
         self._items[key] = parts
+        self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)
         return key
@@ -375,13 +381,13 @@ class TelegramAdapter:
 
     platform = PLATFORM
 
-    def __init__(self, bot: "Bot", config: TelegramConfig):
+    def __init__(self, bot: "Bot", config: "TelegramConfig | Settings"):
         self.bot = bot
-        self.config = config
-        self.evidence = EvidenceCache(config.evidence_cache_size)
+        self.config = config if isinstance(config, TelegramConfig) else TelegramConfig.from_settings(config)
+        self.evidence = EvidenceCache(self.config.evidence_cache_size)
         self.application: Application | None = None
         self.identity: Identity | None = None
-        self._redactor = RedactToken(config.token)
+        self._redactor = RedactToken(self.config.token)
         self._filtered: list[logging.Filterer] = []
 
     @classmethod
@@ -393,9 +399,16 @@ class TelegramAdapter:
     async def start(self) -> None:
         """Connect (getMe), register the command menu, and begin polling or serving the webhook."""
         self._hide_token_in_logs()
-        app = self._build_application()
-        await app.initialize()
-        self.application = app
+        app = self.application = self._build_application()
+        try:
+            await app.initialize()
+            await self._begin_receiving(app)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _begin_receiving(self, app: Application) -> None:
+        """With the bot known (getMe done): command menu, then polling or the webhook server."""
         me = app.bot
         self.identity = Identity(me.username, me.id, self.config.admin_ids, frozenset(self.bot.commands))
         await self._register_commands()
@@ -541,7 +554,7 @@ class TelegramAdapter:
         """Push a reply (the outbox calls this); raises Transient/PermanentDeliveryError on failure."""
         if chat.platform != PLATFORM:
             raise ValueError(f"{chat} is not a Telegram chat")
-        if self.application is None:
+        if self.application is None or not self.application.running:
             raise TransientDeliveryError("the Telegram adapter is not running")
         chat_id = int(chat.chat_id) if chat.chat_id.lstrip("-").isdigit() else chat.chat_id
         await self._send_parts(chat_id, render(reply), markup=self._sources_markup(reply))

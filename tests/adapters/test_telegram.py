@@ -1,20 +1,27 @@
 """The Telegram adapter: pure to_request/render tests, then the real PTB Application against the fake Bot API."""
 from __future__ import annotations
 
+import asyncio
+import html
 import logging
-import re
+import socket
 from datetime import date
 
 import pytest
 from telegram import Update
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TimedOut
 
 from adapters.telegram_bot import (MAX_MESSAGE_CHARS, SOURCES_PREFIX, EvidenceCache, Identity, RedactToken,
-                                   _delivery_error, render, render_evidence, split_html, to_plain, to_request)
+                                   TelegramAdapter, TelegramConfig, _delivery_error, render, render_evidence,
+                                   split_html, to_plain, to_request)
+from bot import i18n
 from bot.commands import COMMANDS
+from bot.core import Bot, CommandSpec
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.messages import Bullet, ChatRef, Citation, Reply
-from tests.fakes.telegram_api import DEFAULT_TOKEN, HtmlError, load, parse_html, utf16_len
+from tests.conftest import SEEDS, build_services, make_settings
+from tests.fakes.telegram_api import (DATA, DEFAULT_TOKEN, GROUP_ID, USER, ApiCall, FakeTelegramAPI, HtmlError,
+                                      callback_update, edited_update, load, message_update, parse_html, utf16_len)
 
 ME = Identity("ParleyTestBot", 7000001, frozenset({"111"}), frozenset(spec.name for spec in COMMANDS))
 
@@ -213,6 +220,18 @@ def test_evidence_cache_is_bounded_and_keys_fit_callback_data():
     third = cache.put(["c"])
     assert cache.get(second) is None and cache.get(first) == ["a"] and cache.get(third) == ["c"]
     assert len((SOURCES_PREFIX + third).encode()) <= 64
+    assert cache.put(["a"]) == first  # the same evidence pushed to many chats shares one entry
+
+
+def test_config_takes_the_telegram_part_of_the_settings():
+    settings = make_settings("sqlite://", telegram_token="42:secret", admin_ids="telegram:111, discord:222,telegram:333",
+                             telegram_api_url="http://127.0.0.1:8081/bot", telegram_webhook_secret="hook")
+    config = TelegramConfig.from_settings(settings)
+    assert config.token == "42:secret" and config.admin_ids == {"111", "333"}
+    assert config.file_url == "http://127.0.0.1:8081/file/bot"
+    assert config.webhook_url is None and config.webhook_secret == "hook"
+    with pytest.raises(ValueError):
+        TelegramConfig.from_settings(make_settings("sqlite://"))
 
 
 def test_token_is_redacted_from_messages_arguments_and_tracebacks(caplog):
@@ -253,3 +272,329 @@ def test_platform_errors_map_to_delivery_errors(error, expected, detail):
 def test_formatting_errors_pass_through_for_the_plain_text_fallback():
     error = BadRequest("Bad Request: can't parse entities: unsupported start tag")
     assert _delivery_error(error) is error
+
+
+# the real PTB Application against the fake Bot API --------------------------------------------------------
+
+DOCUMENT = DATA / "new_document.txt"
+DOCUMENT_URL = "https://news.example/geneva?src=tg&lang=en"
+USER_CHAT = str(USER["id"])
+
+
+@pytest.fixture
+async def telegram_api():
+    async with FakeTelegramAPI() as api:
+        yield api
+
+
+@pytest.fixture
+async def make_adapter(telegram_api):
+    """Start a TelegramAdapter for a core Bot against the fake API; all are stopped after the test."""
+    adapters = []
+
+    async def make(core: Bot, **changes) -> TelegramAdapter:
+        config = TelegramConfig(token=telegram_api.token, api_url=telegram_api.base_url, poll_timeout=1,
+                                backoff_seconds=0.01, **changes)
+        adapter = TelegramAdapter(core, config)
+        await adapter.start()
+        adapters.append(adapter)
+        return adapter
+
+    yield make
+    for adapter in adapters:
+        await adapter.stop()
+
+
+@pytest.fixture(scope="module")
+def plain_services(tmp_path_factory):
+    """Services on an empty database, shared by the tests here that store nothing."""
+    built = build_services(make_settings(f"sqlite:///{tmp_path_factory.mktemp('plain') / 'parley.db'}"), seed=False)
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture
+def plain_bot(plain_services):
+    """The real Bot and commands over an empty database (enough for /help, /sources, pushes)."""
+    return Bot(plain_services.settings, plain_services, COMMANDS)
+
+
+def answers(api: FakeTelegramAPI, chat_id: str | int) -> list[ApiCall]:
+    return [c for c in api.calls_to("sendMessage", ok=True) if c.chat_id == str(chat_id)]
+
+
+async def answer_for(api: FakeTelegramAPI, chat_id: str | int, count: int = 1) -> list[ApiCall]:
+    return await api.wait_for("sendMessage", count, timeout=60, where=lambda c: c.ok and c.chat_id == str(chat_id))
+
+
+async def ingest_new_document(services) -> dict:
+    """A new article arrives (the real ingest pipeline: store, embed, story, summary, outbox rows)."""
+    from bot.ingest import Ingestor
+
+    result = await asyncio.to_thread(Ingestor(services).ingest_bytes, DOCUMENT.read_bytes(),
+                                     origin=DOCUMENT_URL, url=DOCUMENT_URL)
+    assert result.status == "new"
+    return result.to_json()
+
+
+async def deliver(services, adapter: TelegramAdapter) -> int:
+    from bot.delivery import Outbox, deliver_due
+
+    return await deliver_due(services, Outbox({"telegram": adapter}, services.settings), worker_id="telegram-test")
+
+
+def subscription_of(services, chat: str):
+    from sqlmodel import Session, select
+
+    from storage.models import Subscription
+
+    with Session(services.engine) as session:
+        return session.exec(select(Subscription).where(Subscription.chat == chat)).first()
+
+
+async def test_start_registers_the_command_menu_in_english_and_chinese(plain_bot, telegram_api, make_adapter):
+    await make_adapter(plain_bot, admin_ids=frozenset({"999"}))
+    menus = {(c.params.get("language_code"), (c.json("scope") or {}).get("chat_id")): c.json("commands")
+             for c in telegram_api.calls_to("setMyCommands", ok=True)}
+    english, chinese, admin = menus[(None, None)], menus[("zh", None)], menus[(None, 999)]
+    names = [command["command"] for command in english]
+    assert "ask" in names and "subscribe" in names and "addsource" not in names
+    assert [command["command"] for command in chinese] == names
+    assert any("显示帮助" in command["description"] for command in chinese)
+    assert "addsource" in [command["command"] for command in admin]
+    assert telegram_api.calls_to("getMe") and telegram_api.calls_to("deleteWebhook")  # polling mode
+
+
+async def test_a_refused_token_fails_start_and_leaves_no_log_filters(plain_bot, telegram_api):
+    adapter = TelegramAdapter(plain_bot, TelegramConfig(token="1:not-the-token", api_url=telegram_api.base_url))
+    with pytest.raises(InvalidToken):
+        await adapter.start()
+    assert not any(isinstance(f, RedactToken) for f in logging.getLogger("telegram.Bot").filters)
+    with pytest.raises(TransientDeliveryError):
+        await adapter.send(ChatRef("telegram", USER_CHAT), Reply(lead="nobody home"))
+
+
+async def test_private_question_gets_a_cited_answer_with_markup_characters_escaped(bot, seeded_services, telegram_api,
+                                                                                 make_adapter):
+    await ingest_new_document(seeded_services)
+    await make_adapter(bot)
+    telegram_api.add_update(message_update("How far from the contact line must heavy weapons be kept under the Geneva protocol?"))
+    [answer] = await answer_for(telegram_api, USER_CHAT)
+    visible = parse_html(answer.text)
+    assert "> 15 km & < 30 km" in visible
+    assert "&gt; 15 km &amp; &lt; 30 km" in answer.text
+    assert f'href="{html.escape(DOCUMENT_URL)}">[' in answer.text  # a numbered citation link
+    typing = telegram_api.calls_to("sendChatAction")
+    assert typing and typing[0].params["action"] == "typing" and typing[0].at <= answer.at
+
+
+async def test_group_message_is_answered_only_when_it_mentions_the_bot(bot, seeded_services, telegram_api, make_adapter):
+    await make_adapter(bot)
+    question = "who agreed to talks in Saudi Arabia?"
+    telegram_api.add_update(message_update(question, chat_id=GROUP_ID))
+    mention = telegram_api.add_update(message_update(f"@ParleyTestBot {question}", chat_id=GROUP_ID))
+    [answer] = await answer_for(telegram_api, GROUP_ID)
+    assert answer.json("reply_parameters")["message_id"] == mention["message"]["message_id"]
+    await asyncio.sleep(0.2)
+    assert len(answers(telegram_api, GROUP_ID)) == 1
+
+
+async def test_edited_message_does_not_trigger_a_second_answer(plain_bot, telegram_api, make_adapter):
+    await make_adapter(plain_bot)
+    first = telegram_api.add_update(message_update("/help"))
+    await answer_for(telegram_api, USER_CHAT)
+    telegram_api.add_update(edited_update("/start", message_id=first["message"]["message_id"]))
+    telegram_api.add_update(message_update("/sources"))
+    await answer_for(telegram_api, USER_CHAT, 2)
+    await asyncio.sleep(0.2)
+    assert len(answers(telegram_api, USER_CHAT)) == 2
+
+
+async def test_subscribe_then_a_new_document_pushes_its_summary(bot, seeded_services, telegram_api, make_adapter):
+    adapter = await make_adapter(bot)
+    telegram_api.add_update(message_update("/subscribe"))
+    await answer_for(telegram_api, USER_CHAT)
+    assert subscription_of(seeded_services, f"telegram:{USER_CHAT}").active
+    document = await ingest_new_document(seeded_services)
+    assert await deliver(seeded_services, adapter) == 1
+    push = answers(telegram_api, USER_CHAT)[-1]
+    visible = parse_html(push.text)
+    assert html.unescape(document["summary"]["headline"]).split()[0] in visible
+    assert push.json("reply_markup")["inline_keyboard"][0][0]["callback_data"].startswith(SOURCES_PREFIX)
+
+
+async def test_group_subscription_needs_a_group_admin(services, telegram_api, make_adapter):
+    await make_adapter(Bot(services.settings, services, COMMANDS))
+    telegram_api.add_update(message_update("/subscribe@ParleyTestBot", chat_id=GROUP_ID))
+    [refusal] = await answer_for(telegram_api, GROUP_ID)
+    assert parse_html(refusal.text) == i18n.t("error.manage_only", "en")
+    assert subscription_of(services, f"telegram:{GROUP_ID}") is None
+    telegram_api.set_member_status(GROUP_ID, USER["id"], "administrator")
+    telegram_api.add_update(message_update("/subscribe@ParleyTestBot", chat_id=GROUP_ID))
+    await answer_for(telegram_api, GROUP_ID, 2)
+    assert subscription_of(services, f"telegram:{GROUP_ID}").active
+    checks = telegram_api.calls_to("getChatMember")
+    assert [c.params["user_id"] for c in checks] == [USER_CHAT, USER_CHAT]
+
+
+async def test_a_6000_character_answer_arrives_as_several_valid_messages(plain_services, telegram_api, make_adapter):
+    seeds = sorted(SEEDS.glob("*.txt"))
+    paragraphs = [line for path in seeds for line in path.read_text(encoding="utf-8").splitlines() if len(line) > 80]
+
+    async def report(core, request, language):
+        bullets = tuple(Bullet(f"{text} <{i}> & more", (i % 2 + 1,)) for i, text in enumerate(paragraphs[:40]))
+        citations = (citation(1), citation(2, url="https://news.example/other"))
+        return Reply(lead="A long report", bullets=bullets, citations=citations, as_of=date(2025, 3, 19))
+
+    core = Bot(plain_services.settings, plain_services, [*COMMANDS, CommandSpec("report", "", {"en": "A long report"}, report)])
+    await make_adapter(core)
+    expected = await report(core, None, "en")
+    assert len(expected.text) > 6000
+    telegram_api.add_update(message_update("/report"))
+    await telegram_api.wait_for("sendMessage", where=lambda c: c.ok and "As of" in c.text, timeout=30)
+    parts = answers(telegram_api, USER_CHAT)
+    assert len(parts) >= 2
+    visible = assert_valid_parts([c.text for c in parts])
+    for bullet in expected.bullets:
+        assert bullet.text in visible
+    assert [("reply_markup" in c.params) for c in parts] == [False] * (len(parts) - 1) + [True]
+
+
+async def test_a_429_is_waited_out_and_the_message_sent(plain_bot, telegram_api, make_adapter):
+    await make_adapter(plain_bot)
+    telegram_api.fail_retry_after("sendMessage", 1)
+    telegram_api.add_update(message_update("/help"))
+    await answer_for(telegram_api, USER_CHAT)
+    refused, accepted = telegram_api.calls_to("sendMessage")
+    assert not refused.ok and refused.response["error_code"] == 429 and accepted.ok
+    assert accepted.at - refused.at >= 0.95
+    assert accepted.text == refused.text
+
+
+async def test_a_blocked_user_is_deactivated(bot, seeded_services, telegram_api, make_adapter):
+    adapter = await make_adapter(bot)
+    telegram_api.add_update(message_update("/subscribe"))
+    await answer_for(telegram_api, USER_CHAT)
+    telegram_api.fail_forbidden("sendMessage", chat_id=USER_CHAT)
+    await ingest_new_document(seeded_services)
+    assert await deliver(seeded_services, adapter) == 0
+    subscription = subscription_of(seeded_services, f"telegram:{USER_CHAT}")
+    assert not subscription.active and "blocked" in subscription.deactivated_reason
+    assert telegram_api.calls_to("sendMessage", ok=False)[-1].response["error_code"] == 403
+
+
+async def test_a_migrated_group_keeps_its_subscription_under_the_new_id(bot, seeded_services, telegram_api, make_adapter):
+    adapter = await make_adapter(bot)
+    telegram_api.set_member_status(GROUP_ID, USER["id"], "creator")
+    telegram_api.add_update(message_update("/subscribe@ParleyTestBot", chat_id=GROUP_ID))
+    await answer_for(telegram_api, GROUP_ID)
+    telegram_api.fail_migrated("sendMessage", -1009999, chat_id=GROUP_ID)
+    await ingest_new_document(seeded_services)
+    assert await deliver(seeded_services, adapter) == 1
+    assert answers(telegram_api, -1009999)
+    assert subscription_of(seeded_services, "telegram:-1009999").active
+
+
+async def test_a_formatting_refusal_is_resent_as_plain_text(plain_bot, telegram_api, make_adapter):
+    adapter = await make_adapter(plain_bot)
+    telegram_api.fail_parse_entities("sendMessage")
+    reply = Reply(lead="Talks & <terms> [1]", citations=(citation(1),), as_of=date(2025, 3, 19))
+    await adapter.send(ChatRef("telegram", USER_CHAT), reply)
+    refused, plain = telegram_api.calls_to("sendMessage")
+    assert refused.params["parse_mode"] == "HTML" and not refused.ok
+    assert "parse_mode" not in plain.params and plain.ok
+    assert plain.text == to_plain(render(reply)[0])
+    assert "Talks & <terms> [1]" in plain.text
+
+
+async def test_network_errors_are_retried_with_backoff_then_reported(plain_bot, telegram_api, make_adapter):
+    adapter = await make_adapter(plain_bot, send_attempts=3)
+    chat = ChatRef("telegram", USER_CHAT)
+    telegram_api.fail_server("sendMessage", times=2)
+    await adapter.send(chat, Reply(lead="third time lucky"))
+    assert [c.ok for c in telegram_api.calls_to("sendMessage")] == [False, False, True]
+    telegram_api.fail_server("sendMessage", times=3)
+    with pytest.raises(TransientDeliveryError):
+        await adapter.send(chat, Reply(lead="never arrives"))
+
+
+async def test_long_flood_waits_are_handed_back_to_the_outbox(plain_bot, telegram_api, make_adapter):
+    adapter = await make_adapter(plain_bot, max_retry_after=5)
+    telegram_api.fail_retry_after("sendMessage", 300)
+    with pytest.raises(TransientDeliveryError) as raised:
+        await adapter.send(ChatRef("telegram", USER_CHAT), Reply(lead="later"))
+    assert raised.value.retry_after == 300
+    assert len(telegram_api.calls_to("sendMessage")) == 1
+
+
+async def test_sources_button_expands_the_evidence_and_every_callback_is_answered(plain_bot, telegram_api, make_adapter):
+    adapter = await make_adapter(plain_bot)
+    await adapter.send(ChatRef("telegram", USER_CHAT), Reply(lead="Withdrawal terms [1]", citations=(citation(1),)))
+    [pushed] = answers(telegram_api, USER_CHAT)
+    data = pushed.json("reply_markup")["inline_keyboard"][0][0]["callback_data"]
+    telegram_api.add_update(callback_update(data, message=pushed.response))
+    telegram_api.add_update(callback_update(SOURCES_PREFIX + "expired0", message=pushed.response))
+    telegram_api.add_update(callback_update("something-else", message=pushed.response))
+    answered = await telegram_api.wait_for("answerCallbackQuery", 3)
+    [evidence] = (await answer_for(telegram_api, USER_CHAT, 2))[1:]
+    assert '“Troops must withdraw >5 km & "verify" <now>.”' in parse_html(evidence.text)
+    assert evidence.json("reply_parameters")["message_id"] == pushed.response["message_id"]
+    notices = [c.params.get("text") for c in answered]
+    assert notices.count(i18n.t("telegram.sources_expired", "en")) == 1
+
+
+async def test_one_slow_question_does_not_stall_other_chats(plain_services, telegram_api, make_adapter):
+    release = asyncio.Event()
+
+    async def slow(core, request, language):
+        await release.wait()
+        return Reply(lead="finally")
+
+    core = Bot(plain_services.settings, plain_services, [*COMMANDS, CommandSpec("slow", "", {"en": "Slow"}, slow)])
+    await make_adapter(core)
+    telegram_api.add_update(message_update("/slow"))
+    telegram_api.add_update(message_update("/help", chat_id=GROUP_ID))
+    await answer_for(telegram_api, GROUP_ID)
+    assert not answers(telegram_api, USER_CHAT)
+    release.set()
+    [late] = await answer_for(telegram_api, USER_CHAT)
+    assert parse_html(late.text) == "finally"
+
+
+async def test_the_token_never_appears_in_logs(plain_bot, telegram_api, make_adapter, caplog):
+    httpx_logger = logging.getLogger("httpx")
+    httpx_logger.setLevel(logging.DEBUG)  # httpx logs every request URL, token included
+    try:
+        with caplog.at_level(logging.DEBUG):
+            adapter = await make_adapter(plain_bot)
+            telegram_api.add_update(message_update("/help"))
+            await answer_for(telegram_api, USER_CHAT)
+            await adapter.stop()
+    finally:
+        httpx_logger.setLevel(logging.NOTSET)
+    assert "/bot<token>/sendMessage" in caplog.text  # the URLs were logged, redacted
+    assert telegram_api.token not in caplog.text
+    assert telegram_api.token.split(":")[1] not in caplog.text
+
+
+async def test_webhook_mode_serves_updates_posted_with_the_secret(plain_bot, telegram_api, make_adapter):
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    await make_adapter(plain_bot, webhook_url="https://parley.example/telegram-hook",
+                       webhook_listen=f"127.0.0.1:{port}", webhook_secret="s3cret-hook")
+    [registered] = telegram_api.calls_to("setWebhook")
+    assert registered.params["url"] == "https://parley.example/telegram-hook"
+    assert registered.params["secret_token"] == "s3cret-hook"
+    hook = f"http://127.0.0.1:{port}/telegram-hook"
+    async with aiohttp.ClientSession() as client:
+        forged = await client.post(hook, json={"update_id": 1, **message_update("/help")},
+                                   headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+        assert forged.status == 403
+        genuine = await client.post(hook, json={"update_id": 2, **message_update("/help")},
+                                    headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-hook"})
+        assert genuine.status == 200
+    await answer_for(telegram_api, USER_CHAT)
+    assert len(answers(telegram_api, USER_CHAT)) == 1

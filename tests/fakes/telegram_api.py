@@ -156,6 +156,7 @@ class FakeTelegramAPI:
         self._arrived = asyncio.Event()
         self._called = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.port = 0
 
     # lifecycle -----------------------------------------------------------------------------
@@ -163,7 +164,8 @@ class FakeTelegramAPI:
         """Listen on 127.0.0.1 on a free port."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # handler_cancellation: a long poll the client gave up on must not hold the server open
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self.port = self._runner.addresses[0][1]
@@ -171,6 +173,8 @@ class FakeTelegramAPI:
 
     async def stop(self) -> None:
         """Close the server (pending long polls are cancelled)."""
+        self._closing = True
+        self._arrived.set()  # release long polls still waiting
         if self._runner:
             await self._runner.cleanup()
             self._runner = None
@@ -309,7 +313,7 @@ class FakeTelegramAPI:
     async def _get_updates(self, params: dict[str, str]) -> list[dict]:
         offset = int(params.get("offset") or 0)
         self._pending = [u for u in self._pending if u["update_id"] >= offset]
-        if not self._pending:
+        if not self._pending and not self._closing:
             self._arrived.clear()
             try:
                 await asyncio.wait_for(self._arrived.wait(), float(params.get("timeout") or 0))
