@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -36,7 +36,6 @@ class Entity:
     party: str | None = None  # actors: the party they speak for
     issue: str | None = None  # places: the issue they belong to
     stems: tuple[str, ...] = ()  # Latin word beginnings that match any ending: "recogni" -> recognize, recognition
-    words: dict[str, str] = field(default_factory=dict)  # optional extra per-language phrasing, e.g. an adjective
 
 
 @dataclass(frozen=True)
@@ -203,7 +202,7 @@ def _parse_entity(key: object, body: object, kind: str, source: str) -> Entity:
     aliases = _string_list(body.get("aliases", []), f"{where}: 'aliases'")
     stems = _string_list(body.get("stems", []), f"{where}: 'stems'")
     link = {"actor": "party", "place": "issue"}.get(kind)
-    unexpected = set(body) - {"names", "aliases", "stems", "party", "issue", "words", "note"}
+    unexpected = set(body) - {"names", "aliases", "stems", "party", "issue", "note"}
     if unexpected:
         raise ProfileError(f"{where}: unknown field(s) {sorted(unexpected)}")
     return Entity(
@@ -214,7 +213,6 @@ def _parse_entity(key: object, body: object, kind: str, source: str) -> Entity:
         party=body.get("party") if link == "party" else None,
         issue=body.get("issue") if link == "issue" else None,
         stems=tuple(s.lower() for s in stems),
-        words=dict(body.get("words") or {}),
     )
 
 
