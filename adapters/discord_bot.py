@@ -48,6 +48,7 @@ URL_LIMIT = 512  # longer links are shown as the document's origin instead of be
 
 SOURCES_BUTTON_TIMEOUT = 15 * 60.0  # an interaction token lives 15 minutes, the button as long
 LAYOUT = "parley_options"  # key in app_commands.Command.extras
+ANSWERED = "parley_answered"  # key in Interaction.extras: a message already went out, so never delete the original
 TELEGRAM_ONLY = {"start"}  # Telegram sends /start when a chat opens the bot; Discord has /help for it
 
 KIND_COLOURS = {
@@ -131,8 +132,12 @@ def localized(texts: dict[str, str]) -> app_commands.locale_str:
 
 
 def option_description(name: str) -> app_commands.locale_str:
-    """An option's description in every language, from bot/i18n/discord.yaml."""
-    return localized({language: i18n.t(f"discord.option.{name}", language) for language in i18n.LANGUAGES})
+    """An option's description in every language, from bot/i18n/discord.yaml (its name when it has none)."""
+    try:
+        return localized({language: i18n.t(f"discord.option.{name}", language) for language in i18n.LANGUAGES})
+    except KeyError:
+        log.warning("no description of the option %r in bot/i18n/discord.yaml", name)
+        return app_commands.locale_str(name)
 
 
 class DescriptionTranslator(app_commands.Translator):
@@ -515,7 +520,7 @@ class DiscordAdapter:
         await self._deliver(interaction, reply)
 
     async def _deliver(self, interaction: discord.Interaction, reply: Reply) -> None:
-        if interaction.response.is_done() and reply.ephemeral:
+        if interaction.response.is_done() and reply.ephemeral and not interaction.extras.get(ANSWERED):
             # A public "thinking…" message cannot turn private; it gives way to an ephemeral followup.
             await interaction.delete_original_response()
         view = SourcesView(reply) if reply.citations and not reply.ephemeral else None
@@ -525,6 +530,7 @@ class DiscordAdapter:
                 await interaction.followup.send(ephemeral=reply.ephemeral, wait=True, **message.kwargs(), **extra)
             else:
                 await interaction.response.send_message(ephemeral=reply.ephemeral, **message.kwargs(), **extra)
+            interaction.extras[ANSWERED] = True
 
     async def _on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """CommandTree.on_error: log, then tell the user in a message only they see."""

@@ -134,6 +134,14 @@ async def test_to_request_maps_guild_and_direct_interactions(services, settings,
     assert direct.text == "What about ports?" and direct.language == "en-US"
 
 
+def test_every_option_has_a_description_in_each_language():
+    for spec in COMMANDS:
+        for name in spec.options:
+            texts = {language: i18n.t(f"discord.option.{name}", language) for language in i18n.LANGUAGES}
+            assert all(0 < len(text) <= 100 for text in texts.values()), name
+            assert texts["zh-Hans"] != texts["en"] and texts["zh-Hant"] != texts["en"], name
+
+
 def test_start_is_left_to_telegram_and_every_other_command_is_a_slash_command(services, settings):
     names = [command.name for command in DiscordAdapter(Bot(settings, services, COMMANDS), settings).commands()]
     assert names == [spec.name for spec in COMMANDS if spec.name != "start"]
@@ -380,3 +388,18 @@ async def test_ask_is_deferred_then_answered_with_a_cited_embed(bot, fake):
     reply = await bot.handle(Request(ChatRef("discord", CHANNEL), Sender("1"), "ask", question, language="en-GB",
                                      is_private=False))
     assert [e.to_dict()["description"] for e in render(reply)[0].embeds] == [e["description"] for e in answer.embeds]
+
+
+@pytest.mark.parametrize("failing, deletes_thinking", [(1, True), (2, False)])
+async def test_a_failed_followup_ends_in_a_private_apology_and_keeps_what_went_out(services, settings, fake,
+                                                                                   failing, deletes_thinking):
+    bot = Bot(settings, services, [CommandSpec("ask", "QUESTION", {"en": "Ask"}, echo_long, options=("question",))])
+    fake.fail_next("POST", WEBHOOK, 400, code=50035, message="Invalid Form Body", after=failing - 1)
+    async with running(bot, settings, fake):
+        await fake.send_interaction(fake.slash("ask", question="Tell me everything", locale="zh-TW"))
+        apology = await fake.wait_for("POST", WEBHOOK, count=failing + 1)
+    followups = fake.find("POST", WEBHOOK)
+    assert [c.status for c in followups] == [200] * (failing - 1) + [400, 200]
+    assert apology.flags & EPHEMERAL and apology.json["content"] == i18n.t("error.internal", "zh-Hant")
+    # Only a still-pending "thinking…" message is removed; an answer already shown stays.
+    assert bool(fake.find("DELETE", "@original")) is deletes_thinking

@@ -136,6 +136,7 @@ class FakeDiscord:
         self.frames: list[dict] = []  # gateway payloads the client sent
         self.messages: dict[str, dict] = {}  # every message the fake created, by id
         self.faults: dict[str, Fault] = {}  # channel id -> refusal
+        self.one_shot: list[list] = []  # [method, path regex, calls to let through first, refusal], each used once
         self.commands: dict[str | None, list[dict]] = {}  # guild id (None: global) -> registered commands
         self._interactions: dict[str, dict] = {}  # token -> {"created", "answered", "payload"}
         self._sockets: list[web.WebSocketResponse] = []
@@ -227,6 +228,12 @@ class FakeDiscord:
         """Refuse every message posted to ``channel_id`` with this status and Discord error body."""
         self.faults[str(channel_id)] = Fault(status, {"message": message or f"{status}", "code": code, **extra}, headers or {})
 
+    def fail_next(self, method: str, path: str, status: int, code: int = 0, message: str = "", *,
+                  after: int = 0, **extra: Any) -> None:
+        """Let ``after`` calls matching ``method`` and the regex ``path`` through, then refuse one with this error."""
+        fault = Fault(status, {"message": message or f"{status}", "code": code, **extra})
+        self.one_shot.append([method, re.compile(path), after, fault])
+
     def find(self, method: str, path: str) -> list[Call]:
         """Recorded calls whose method matches and whose path matches the regex ``path``."""
         pattern = re.compile(path)
@@ -290,6 +297,13 @@ class FakeDiscord:
         return response
 
     def _route(self, call: Call) -> web.Response:
+        for index, (method, pattern, after, fault) in enumerate(self.one_shot):
+            if method == call.method and pattern.search(call.path):
+                if after:
+                    self.one_shot[index][2] -= 1
+                    break
+                del self.one_shot[index]
+                return _json_response(fault.body, fault.status, fault.headers)
         for method, pattern, handler in self._routes:
             match = pattern.match(call.path)
             if match and method == call.method:
