@@ -275,20 +275,27 @@ class _AliasIndex:
             self._lengths[first] = sorted(set(lengths), reverse=True)
 
     def scan(self, text: str) -> list[tuple[int, int, str]]:
-        """Non-overlapping (start, end, key) matches, leftmost first, longest at each start."""
-        found, i, n = [], 0, len(text)
-        while i < n:
-            lengths = self._lengths.get(text[i])
-            if lengths is None or (_is_latin(text[i]) and i > 0 and _is_latin(text[i - 1])):
-                i += 1
-                continue
-            match = self._match_at(text, i, lengths)
+        """Non-overlapping (start, end, key) matches; of overlapping ones the longest wins, then the leftmost."""
+        found, i = [], 0
+        while i < len(text):
+            match = self._match_from(text, i)
             if match is None:
                 i += 1
                 continue
+            # "the ministry spokesman": a longer alias starting inside this match takes precedence.
+            longer = (self._match_from(text, j) for j in range(match[0] + 1, match[1]))
+            better = next((m for m in longer if m and m[1] - m[0] > match[1] - match[0]), None)
+            if better is not None:
+                match = better
             found.append(match)
             i = match[1]
         return found
+
+    def _match_from(self, text: str, i: int) -> tuple[int, int, str] | None:
+        lengths = self._lengths.get(text[i])
+        if lengths is None or (_is_latin(text[i]) and i > 0 and _is_latin(text[i - 1])):
+            return None
+        return self._match_at(text, i, lengths)
 
     def _match_at(self, text: str, i: int, lengths: list[int]) -> tuple[int, int, str] | None:
         for length in lengths:

@@ -173,3 +173,8 @@ def test_code_names_no_party_of_the_default_profile():
         source = path.read_text(encoding="utf-8")
         found = [name for name in names if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", source)]
         assert not found, f"{path.name} names {found}"
+
+
+def test_a_longer_alias_starting_inside_a_match_wins(profile):
+    assert keys(profile, "What did the Kremlin spokesman say?") == ["peskov"]
+    assert keys(profile, "a 30-day pause on attacks against energy infrastructure") == ["energy_ceasefire"]
