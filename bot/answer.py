@@ -31,6 +31,8 @@ SAME_FACT_JACCARD = 0.55
 FOLLOWER_DISCOUNT = 0.2  # a quote continuing a strong candidate's speaker scores this much less per sentence away
 PARTY_CREDIT = 0.6
 DENSE_RESCUE_Z = 3.8  # a passage this many deviations above the corpus's cosine is on topic even without shared words
+INFORMATIVE_IDF = 3.0  # an entity this rare in the corpus (or rarer) fully answers "where"/"who"
+PREMISE_COVERAGE = 0.25  # passages on the issue that may show who really demands or accepts it
 UNSEEN_WEIGHT = 0.75  # a question word absent from the corpus weighs this share of an average known term
 CONTEXT_CREDIT = 0.8  # a term found only in the sentence a passage refers back to ("these areas") counts this much  # a passage naming the party of an asked actor ("the Kremlin" for "Putin") half-matches it
 ANSWER_STANCES = ("demands", "conditions", "rejects", "offers", "accepts", "denies")
@@ -183,12 +185,15 @@ class Answerer:
         alternatives = {token: 1.0}
         for word in STANCE_WORDS[stance]:
             alternatives.setdefault(word, 0.9)
-            for alternative, weight in self.index.word_group(word).alternatives[1:]:
-                alternatives.setdefault(alternative, weight)
+            if not textnorm.is_cjk(word):  # English verbs also meet Chinese passages through their glosses
+                for alternative, weight in self.index.word_group(word).alternatives[1:]:
+                    alternatives.setdefault(alternative, weight)
         return TermGroup(tuple(alternatives.items()), surface=token)
 
     def _candidates(self, q: Question) -> list[Candidate]:
         groups = self._groups(q.text)
+        if q.kind == "false_premise":  # the premise's verb is what gets checked, not what gets searched for
+            groups = [g for g in groups if g.entity or not any(g.alternatives[0][0] in w for w in STANCE_WORDS.values())]
         boost = set(q.entities) | set(q.parties) | set(q.issues)
         pool: dict[int, Candidate] = {}
         vector = self._gather(pool, q.text, groups, boost, weight=1.0)
@@ -266,7 +271,8 @@ class Answerer:
         if not q.parties or q.kind not in ("position", "aggregation", "timeline", "comparison", "false_premise", "attribution"):
             return []
         return [e for e in self.index.ledger
-                if e.party in q.parties and (not q.issues or e.issue in q.issues or set(e.places) & set(q.places))]
+                if e.party in q.parties and (not q.issues or e.issue in q.issues or set(e.places) & set(q.places)
+                                             or (e.stance == q.stance and e.party == q.parties[0]))]
 
     def _ledger_by_passage(self) -> dict[int, list[LedgerEntry]]:
         by_passage: dict[int, list[LedgerEntry]] = defaultdict(list)
@@ -285,8 +291,12 @@ class Answerer:
             if any(e.issue in q.issues for e in relevant):
                 score += 0.2
             if q.stance and any(e.stance == q.stance for e in relevant):
-                score += 0.1
-        score += 0.25 * _facet_fit(q, p, self.profile)
+                score += 0.3
+        score += 0.25 * _facet_fit(q, p, self.profile, self.index)
+        if q.stance and q.parties and q.kind != "false_premise":
+            pairs = self._stance_subjects(p)
+            if (q.stance, q.parties[0]) in pairs:
+                score += 0.6  # the asked party is the one doing what the question asks about
         if _same_script(p.language, q.language):
             score += 0.1
         if _is_fragment(p.text):
@@ -401,10 +411,10 @@ class Answerer:
         """A "where/who/when/how much" answer must contain a place, person, date or figure: add the best that does."""
         if not (q.facets or q.kind == "disagreement"):
             return
-        if any(_facet_fit(q, p, self.profile) >= 1.0 for point in points for p in point.passages):
+        if any(_facet_fit(q, p, self.profile, self.index) >= 1.0 for point in points for p in point.passages):
             return
         for candidate in candidates[:SEARCH_DEPTH]:
-            if candidate.topical and candidate.coverage >= MIN_COVERAGE_WITH_LEDGER and _facet_fit(q, candidate.passage, self.profile) >= 1.0:
+            if candidate.topical and candidate.coverage >= MIN_COVERAGE_WITH_LEDGER and _facet_fit(q, candidate.passage, self.profile, self.index) >= 1.0:
                 self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
                 return
 
@@ -434,7 +444,7 @@ class Answerer:
                  for e in on_issue if e.passage_id in self.index.by_id]
         if not facts:
             facts = [PremiseFact(party, stance, c.passage, ())
-                     for c in candidates[:12] if set(q.issues) & c.passage.issues and c.coverage >= MIN_COVERAGE_WITH_LEDGER
+                     for c in candidates[:12] if set(q.issues) & c.passage.issues and c.coverage >= PREMISE_COVERAGE
                      for stance, party in self._stance_subjects(c.passage)]
         if any(f.party == asserted and f.stance in ("accepts", "offers") for f in facts if f.ledger) or any(
                 f.party == asserted and f.stance in ("accepts", "offers") and not f.ledger and len(f.passage.parties) == 1
@@ -777,6 +787,10 @@ class _LeadWriter:
         party = self.q.parties[0] if any(e.party == self.q.parties[0] for e in entries) else entries[0].party
         issue = next((e.issue for e in entries if e.issue in self.q.issues), None)
         chosen = [e for e in entries if e.party == party and (issue is None or e.issue == issue)]
+        if self.q.stance and any(e.stance == self.q.stance for e in chosen):
+            chosen = [e for e in chosen if e.stance == self.q.stance]
+        if not chosen:
+            return None
         stances = self._stance_list(chosen)
         places = self._evidence_names(("place",), points=self.points[:3])
         tail = f" ({_join(places[:6], self.lang)})" if places else ""
@@ -948,19 +962,24 @@ def _speaker_in(text: str) -> str | None:
     return who or None
 
 
-def _facet_fit(q: Question, passage: IndexedPassage, profile) -> float:
-    """How well a passage has the kind of thing the question asks for (a figure, a place, a person, a quote...)."""
+def _facet_fit(q: Question, passage: IndexedPassage, profile, index: PassageIndex | None = None) -> float:
+    """How well a passage has the kind of thing the question asks for (a figure, a place, a person, a quote...).
+
+    A place or person answers "where"/"who" in proportion to how rare it is in the corpus: the country
+    every article mentions is context, the venue named once is the answer.
+    """
     fit = 0.0
     text = passage.text
     asked = set(q.entities)
+    rarity = (lambda key: min(1.0, index.entity_idf(key) / INFORMATIVE_IDF)) if index is not None else (lambda key: 1.0)
     if "how_much" in q.facets or q.kind == "disagreement":
         figures = extract_figures(text)
         fit += 1.0 if figures and ("percent" not in q.cues or any(f.unit == "percent" for f in figures)) else 0.3 * bool(figures)
     if "where" in q.facets:
-        fit += 1.0 if any(profile.entity(k).kind in ("place", "party") and k not in asked and k not in q.parties
-                          for k in passage.entities) else 0.0
+        fit += max((rarity(k) for k in passage.entities if profile.entity(k).kind in ("place", "party")
+                    and k not in asked and k not in q.parties), default=0.0)
     if "who" in q.facets:
-        fit += 1.0 if any(profile.entity(k).kind == "actor" and k not in asked for k in passage.entities) else 0.0
+        fit += max((rarity(k) for k in passage.entities if profile.entity(k).kind == "actor" and k not in asked), default=0.0)
     if "when" in q.facets:
         fit += 1.0 if extract_dates(text, q.language) else 0.0
     if q.kind == "attribution":
@@ -971,7 +990,7 @@ def _facet_fit(q: Question, passage: IndexedPassage, profile) -> float:
     if "speech" in q.cues and _QUOTE_MARKS.search(text):
         fit += 0.8 + (0.8 if _quotes_someone(passage, q, profile) else 0.0)
     if q.stance and q.stance in passage_stances(text):
-        fit += 0.8
+        fit += 0.4
     return fit
 
 

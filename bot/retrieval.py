@@ -133,16 +133,25 @@ class _Bm25:
         return math.log(1 + (n + 0.5) / 0.5)
 
     def group_scores(self, alternatives: tuple[tuple[str, float], ...]) -> dict[int, float]:
-        """Per row, the best weighted BM25 contribution among the alternatives."""
-        scores: dict[int, float] = {}
-        average = max(self.total_length / max(len(self.lengths), 1), 1.0)
+        """Per row, the BM25 score of a group of synonyms taken as one term (as Lucene's SynonymQuery does).
+
+        The group's document frequency is that of the union of its alternatives, so a rare alias or a
+        noisy translation does not outweigh the common word; each row scores its best-weighted alternative.
+        """
+        best: dict[int, tuple[float, int]] = {}
         for token, weight in alternatives:
-            idf = self.idf(token) * weight
             for row, tf in self.postings.get(token, ()):
-                norm = BM25_K1 * (1 - BM25_B + BM25_B * self.lengths[row] / average)
-                value = idf * tf * (BM25_K1 + 1) / (tf + norm)
-                if value > scores.get(row, 0.0):
-                    scores[row] = value
+                if weight > best.get(row, (0.0, 0))[0]:
+                    best[row] = (weight, tf)
+        if not best:
+            return {}
+        n, df = len(self.lengths), len(best)
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        average = max(self.total_length / max(n, 1), 1.0)
+        scores = {}
+        for row, (weight, tf) in best.items():
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * self.lengths[row] / average)
+            scores[row] = weight * idf * tf * (BM25_K1 + 1) / (tf + norm)
         return scores
 
 
@@ -321,9 +330,16 @@ class PassageIndex:
         return TermGroup(tuple(alternatives.items()), surface=token)
 
     def idf(self, group: TermGroup) -> float:
-        """What matching ``group`` is worth: its main token's idf (entity or word), else its best alternative's; 0 if unseen."""
-        primary = group.alternatives[0][0] if group.alternatives else ""
-        return self._bm25.idf(primary) or max((self._bm25.idf(token) for token, _ in group.alternatives), default=0.0)
+        """What matching ``group`` is worth: the idf of all its alternatives taken together; 0 when no passage has any."""
+        rows = self.group_rows(group)
+        if not rows:
+            return 0.0
+        n = len(self.passages)
+        return math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
+
+    def entity_idf(self, key: str) -> float:
+        """How rare mentions of a profile entity are across passages (0 when none mentions it)."""
+        return self._bm25.idf(ENTITY_PREFIX + key)
 
     def group_rows(self, group: TermGroup) -> dict[int, float]:
         """Rows containing any alternative of ``group``, each with the best weight it contains."""
@@ -344,9 +360,12 @@ class PassageIndex:
             lexical, matched = self._lexical(groups)
             dense = self._dense(text, vector)
             fused: dict[int, float] = defaultdict(float)
-            for ranking in (sorted(lexical, key=lexical.get, reverse=True), self._dense_order(dense)):
+            rankings = (sorted(lexical, key=lexical.get, reverse=True), self._dense_order(dense))
+            for ranking in rankings:
                 for rank, row in enumerate(ranking[: limit * 3]):
                     fused[row] += 1.0 / (RRF_K + rank + 1)
+            # The best of each ranking stays in even when the other ranking ignores it (cross-language hits).
+            keep = {row for ranking in rankings for row in ranking[: limit // 2]}
             best = 2.0 / (RRF_K + 1)
             hits = []
             for row, score in fused.items():
@@ -356,7 +375,7 @@ class PassageIndex:
                                 None if dense is None or not self._has_vector[row] else float(dense[row]),
                                 frozenset(matched.get(row, ()))))
             hits.sort(key=lambda hit: hit.score, reverse=True)
-            return hits[:limit]
+            return hits[:limit] + [hit for hit in hits[limit:] if hit.passage.row in keep]
 
     def _lexical(self, groups: list[TermGroup]) -> tuple[dict[int, float], dict[int, set[int]]]:
         scores: dict[int, float] = defaultdict(float)
