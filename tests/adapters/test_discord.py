@@ -8,7 +8,6 @@ from datetime import date
 
 import discord
 import pytest
-from discord import app_commands
 from pydantic import SecretStr
 from sqlmodel import Session, select
 
