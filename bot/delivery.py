@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, select
 
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
@@ -259,12 +259,19 @@ class RetryPolicy:
 
 @dataclass
 class _Pass:
-    """State of one delivery pass: what was sent, deferred, and the replies built so far."""
+    """State of one delivery pass: counts, the batch's subscriptions and languages, replies built so far.
+
+    ``unmarked`` is a row the platform accepted whose ``sent`` mark is still to be written: it is
+    written in the same transaction that marks the next row ``sending``, so each message costs one
+    commit, and at most one row per worker is ever ``sending``.
+    """
 
     worker_id: str
     sent: int = 0
+    unmarked: Delivery | None = None
     replies: dict = field(default_factory=dict)
     languages: dict = field(default_factory=dict)
+    subscriptions: dict = field(default_factory=dict)
 
 
 async def deliver_due(services, outbox: Outbox, *, worker_id: str, limit: int = 500,
@@ -276,17 +283,23 @@ async def deliver_due(services, outbox: Outbox, *, worker_id: str, limit: int = 
     """
     retry = retry or RetryPolicy()
     state = _Pass(worker_id)
-    while limit > 0:
-        batch = await asyncio.to_thread(claim_due, services.engine, worker_id, outbox.platforms, min(limit, CLAIM_BATCH))
-        if not batch:
-            break
-        limit -= len(batch)
-        for index, row in enumerate(batch):
-            try:
-                await _deliver_one(services, outbox, row, state, retry)
-            except BaseException:
-                await asyncio.to_thread(release, services.engine, worker_id, [r.id for r in batch[index:]])
-                raise
+    try:
+        while limit > 0:
+            _flush(services.engine, state)  # else the claim would take the accepted row back as in flight
+            batch = await asyncio.to_thread(claim_due, services.engine, worker_id, outbox.platforms, min(limit, CLAIM_BATCH))
+            if not batch:
+                break
+            limit -= len(batch)
+            await asyncio.to_thread(_load_context, services, batch, state)
+            for index, row in enumerate(batch):
+                try:
+                    await _deliver_one(services, outbox, row, state, retry)
+                except BaseException:
+                    _flush(services.engine, state)
+                    release(services.engine, worker_id, [r.id for r in batch[index:]])
+                    raise
+    finally:
+        _flush(services.engine, state)
     if state.sent:
         log.info("delivery pass by %s: %d message(s) accepted", worker_id, state.sent)
     return state.sent
@@ -328,6 +341,18 @@ def release(engine, worker_id: str, ids: list[int], delay: float = 0.0) -> None:
                         .values(status="pending", claimed_by=None, next_attempt_at=utcnow() + timedelta(seconds=delay)))
 
 
+def _load_context(services, batch: list[Delivery], state: _Pass) -> None:
+    """The batch's subscriptions and chat languages, read once instead of once per row."""
+    with Session(services.engine) as session:
+        ids = {row.subscription_id for row in batch}
+        for subscription in session.exec(select(Subscription).where(Subscription.id.in_(ids))).all():
+            state.subscriptions[subscription.id] = subscription
+        chats = {row.chat for row in batch} - set(state.languages)
+        found = {c.chat: c.language for c in session.exec(select(Chat).where(Chat.chat.in_(chats))).all()} if chats else {}
+    for chat in chats:
+        state.languages[chat] = found.get(chat) or services.settings.default_language
+
+
 async def _deliver_one(services, outbox: Outbox, row: Delivery, state: _Pass, retry: RetryPolicy) -> None:
     chat = ChatRef.parse(row.chat)
     wait = outbox.wait_time(chat)
@@ -335,7 +360,7 @@ async def _deliver_one(services, outbox: Outbox, row: Delivery, state: _Pass, re
         await asyncio.to_thread(release, services.engine, state.worker_id, [row.id], wait)
         return
     try:
-        reply = await asyncio.to_thread(_reply_for, services, row, state)
+        reply = _cached_reply(services, row, state) or await asyncio.to_thread(_reply_for, services, row, state)
     except Exception as exc:  # a rendering bug must not block the queue behind this row
         log.exception("building delivery %s (%s %s) failed", row.id, row.item_kind, row.item_id)
         await asyncio.to_thread(_count_attempt, services.engine, row.id)
@@ -343,7 +368,7 @@ async def _deliver_one(services, outbox: Outbox, row: Delivery, state: _Pass, re
         return
     if reply is None:
         return
-    if not await asyncio.to_thread(_mark_sending, services.engine, state.worker_id, row.id):
+    if not await asyncio.to_thread(_start_sending, services.engine, state, row.id):
         log.info("delivery %s was taken over by another worker; skipping it", row.id)
         return
     log.debug("delivery %s in flight to %s (%s %s)", row.id, row.chat, row.item_kind, row.item_id)
@@ -357,33 +382,52 @@ async def _deliver_one(services, outbox: Outbox, row: Delivery, state: _Pass, re
         log.exception("sending delivery %s to %s failed unexpectedly", row.id, row.chat)
         await asyncio.to_thread(_mark_retry, services, row, TransientDeliveryError(f"{type(exc).__name__}: {exc}"), retry)
     else:
-        await asyncio.to_thread(_mark_sent, services.engine, row)
+        state.unmarked = row
         state.sent += 1
 
 
-def _mark_sending(engine, worker_id: str, row_id: int) -> bool:
-    """The in-flight mark, committed before the send; False when the claim was lost."""
-    with session_scope(engine) as session:
-        result = session.execute(
-            update(Delivery).where(Delivery.id == row_id, Delivery.claimed_by == worker_id, Delivery.status.in_(_OPEN))
-            .values(status="sending", attempts=Delivery.attempts + 1,
-                    next_attempt_at=utcnow() + timedelta(seconds=CLAIM_SECONDS)))
+def _start_sending(engine, state: _Pass, row_id: int) -> bool:
+    """One commit: the previous accepted row becomes ``sent`` and this one ``sending`` (False: the claim was lost).
+
+    Plain Core statements on a connection: this runs once per message, and the ORM's
+    session bookkeeping would cost more than the statements themselves.
+    """
+    with engine.begin() as connection:
+        _write_sent(connection, state.unmarked)
+        state.unmarked = None
+        result = connection.execute(_SENDING, {"row": row_id, "worker": state.worker_id,
+                                               "until": utcnow() + timedelta(seconds=CLAIM_SECONDS)})
         return result.rowcount == 1
+
+
+def _flush(engine, state: _Pass) -> None:
+    """Write the pending ``sent`` mark, if any (end of a pass, or before giving rows back)."""
+    if state.unmarked is not None:
+        with engine.begin() as connection:
+            _write_sent(connection, state.unmarked)
+        state.unmarked = None
+
+
+def _write_sent(connection, row: Delivery | None) -> None:
+    if row is None:
+        return
+    now = utcnow()
+    connection.execute(_SENT, {"row": row.id, "now": now})
+    if row.item_kind == "digest":
+        connection.execute(update(Subscription).where(Subscription.id == row.subscription_id).values(last_digest_at=now))
+
+
+# Built once: these run for every message, and building a statement costs more than running it.
+_SENDING = (update(Delivery)
+            .where(Delivery.id == bindparam("row"), Delivery.claimed_by == bindparam("worker"), Delivery.status.in_(_OPEN))
+            .values(status="sending", attempts=Delivery.attempts + 1, next_attempt_at=bindparam("until")))
+_SENT = (update(Delivery).where(Delivery.id == bindparam("row"))
+         .values(status="sent", sent_at=bindparam("now"), claimed_by=None, last_error=None))
 
 
 def _count_attempt(engine, row_id: int) -> None:
     with session_scope(engine) as session:
         session.execute(update(Delivery).where(Delivery.id == row_id).values(attempts=Delivery.attempts + 1))
-
-
-def _mark_sent(engine, row: Delivery) -> None:
-    now = utcnow()
-    with session_scope(engine) as session:
-        session.execute(update(Delivery).where(Delivery.id == row.id)
-                        .values(status="sent", sent_at=now, claimed_by=None, last_error=None))
-        if row.item_kind == "digest":
-            session.execute(update(Subscription).where(Subscription.id == row.subscription_id)
-                            .values(last_digest_at=now))
 
 
 def _mark_retry(services, row: Delivery, exc: TransientDeliveryError, retry: RetryPolicy) -> None:
@@ -413,9 +457,11 @@ async def _handle_permanent(services, outbox: Outbox, row: Delivery, chat: ChatR
     if not exc.migrate_to:
         await asyncio.to_thread(subscriptions.deactivate, services.engine, row.chat, str(exc))
         await asyncio.to_thread(_mark_final, services.engine, row.id, "failed", f"permanent: {exc}")
+        _forget_subscription(state, row.subscription_id)
         return
     new_chat = exc.migrate_to if ":" in exc.migrate_to else f"{chat.platform}:{exc.migrate_to}"
     await asyncio.to_thread(subscriptions.migrate, services.engine, row.chat, new_chat)
+    _forget_subscription(state, row.subscription_id)
     if not await asyncio.to_thread(_still_wanted, services.engine, row.id, new_chat):
         await asyncio.to_thread(_mark_final, services.engine, row.id, "cancelled", f"chat moved to {new_chat}")
         return
@@ -426,8 +472,13 @@ async def _handle_permanent(services, outbox: Outbox, row: Delivery, chat: ChatR
         await asyncio.to_thread(_mark_retry, services, row, TransientDeliveryError(f"after moving to {new_chat}: {again}"),
                                 RetryPolicy())
     else:
-        await asyncio.to_thread(_mark_sent, services.engine, row)
+        state.unmarked = row
         state.sent += 1
+
+
+def _forget_subscription(state: _Pass, subscription_id: int) -> None:
+    """The subscription changed (deactivated, moved): later rows of this batch must read it afresh."""
+    state.subscriptions.pop(subscription_id, None)
 
 
 def _still_wanted(engine, row_id: int, chat: str) -> bool:
@@ -439,34 +490,38 @@ def _still_wanted(engine, row_id: int, chat: str) -> bool:
 
 # -- what a subscriber receives ----------------------------------------------------------------
 
+def _cached_reply(services, row: Delivery, state: _Pass) -> Reply | None:
+    """The reply already built for this item and language, when the subscription is known active (no I/O)."""
+    subscription = state.subscriptions.get(row.subscription_id)
+    if subscription is None or not subscription.active or row.item_kind != "document":
+        return None
+    return state.replies.get(("document", row.item_id, state.languages.get(row.chat) or services.settings.default_language))
+
+
 def _reply_for(services, row: Delivery, state: _Pass) -> Reply | None:
     """The reply for a claimed row, or None when the row was closed instead (unsubscribed, nothing to say)."""
-    with Session(services.engine) as session:
-        subscription = session.get(Subscription, row.subscription_id)
-        if subscription is None or not subscription.active:
-            _mark_final(services.engine, row.id, "cancelled", "subscription no longer active")
-            return None
-        language = _language_of(services, session, row.chat, state)
-        if row.item_kind == "document":
-            key = ("document", row.item_id, language)
-            if key not in state.replies:
+    subscription = state.subscriptions.get(row.subscription_id)
+    if subscription is None:  # not loaded with the batch, or changed since: read it now
+        with Session(services.engine) as session:
+            subscription = session.get(Subscription, row.subscription_id)
+    if subscription is None or not subscription.active:
+        _mark_final(services.engine, row.id, "cancelled", "subscription no longer active")
+        return None
+    language = state.languages.get(row.chat) or services.settings.default_language
+    if row.item_kind == "document":
+        key = ("document", row.item_id, language)
+        if key not in state.replies:
+            with Session(services.engine) as session:
                 document = session.get(Document, row.item_id)
-                state.replies[key] = render_document(services, document, language) if document else None
-            reply = state.replies[key]
-            if reply is None:
-                _mark_final(services.engine, row.id, "cancelled", f"document {row.item_id} no longer exists")
-            return reply
-        reply = render_digest(services, subscription, row, language)
+            state.replies[key] = render_document(services, document, language) if document else None
+        reply = state.replies[key]
         if reply is None:
-            _mark_final(services.engine, row.id, "cancelled", "nothing new since the last digest")
+            _mark_final(services.engine, row.id, "cancelled", f"document {row.item_id} no longer exists")
         return reply
-
-
-def _language_of(services, session: Session, chat: str, state: _Pass) -> str:
-    if chat not in state.languages:
-        prefs = session.get(Chat, chat)
-        state.languages[chat] = (prefs.language if prefs else None) or services.settings.default_language
-    return state.languages[chat]
+    reply = render_digest(services, subscription, row, language)
+    if reply is None:
+        _mark_final(services.engine, row.id, "cancelled", "nothing new since the last digest")
+    return reply
 
 
 def render_document(services, document: Document, language: str) -> Reply:

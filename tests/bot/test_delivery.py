@@ -125,6 +125,20 @@ async def test_each_row_is_sent_once_in_the_chats_language_and_marked_sent(servi
     assert all(r.status == "sent" and r.sent_at and r.attempts == 1 and r.claimed_by is None for r in rows)
 
 
+async def test_a_broadcast_larger_than_a_claim_batch_reaches_each_chat_once(services, caplog):
+    platform = MemoryPlatform()
+    add_document(services.engine, "doc1")
+    chats = [f"fake:{n}" for n in range(120)]
+    for chat in chats:
+        queue(services.engine, add_subscription(services.engine, chat), "doc1")
+
+    assert await deliver_due(services, Outbox({"fake": platform}, services.settings), worker_id="w1") == 120
+
+    assert sorted(platform.chats()) == sorted(chats)
+    assert {r.status for r in deliveries(services.engine)} == {"sent"}
+    assert "in flight" not in caplog.text  # nothing was taken for an interrupted send
+
+
 async def test_rows_for_a_platform_this_process_cannot_reach_stay_pending(services):
     outbox = Outbox({"fake": MemoryPlatform()}, services.settings)
     add_document(services.engine, "doc1")
