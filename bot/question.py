@@ -20,7 +20,7 @@ _EN = {
     "timeline": r"\b(?:timeline|over time|evolv\w*|chang\w* (?:over|since|from)|(?:has|have) .{0,40}\bchanged|shift\w*|history of|"
                 r"in (?:date|chronological) order|step by step)\b",
     "comparison": r"\b(?:compare\w*|comparison|differ\w*|difference|versus|vs\.?|contrast\w*|both\b.{0,60}\band|similar\w*)\b",
-    "aggregation": r"\b(?:all (?:of )?(?:the |its |their |his |her )?(?:conditions|demands|terms|preconditions|requirements)|"
+    "aggregation": r"\b(?:(?:all|every) (?:of )?(?:the |its |their |his |her )?(?:[\w-]+(?:'s|’s) )?(?:conditions?|demands?|terms|preconditions?|requirements?)|"
                    r"list (?:of )?(?:the |all )?(?:conditions|demands|terms)|(?:conditions|demands|terms) (?:does|did|do) \w+ (?:set|have|make|list))\b",
     "attribution": r"\b(?:according to whom|who (?:said|says|reported|reports|claims?|claimed|stated|revealed|told)|"
                    r"which (?:outlet|source|newspaper|media|officials?)|what (?:is|was|are|were) the sources?|"
@@ -187,7 +187,7 @@ def _kind(cues: frozenset[str], stance: str | None, parties: tuple[str, ...], is
 def split_parts(text: str) -> tuple[str, ...]:
     """Sub-questions of a compound question ("What did X authorize, and how did Y react?"); one part if simple."""
     parts = [p.strip(" ,，?？;；") for p in _PART_SPLIT.split(text)]
-    parts = [p for p in parts if len(textnorm.tokenize(p)) >= 2]
+    parts = [p for p in parts if len(p.split()) >= 2 or (textnorm.is_cjk(p) and len(p) >= 4)]
     return tuple(parts) if len(parts) > 1 else (text.strip(),)
 
 
