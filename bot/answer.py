@@ -31,6 +31,7 @@ SAME_FACT_JACCARD = 0.55
 FOLLOWER_DISCOUNT = 0.2  # a quote continuing a strong candidate's speaker scores this much less per sentence away
 PARTY_CREDIT = 0.6
 DENSE_RESCUE_Z = 3.8  # a passage this many deviations above the corpus's cosine is on topic even without shared words
+FACET_FOCUS = 0.5  # a bullet of a "where/who/when/how much" answer must fit the facet at least this well
 INFORMATIVE_IDF = 3.0  # an entity this rare in the corpus (or rarer) fully answers "where"/"who"
 PREMISE_COVERAGE = 0.25  # passages on the issue that may show who really demands or accepts it
 UNSEEN_WEIGHT = 0.75  # a question word absent from the corpus weighs this share of an average known term
@@ -152,6 +153,9 @@ class Answerer:
             return self._abstain(q, empty=True)
         if q.kind == "out_of_scope":
             return self._abstain(q, off_topic=True)
+        listed = self._ledger_listing(q)
+        if listed is not None:
+            return listed
         candidates = self._candidates(q)
         if not self._answerable(q, candidates):
             return self._abstain(q, off_topic=not q.entities)
@@ -162,6 +166,28 @@ class Answerer:
         if not points:
             return self._abstain(q)
         return self._reply(q, points, premise)
+
+    def _ledger_listing(self, q: Question) -> Reply | None:
+        """Timelines and "all the conditions" come from the ledger when it holds at least two such stances."""
+        if not q.parties or q.kind not in ("timeline", "aggregation"):
+            return None
+        party = q.parties[0]
+        if q.kind == "timeline":
+            rows = [e for e in self.index.ledger if e.party == party and (not q.issues or e.issue in q.issues)]
+            issue = q.issues[0] if q.issues else None
+            label = i18n.t("answer.comparison.issue", q.language, issue=self._name(issue, q.language)) if issue else ""
+            lead = i18n.t("answer.lead.timeline", q.language, party=self._name(party, q.language), issue=label)
+        else:
+            rows = [e for e in self.index.ledger if e.party == party and e.stance in ("demands", "conditions")]
+            documents = len({e.document_id for e in rows})
+            lead = i18n.t("answer.lead.aggregation", q.language, party=self._name(party, q.language), count=documents)
+        unique: dict[int | None, LedgerEntry] = {}
+        for entry in sorted(rows, key=_timeline_order):
+            unique.setdefault(entry.passage_id if entry.passage_id is not None else -entry.id, entry)
+        if len(unique) < 2:
+            return None
+        return self._ledger_reply(lead, list(unique.values()), q.language, show_party=False,
+                                  show_issue=q.kind == "aggregation" or not q.issues, limit=MAX_LIST_BULLETS)
 
     def _groups(self, text: str) -> list[TermGroup]:
         """The question's searchable terms: entities and content words, without the words that only frame it.
@@ -333,6 +359,9 @@ class Answerer:
             self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
         self._cover_parts(q, candidates, points)
         self._cover_facet(q, candidates, points)
+        points = self._focus_on_facet(q, points)
+        if "how_much" in q.facets or q.kind == "disagreement":
+            self._cover_figures(q, candidates, points)
         if q.kind == "comparison":
             self._cover_parties(q, candidates, points)
         if q.kind == "timeline":
@@ -417,6 +446,29 @@ class Answerer:
             if candidate.topical and candidate.coverage >= MIN_COVERAGE_WITH_LEDGER and _facet_fit(q, candidate.passage, self.profile, self.index) >= 1.0:
                 self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
                 return
+
+    def _focus_on_facet(self, q: Question, points: list[Point]) -> list[Point]:
+        """For "how much/where/who/when", keep only bullets that hold such an answer, when some do."""
+        if not q.facets:
+            return points
+        fitting = [p for p in points if any(_facet_fit(q, x, self.profile, self.index) >= FACET_FOCUS for x in p.passages)]
+        return fitting or points
+
+    def _cover_figures(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
+        """Sources that give another figure for the same quantity are shown too, each with its source."""
+        shown = {(f.unit, f.value) for point in points for p in point.passages for f in extract_figures(p.text)}
+        units = {unit for unit, _ in shown if unit}
+        added = 0
+        for candidate in candidates[:SEARCH_DEPTH]:
+            if added >= 2 or len(points) >= MAX_BULLETS + 1:
+                break
+            if not candidate.topical or candidate.coverage < MIN_COVERAGE_WITH_LEDGER:
+                continue
+            figures = {(f.unit, f.value) for f in extract_figures(candidate.passage.text) if f.unit in units}
+            if figures - shown:
+                self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
+                shown |= figures
+                added += 1
 
     def _cover_parties(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
         """A comparison shows each compared party, preferably a sentence that sets the two side by side."""
@@ -586,7 +638,7 @@ class Answerer:
     def timeline(self, party: str, issue: str, language: str) -> Reply:
         """A party's stances on an issue in date order, cited."""
         self.index.sync()
-        rows = sorted((e for e in self.index.ledger if e.party == party and e.issue == issue), key=_entry_order)
+        rows = sorted((e for e in self.index.ledger if e.party == party and e.issue == issue), key=_timeline_order)
         if not rows:
             return Reply(lead=i18n.t("answer.timeline.none", language, party=self._name(party, language),
                                      issue=self._name(issue, language)),
@@ -616,13 +668,16 @@ class Answerer:
                                   show_party=True, show_issue=issue is None, limit=None)
 
     def latest(self, language: str, limit: int = 5) -> Reply:
-        """The newest documents (other outlets' copies of a story left out), each with its headline and link."""
+        """The newest documents, one per story (its newest report), each with its headline and link."""
         self.index.sync()
         with Session(self.engine) as session:
-            documents = session.exec(
-                select(Document).where(Document.duplicate_of.is_(None))
-                .order_by(Document.published.desc().nulls_last(), Document.ingested_at.desc()).limit(limit)
+            newest = session.exec(
+                select(Document).order_by(Document.published.desc().nulls_last(), Document.ingested_at.desc()).limit(limit * 4)
             ).all()
+            per_story: dict[str, Document] = {}
+            for document in newest:
+                per_story.setdefault(document.story_id or document.id, document)
+            documents = list(per_story.values())[:limit]
             firsts = {d.id: session.exec(select(Passage).where(Passage.document_id == d.id).order_by(Passage.seq).limit(1)).first()
                       for d in documents}
         if not documents:
@@ -761,9 +816,21 @@ class _LeadWriter:
 
     def names(self, key: str, kinds: tuple[str, ...]) -> str:
         names = self._evidence_names(kinds, points=self.points[:3])
+        if "actor" in kinds:
+            names = self._described_people() + [n for n in names if n not in self._described_people()]
         if not names:
             return self.general()
         return i18n.t(key, self.lang, names=_join(names[:6], self.lang))
+
+    def _described_people(self) -> list[str]:
+        """People the question names by role ("Putin's press secretary"): their names are the answer to "who"."""
+        people = []
+        for mention in self.profile.find(self.q.text):
+            entity = self.profile.entity(mention.key)
+            names = {textnorm.fold(n) for n in entity.names.values()}
+            if entity.kind == "actor" and not any(textnorm.fold(mention.surface) in n for n in names):
+                people.append(self.name(mention.key))
+        return people
 
     def _evidence_names(self, kinds: tuple[str, ...], points: list[Point]) -> list[str]:
         """Display names of profile entities the evidence (with its context) names and the question does not."""
@@ -778,7 +845,8 @@ class _LeadWriter:
                 for place in entry.places:
                     if "place" in kinds and place not in asked:
                         seen.setdefault(place, None)
-        return [self.name(key) for key in seen]
+        keys = sorted(seen, key=lambda k: -self.answerer.index.entity_idf(k)) if "actor" in kinds else list(seen)
+        return [self.name(key) for key in keys]
 
     def position(self) -> str | None:
         entries = [e for point in self.points for e in point.ledger if e.party in self.q.parties]
@@ -834,7 +902,8 @@ class _LeadWriter:
                     found.setdefault(text, []).append(passage)
         if not found:
             return None
-        parts = [f"{text} {self.refs(passages)}" for text, passages in list(found.items())[:4]]
+        full = {text: passages for text, passages in found.items() if re.search(r"\d", text)}
+        parts = [f"{text} {self.refs(passages)}" for text, passages in list((full or found).items())[:3]]
         return i18n.t("answer.lead.dates", self.lang, dates="; ".join(parts))
 
     def attribution(self) -> str:
@@ -851,6 +920,8 @@ class _LeadWriter:
         passage = point.main
         doc = self.answerer.index.documents[passage.document_id]
         speaker = next((e.speaker for e in point.ledger if e.speaker), None) or _speaker_in(passage.text)
+        if speaker in self.profile.parties or speaker in self.profile.actors:
+            speaker = self.name(speaker)
         how = next((e.attribution for e in point.ledger), None)
         parts = []
         if speaker:
@@ -1012,7 +1083,8 @@ def passage_stances(text: str) -> list[str]:
 def _is_fragment(text: str) -> bool:
     """Headings and scraps ("Background:", "Comment:") are not evidence on their own."""
     tokens = textnorm.tokenize(text)
-    return len(tokens) < 4 or (text.rstrip().endswith((":", ":")) and len(tokens) < 10)
+    stripped = text.rstrip()
+    return len(tokens) < 4 or (stripped.endswith((":", ":")) and len(tokens) < 10) or stripped.endswith(("?", "?"))
 
 
 def _same_script(passage_language: str, question_language: str) -> bool:
@@ -1025,7 +1097,13 @@ def _as_of(citations) -> date | None:
 
 
 def _entry_order(entry: LedgerEntry):
+    """Oldest first; undated entries count as oldest, so a dated stance is the "latest"."""
     return (entry.published or date.min, entry.id)
+
+
+def _timeline_order(entry: LedgerEntry):
+    """Oldest first; undated entries go last, after everything whose date is known."""
+    return (entry.published is None, entry.published or date.max, entry.id)
 
 
 def _join(items: list[str], language: str) -> str:
