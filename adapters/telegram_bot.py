@@ -10,7 +10,7 @@ import logging
 import re
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Iterator, TypeVar
 from urllib.parse import urlparse
@@ -48,12 +48,12 @@ _ASK = "ask"
 class TelegramConfig:
     """The Telegram part of the settings, plus send-retry knobs tests can shorten."""
 
-    token: str
+    token: str = field(repr=False)
     api_url: str = "https://api.telegram.org/bot"
     admin_ids: frozenset[str] = frozenset()  # Telegram user ids allowed admin-only commands
     webhook_url: str | None = None
     webhook_listen: str = "0.0.0.0:8443"
-    webhook_secret: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
     poll_timeout: int = 10  # seconds a getUpdates long poll is held open
     send_attempts: int = 4
     backoff_seconds: float = 0.5  # first network-error retry; doubles up to backoff_max
@@ -638,8 +638,9 @@ def _retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+# BadRequest descriptions that mean the chat is gone for good (others may be a passing glitch).
 _GONE = ("chat not found", "bot was kicked", "not enough rights", "have no rights", "user is deactivated",
-         "bot is not a member", "chat_write_forbidden")
+         "chat was deactivated", "bot is not a member", "chat_write_forbidden")
 
 
 def _delivery_error(exc: TelegramError) -> Exception:

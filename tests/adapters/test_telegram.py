@@ -224,12 +224,13 @@ def test_evidence_cache_is_bounded_and_keys_fit_callback_data():
 
 
 def test_config_takes_the_telegram_part_of_the_settings():
-    settings = make_settings("sqlite://", telegram_token="42:secret", admin_ids="telegram:111, discord:222,telegram:333",
-                             telegram_api_url="http://127.0.0.1:8081/bot", telegram_webhook_secret="hook")
+    settings = make_settings("sqlite://", telegram_token="42:tok-XYZ", admin_ids="telegram:111, discord:222,telegram:333",
+                             telegram_api_url="http://127.0.0.1:8081/bot", telegram_webhook_secret="hunter2")
     config = TelegramConfig.from_settings(settings)
-    assert config.token == "42:secret" and config.admin_ids == {"111", "333"}
+    assert config.token == "42:tok-XYZ" and config.admin_ids == {"111", "333"}
     assert config.file_url == "http://127.0.0.1:8081/file/bot"
-    assert config.webhook_url is None and config.webhook_secret == "hook"
+    assert config.webhook_url is None and config.webhook_secret == "hunter2"
+    assert "tok-XYZ" not in repr(config) and "hunter2" not in repr(config)
     with pytest.raises(ValueError):
         TelegramConfig.from_settings(make_settings("sqlite://"))
 

@@ -391,6 +391,7 @@ def chat_for(chat_id: int | str) -> dict:
 
 
 _MESSAGE_IDS = itertools.count(5000)
+_QUERY_IDS = itertools.count(880000)
 _COMMAND = re.compile(r"^/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
 _MENTION = re.compile(r"@[A-Za-z0-9_]{5,32}")
 
@@ -431,5 +432,5 @@ def edited_update(text: str, **kw) -> dict:
 
 def callback_update(data: str, *, message: dict, user: dict | None = None) -> dict:
     """A press of an inline button under ``message`` (a message the bot sent)."""
-    return {"callback_query": {"id": str(abs(hash((data, time.monotonic())))), "from": user or USER,
+    return {"callback_query": {"id": str(next(_QUERY_IDS)), "from": user or USER,
                                "chat_instance": "-42", "data": data, "message": message}}
