@@ -6,7 +6,6 @@ import random
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlmodel import Session
 
 from bot.commands import COMMANDS
 from bot.core import Bot

@@ -7,7 +7,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.commands import COMMANDS

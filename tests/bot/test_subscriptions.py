@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.commands import COMMANDS
 from bot.core import Bot
 from bot.messages import ChatRef, Request, Sender
 from bot.subscriptions import deactivate, migrate
-from storage.models import Chat
+from storage.models import Chat, Subscription
 from tests.bot.support.rows import add_document, add_subscription, deliveries, queue, subscription_of
 
 PRIVATE = ChatRef("telegram", "4242")
@@ -50,9 +50,6 @@ async def test_resubscribing_replaces_the_one_subscription(bot, services):
     assert (row.mode, row.daily_time, row.parties, row.issues) == ("daily", "07:30", [], [])
     assert "07:30" in reply.lead and "UTC" in reply.lead and "all documents" in reply.lead
     with Session(services.engine) as session:
-        from sqlmodel import select
-
-        from storage.models import Subscription
         assert len(session.exec(select(Subscription)).all()) == 1
 
 
