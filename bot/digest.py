@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from bot import i18n
@@ -21,7 +20,7 @@ from storage.models import Document, Position, Story
 log = logging.getLogger(__name__)
 
 MAX_DIGEST_STORIES = 10
-BULLETS_PER_STORY = 3
+POINTS_OF_EACH = 2  # per story: key points, later additions, position changes
 
 
 class _Citations:
@@ -111,8 +110,8 @@ def build_digest(engine, since: datetime | date | str, language: str, filters: d
     """The stories with documents since ``since``, newest first, each with its key points and what later reports added.
 
     ``since`` as a date (or "YYYY-MM-DD") selects documents published on or after it (undated
-    ones by arrival); as a datetime (a daily digest's last run) it selects documents announced
-    after it. ``filters`` (or the keyword arguments) keep only stories about those parties or
+    ones cannot be placed and are left out); as a datetime (a daily digest's last run) it
+    selects documents announced after it, dated or not. ``filters`` (or the keyword arguments) keep only stories about those parties or
     issues, or with documents in those languages. Nothing to report gives an abstained Reply.
     """
     language = i18n.normalize_language(language) or "en"
@@ -147,9 +146,7 @@ def _documents_since(session: Session, since: datetime | date) -> list[Document]
     if isinstance(since, datetime):
         query = query.where(Document.announced_at >= since)
     else:
-        start = datetime.combine(since, time.min, tzinfo=timezone.utc)
-        query = query.where(or_(Document.published >= since,
-                                (Document.published.is_(None)) & (Document.ingested_at >= start)))
+        query = query.where(Document.published >= since)
     return list(session.exec(query.order_by(Document.ingested_at)).all())
 
 
@@ -202,31 +199,27 @@ def _render_digest(entries: list[_StoryEntry], since: str, language: str, profil
 
 
 def _story_bullets(entry: _StoryEntry, language: str, citations: _Citations, profile) -> list[Bullet]:
-    """A story's title line, the key points of its first report in the window, then what later reports added."""
+    """A story's title line, then its key points, what later reports added, and position changes (a few of each)."""
     first = entry.documents[0]
     title = (entry.story.title if entry.story and entry.story.title else None) or (first.summary or {}).get("headline") or first.title
     sources = entry.story.independent_sources if entry.story else 1
     reports = max(len(entry.documents), (first.summary or {}).get("story_documents", 1))
     lines = [Bullet(i18n.t("summary.digest.story", language, title=title, reports=reports, sources=sources),
                     (citations.cite(first, _first_quote(first)),))]
-    points = [point for document in entry.documents for point in _points(document, language, profile)]
-    for document, text, quote in points[:BULLETS_PER_STORY]:
+    keys, additions, changes = [], [], []
+    for document in entry.documents:
+        data = document.summary or {}
+        if data.get("status") == "duplicate" or document.duplicate_of:
+            outlet = document.outlet or document.title
+            additions += [(document, i18n.t("summary.digest.adds", language, outlet=outlet, text=item["text"]), item["quote"])
+                          for item in _items(data, "new_items")]
+        else:
+            keys += [(document, item["text"], item["quote"]) for item in _items(data, "items")]
+        changes += [(document, describe_change(change, profile, language), change.get("quote"))
+                    for change in data.get("changes") or []]
+    for document, text, quote in keys[:POINTS_OF_EACH] + additions[:POINTS_OF_EACH] + changes[:POINTS_OF_EACH]:
         lines.append(Bullet(text, (citations.cite(document, quote),) if quote else ()))
     return lines
-
-
-def _points(document: Document, language: str, profile) -> list[tuple[Document, str, str | None]]:
-    """(document, text, quote) for what a document contributes: key points if it opened the story, else what it adds."""
-    data = document.summary or {}
-    if data.get("status") == "duplicate" or document.duplicate_of:
-        outlet = document.outlet or document.title
-        points = [(document, i18n.t("summary.digest.adds", language, outlet=outlet, text=item["text"]), item["quote"])
-                  for item in _items(data, "new_items")]
-    else:
-        points = [(document, item["text"], item["quote"]) for item in _items(data, "items")[:2]]
-    points += [(document, describe_change(change, profile, language), change.get("quote"))
-               for change in data.get("changes") or []]
-    return points
 
 
 def _first_quote(document: Document) -> str:

@@ -128,7 +128,8 @@ def on_arrival(session, services, document: Document, passages: list[Passage], v
     for change in changes:
         change.names = {role: {lang: _display(services.profile, key, lang) for lang in i18n.LANGUAGES}
                         for role, key in (("party", change.party), ("issue", change.issue))}
-    items = summarize.select_items(passages, vectors, findings, services.profile)
+    title_vector = services.embedder.passages([document.title])[0] if document.title.strip() else None
+    items = summarize.select_items(passages, vectors, findings, services.profile, title_vector=title_vector)
     if match is None:
         story = _new_story(session, document, vectors)
         novel: list[summarize.Item] = []

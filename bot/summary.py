@@ -2,9 +2,9 @@
 
 A bullet is always a sentence of the document, or a verbatim prefix of one cut at a clause
 boundary (``Item.text``); the whole sentence stays in ``Item.quote`` for the citation.
-Sentences are ranked by centrality (closeness to the document's mean embedding) plus
-negotiation content (ledger positions, numbers, named parties, issues and places, quoted
-speech), then picked greedily so that each pick adds a position or a fact the earlier picks
+Sentences are ranked by closeness to the headline and to the document's mean embedding
+(what the article is about) plus negotiation content (ledger positions, numbers, named
+parties, issues and places, quoted speech), then picked greedily so that each pick adds a position or a fact the earlier picks
 do not already carry (maximal marginal relevance over the embeddings).
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ REDUNDANCY_WEIGHT = 0.6
 LEAD_BONUS = 0.25  # the first sentence usually states the event; it does not win on its own
 
 # Weights of the content signals; each signal is 0..1.
-WEIGHTS = {"centrality": 0.5, "position": 0.6, "more_positions": 0.2, "number": 0.25,
+WEIGHTS = {"title": 0.6, "centrality": 0.3, "position": 0.6, "more_positions": 0.2, "number": 0.25, "date": 0.2,
            "party": 0.15, "issue": 0.15, "quote": 0.1}
 
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -63,11 +63,12 @@ def headline(title: str | None, first_sentence: str = "") -> str:
     return shorten(first_sentence, 160) if first_sentence else ""
 
 
-def select_items(passages, vectors: np.ndarray, findings, profile, *, limit: int | None = None,
-                 first_is_lead: bool = True) -> list[Item]:
+def select_items(passages, vectors: np.ndarray, findings, profile, *, title_vector: np.ndarray | None = None,
+                 limit: int | None = None, first_is_lead: bool = True) -> list[Item]:
     """The 3-5 sentences (fewer only for shorter documents) that best summarise the document, in document order.
 
-    ``first_is_lead`` false when ``passages`` are a selection rather than a whole document.
+    ``title_vector`` is the headline's embedding, when there is a headline; ``first_is_lead``
+    is false when ``passages`` are a selection rather than a whole document.
     """
     if not passages:
         return []
@@ -75,11 +76,14 @@ def select_items(passages, vectors: np.ndarray, findings, profile, *, limit: int
     candidates = [i for i, p in enumerate(passages) if is_content(p.text)] or list(range(len(passages)))
     want = limit or bullet_count(len(candidates))
     positions = positions_by_passage(passages, findings)
-    base = {i: content_score(passages[i].text, positions.get(i, set()), profile, lead=first_is_lead and i == 0)
+    attributed = _attributed_passages(passages, findings)
+    base = {i: content_score(passages[i].text, positions.get(i, set()), profile, lead=first_is_lead and i == 0,
+                             attributed=i in attributed)
             for i in candidates}
     central = centrality(vectors)
+    on_topic = _rescaled(vectors @ np.asarray(title_vector, dtype=np.float32)) if title_vector is not None else central
     for i in candidates:
-        base[i] += WEIGHTS["centrality"] * central[i]
+        base[i] += WEIGHTS["centrality"] * central[i] + WEIGHTS["title"] * on_topic[i]
     chosen = _pick(candidates, base, positions, _within_document(vectors), want)
     return [Item(passages[i].seq, shorten(passages[i].text), passages[i].text, passages[i].id)
             for i in sorted(chosen)]
@@ -98,8 +102,8 @@ def is_content(text: str) -> bool:
     return len(stripped) >= MIN_SENTENCE_CHARS and len(stripped.split()) >= 4
 
 
-def positions_by_passage(passages, findings) -> dict[int, set[tuple[str, str]]]:
-    """Index of each passage -> the (party, issue) pairs the ledger found in it."""
+def positions_by_passage(passages, findings) -> dict[int, set[tuple[str, str, str]]]:
+    """Index of each passage -> the (party, issue, stance) positions the ledger found in it."""
     index = {p.id: i for i, p in enumerate(passages) if p.id is not None}
     found: dict[int, set[tuple[str, str]]] = {}
     for finding in findings:
@@ -107,8 +111,15 @@ def positions_by_passage(passages, findings) -> dict[int, set[tuple[str, str]]]:
         if i is None:
             i = _passage_of_quote(passages, getattr(finding, "quote", ""))
         if i is not None:
-            found.setdefault(i, set()).add((finding.party, finding.issue))
+            found.setdefault(i, set()).add((finding.party, finding.issue, finding.stance))
     return found
+
+
+def _attributed_passages(passages, findings) -> set[int]:
+    """Indexes of passages holding a position someone is reported to hold (a named or described speaker)."""
+    index = {p.id: i for i, p in enumerate(passages) if p.id is not None}
+    return {index[f.passage_id] for f in findings
+            if getattr(f, "speaker", None) and getattr(f, "passage_id", None) in index}
 
 
 def _passage_of_quote(passages, quote: str) -> int | None:
@@ -121,13 +132,17 @@ def _passage_of_quote(passages, quote: str) -> int | None:
     return None
 
 
-def content_score(text: str, positions: set, profile, *, lead: bool = False) -> float:
-    """How much negotiation content a sentence carries: positions, numbers, who and what, quoted speech."""
+def content_score(text: str, positions: set, profile, *, lead: bool = False, attributed: bool = True) -> float:
+    """How much negotiation content a sentence carries: positions, numbers, who and what, quoted speech.
+
+    A position nobody is reported to hold (no speaker: often the author's background) counts a third.
+    """
     kinds = {m.kind for m in profile.find(text)} if profile is not None else set()
     signals = {
-        "position": 1.0 if positions else 0.0,
-        "more_positions": min(len(positions) - 1, 2) / 2 if positions else 0.0,
+        "position": (1.0 if attributed else 0.33) if positions else 0.0,
+        "more_positions": min(len(positions) - 1, 2) / 2 if positions and attributed else 0.0,
         "number": 1.0 if numbers(text) else 0.0,
+        "date": 1.0 if mentions_date(text) else 0.0,
         "party": 1.0 if kinds & {"party", "actor"} else 0.0,
         "issue": 1.0 if kinds & {"issue", "place"} else 0.0,
         "quote": 1.0 if any(mark in text for mark in _QUOTES) else 0.0,
@@ -148,9 +163,13 @@ def centrality(vectors: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(mean)
     if norm == 0:
         return np.zeros(len(vectors))
-    scores = vectors @ (mean / norm)
+    return _rescaled(vectors @ (mean / norm))
+
+
+def _rescaled(scores: np.ndarray) -> np.ndarray:
+    """Scores mapped to 0..1 within the document, so signals of different spread weigh as intended."""
     low, high = float(scores.min()), float(scores.max())
-    return (scores - low) / (high - low) if high > low else np.ones(len(vectors))
+    return (scores - low) / (high - low) if high > low else np.ones(len(scores))
 
 
 def _within_document(vectors: np.ndarray) -> np.ndarray:
@@ -200,6 +219,11 @@ def numbers(text: str) -> set[str]:
         percent = text[match.end():match.end() + 1] in ("%", "%")
         found.add(value + ("%" if percent else ""))
     return found
+
+
+def mentions_date(text: str) -> bool:
+    """True when the sentence names a calendar day ("March 23", "23 March", "3月23日"): when talks or deadlines fall."""
+    return any(_is_day_of_month(text, m.start(), m.end()) for m in _NUMBER.finditer(text) if not _YEAR.match(m.group()))
 
 
 def _is_day_of_month(text: str, start: int, end: int) -> bool:
