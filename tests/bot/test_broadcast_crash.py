@@ -60,6 +60,7 @@ def broadcast(request, tmp_path):
     return url, chats
 
 
+@pytest.mark.slow  # two fresh interpreters and a thousand sends
 def test_killed_broadcast_resumes_and_reaches_every_chat(broadcast, tmp_path):
     database_url, chats = broadcast
     engine = open_database(database_url)

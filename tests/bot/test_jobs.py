@@ -173,6 +173,7 @@ def delivered_by(engine, receipts, chat: str, item: str, timeout: float = 30.0) 
     return found[0]
 
 
+@pytest.mark.slow  # two fresh interpreters; the lease itself takes ~3 s to change hands
 def test_a_second_process_waits_while_the_first_leads_and_takes_over_when_it_is_killed(engine, tmp_path):
     url = engine.url.render_as_string(hide_password=False)
     receipts, log_path = tmp_path / "receipts.tsv", tmp_path / "processes.log"
