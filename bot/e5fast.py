@@ -32,6 +32,7 @@ BLOCK_BYTES = 2 + QK // 2  # fp16 scale + 16 bytes of nibbles
 META = "\u2581"  # SentencePiece's metaspace marker
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
 BATCH_TOKENS = 512  # padded tokens per forward pass: activations stay in cache, GEMMs stay efficient
+MIN_BATCH_TOKENS = 64  # below this, splitting a call across workers costs more than it saves
 CACHE_VERSION = 2  # bump when the cached weight layout changes
 
 
@@ -498,10 +499,32 @@ class FastE5:
                 self._pool = None
 
     def _batches(self, segments):
-        # Similar lengths share a batch, so padding wastes little; each batch stays under the token budget.
+        """Segments grouped into padded batches: similar lengths together (little padding), at most
+        ``batch_tokens`` padded tokens each, and for small calls (one document, one Embedder chunk) a
+        number of equal batches that is a multiple of the workers, so no worker idles in the last round."""
         ordered = sorted(segments, key=lambda item: len(item[1]))
+        sizes = [len(ids) + 2 for _, ids in ordered]
+        total = sum(sizes)
+        if not total:
+            return
+        shares = self.workers * -(-total // (self.workers * self.batch_tokens))
+        if shares > 4 * self.workers or self.workers == 1:
+            yield from self._within_budget(ordered)  # many batches: the pool balances them as workers free up
+            return
+        target = max(total / shares, MIN_BATCH_TOKENS)
+        cumulative, chunk, done = 0, [], 0
+        for item, size in zip(ordered, sizes):
+            chunk.append(item)
+            cumulative += size
+            if cumulative >= target * (done + 1):
+                yield from self._within_budget(chunk)
+                chunk, done = [], done + 1
+        if chunk:
+            yield from self._within_budget(chunk)
+
+    def _within_budget(self, chunk):
         batch, longest = [], 0
-        for item in ordered:
+        for item in chunk:
             length = len(item[1]) + 2
             if batch and max(longest, length) * (len(batch) + 1) > self.batch_tokens:
                 yield batch
