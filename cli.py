@@ -139,7 +139,7 @@ def build_adapters(bot, settings: Settings, console: bool | None) -> dict:
     if settings.telegram_token:
         from adapters.telegram_bot import TelegramAdapter
 
-        adapters["telegram"] = TelegramAdapter(bot, settings)
+        adapters["telegram"] = TelegramAdapter.from_settings(bot, settings)
     if settings.discord_token:
         from adapters.discord_bot import DiscordAdapter
 
@@ -166,7 +166,7 @@ async def run_forever(services, console: bool | None = None) -> None:
     settings = services.settings
     bot = Bot(settings, services, COMMANDS)
     adapters = build_adapters(bot, settings, console)
-    outbox = Outbox(adapters)
+    outbox = Outbox(adapters, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -91,11 +91,16 @@ def expand_inputs(inputs: Iterable[str]) -> Iterator[str]:
 
 
 class Ingestor:
-    """Runs the ingestion pipeline over ``services`` (settings, engine, profile, embedder)."""
+    """Runs the ingestion pipeline over ``services`` (settings, engine, profile, embedder).
 
-    def __init__(self, services):
+    ``notify=False`` stores and summarizes documents without queueing pushes: used for a
+    source's first poll, whose backlog subscribers should not receive all at once.
+    """
+
+    def __init__(self, services, *, notify: bool = True):
         self.services = services
         self.settings = services.settings
+        self.notify = notify
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -207,6 +212,7 @@ class Ingestor:
                 session.add(passage)
             findings = list(session.exec(select(Position).where(Position.document_id == document_id)).all())
             arrival = on_arrival(session, self.services, document, passages, vectors, findings)
+            arrival.notify = arrival.notify and self.notify
             document.story_id = arrival.story_id
             document.duplicate_of = arrival.duplicate_of
             document.summary = arrival.summary

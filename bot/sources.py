@@ -240,10 +240,11 @@ def _fetch(url: str, settings, etag: str | None = None, last_modified: str | Non
                  etag=etag, last_modified=last_modified)
 
 
-def _ingestor(services):
+def _ingestor(services, source: Source):
     from bot.ingest import Ingestor
 
-    return Ingestor(services)
+    # A source's first poll only takes its backlog in: subscribers hear of what arrives after.
+    return Ingestor(services, notify=source.last_polled_at is not None)
 
 
 def _poll_feed(services, source: Source) -> PollOutcome:
@@ -256,7 +257,7 @@ def _poll_feed(services, source: Source) -> PollOutcome:
     outcome = PollOutcome(etag=fetched.etag, last_modified=fetched.last_modified)
     seen = list(source.seen or [])
     taken = set(seen)
-    ingestor = _ingestor(services)
+    ingestor = _ingestor(services, source)
     site = (parsed.feed.get("title") or "").strip()
     for entry in _oldest_first(parsed.entries):
         key = entry_key(entry)
@@ -303,7 +304,7 @@ def _poll_page(services, source: Source) -> PollOutcome:
     outcome = PollOutcome(etag=fetched.etag, last_modified=fetched.last_modified, content_hash=digest)
     if digest == source.content_hash:  # servers without validators: same bytes, nothing to do
         return outcome
-    outcome.results.append(_ingestor(services).ingest_bytes(
+    outcome.results.append(_ingestor(services, source).ingest_bytes(
         fetched.body, origin=source.location, url=fetched.final_url or source.location,
         content_type=fetched.content_type, source_id=source.id))
     return outcome
@@ -319,7 +320,7 @@ def _poll_folder(services, source: Source) -> PollOutcome:
     outcome = PollOutcome()
     previous = set(source.seen or [])
     current: list[str] = []
-    ingestor = _ingestor(services)
+    ingestor = _ingestor(services, source)
     for path in files:
         key = _file_key(root, path)
         if key is None:  # still being written, or vanished: look again next poll

@@ -96,6 +96,24 @@ async def test_a_new_feed_entry_reaches_a_subscribed_telegram_chat_within_one_po
 
 # -- feeds --------------------------------------------------------------------------------------------
 
+async def test_a_new_feeds_backlog_is_stored_but_not_pushed_and_later_entries_are(services):
+    from bot.subscriptions import subscribe_command
+    from storage.models import Delivery
+
+    request = Request(ChatRef("telegram", "77"), Sender("1"), "subscribe", "", (), "en", is_private=True)
+    await asyncio.to_thread(subscribe_command, services, request, "en")
+    async with NewsSite(entries=[Entry("prisoner-exchange")]) as site:
+        source = await add(services, f"{site.base}/feed.xml")
+        assert [r.status for r in await poll(services, source.id)] == ["new"]
+        with Session(services.engine) as session:
+            assert session.exec(select(Delivery)).all() == []
+        site.entries.append(Entry("energy-truce"))
+        make_due(services, source.id)
+        assert len(await poll(services, source.id)) == 1
+    with Session(services.engine) as session:
+        (delivery,) = session.exec(select(Delivery)).all()
+        assert delivery.chat == "telegram:77"
+
 async def test_an_unchanged_feed_answered_304_does_no_work(services):
     async with NewsSite(entries=[Entry("prisoner-exchange")]) as site:
         source = await add(services, f"{site.base}/feed.xml")
