@@ -24,10 +24,14 @@ MAX_BULLETS = 4  # few, strong bullets
 MAX_LIST_BULLETS = 8  # aggregation, timeline and the overview commands list more
 SEARCH_DEPTH = 40
 RELATIVE_FLOOR = 0.78  # a further bullet must score at least this share of the best one
+TITLE_WEIGHT = 0.5  # an article whose headline matches the question lends its sentences this much (times the share)
+SUBJECT_BONUS = 0.3  # the sentence's first named party is the one the question asks about
+COVERAGE_FLOOR = 0.5  # ... and contain at least this share of what the best one matches of the question
 MIN_COVERAGE = 0.5  # share of the question's weighted terms the best passage must contain
 MIN_COVERAGE_WITH_LEDGER = 0.34  # ... or this much when the ledger records the asked party on the asked issue
 SAME_FACT_COSINE = 0.935  # two passages this close say the same thing (merged into one bullet)
 SAME_FACT_JACCARD = 0.55
+SAME_STANCE_COSINE = 0.88  # ... or this close when the ledger records the same stance in both
 FOLLOWER_DISCOUNT = 0.2  # a quote continuing a strong candidate's speaker scores this much less per sentence away
 PARTY_CREDIT = 0.6
 DENSE_RESCUE_Z = 3.8  # a passage this many deviations above the corpus's cosine is on topic even without shared words
@@ -35,7 +39,8 @@ FACET_FOCUS = 0.5  # a bullet of a "where/who/when/how much" answer must fit the
 INFORMATIVE_IDF = 3.0  # an entity this rare in the corpus (or rarer) fully answers "where"/"who"
 PREMISE_COVERAGE = 0.25  # passages on the issue that may show who really demands or accepts it
 UNSEEN_WEIGHT = 0.75  # a question word absent from the corpus weighs this share of an average known term
-CONTEXT_CREDIT = 0.8  # a term found only in the sentence a passage refers back to ("these areas") counts this much  # a passage naming the party of an asked actor ("the Kremlin" for "Putin") half-matches it
+CONTEXT_CREDIT = 0.8
+DOCUMENT_CREDIT = 0.4  # a term only the passage's headline or another of its sentences names counts this much  # a term found only in the sentence a passage refers back to ("these areas") counts this much  # a passage naming the party of an asked actor ("the Kremlin" for "Putin") half-matches it
 ANSWER_STANCES = ("demands", "conditions", "rejects", "offers", "accepts", "denies")
 
 _FIGURE_EN = re.compile(
@@ -74,7 +79,8 @@ _STANCE_VERBS = {
     "demands": re.compile(r"\b(?:demand\w*|insist\w*|seek\w*|wants?|push\w* (?:for|to)|requir\w*|calls? for)\b|要求|坚持|寻求|迫使", re.I),
     "rejects": re.compile(r"\b(?:reject\w*|refus\w*|rules? out|ruled out|not up for discussion|not negotiable|will not work)\b"
                           r"|拒绝|反对|排除|驳回", re.I),
-    "offers": re.compile(r"\b(?:offer\w*|propos\w*|willing|open to|ready to|prepared to)\b|提议|愿意|准备", re.I),
+    "offers": re.compile(r"\b(?:offer\w*|propos(?:e|es|ed|ing)|willing|open to|ready to|prepared to|promis\w*|pledg\w*|vow\w*|"
+                         r"said (?:it|they|he|she|we) would)\b|提议|愿意|准备|承诺|保证", re.I),
     "denies": re.compile(r"\b(?:den(?:y|ies|ied))\b|否认", re.I),
 }
 _ATTRIBUTION_CUES = re.compile(r"\b(?:according to|said|says|told|citing|sources?|officials?|reported|claimed)\b|据|称|表示|报道|透露|消息", re.I)
@@ -89,6 +95,8 @@ class Candidate:
     coverage: float = 0.0
     part_coverage: dict[int, float] = field(default_factory=dict)
     topical: bool = True  # matches an issue, place or plain word of the question, not only its parties
+    acts: bool = False  # the asked party is the subject of the asked stance ("Putin agreed...")
+    title: float = 0.0  # how much of the question the passage's headline covers
     ledger: tuple[LedgerEntry, ...] = ()
     score: float = 0.0
 
@@ -238,6 +246,7 @@ class Answerer:
             candidate.ledger = tuple(ledger_by_passage.get(candidate.passage.id, ()))
             context = self._antecedent(candidate.passage)
             candidate.coverage = matches.coverage(candidate.passage, groups, context)
+            candidate.title = matches.title_coverage(candidate.passage, groups)
             candidate.topical = matches.topical(candidate.passage, groups, context) or (
                 dense_z is not None and dense_z[candidate.passage.row] >= DENSE_RESCUE_Z and not _is_fragment(candidate.passage.text))
             candidate.part_coverage = {i: matches.coverage(candidate.passage, g, context) for i, g in enumerate(part_groups)}
@@ -310,7 +319,7 @@ class Answerer:
     def _score(self, q: Question, c: Candidate) -> float:
         """Retrieval rank, term coverage, the ledger and the question's facet, weighed together."""
         p = c.passage
-        score = 0.5 * c.retrieval + 1.5 * c.coverage
+        score = 0.5 * c.retrieval + 1.5 * c.coverage + TITLE_WEIGHT * c.title
         relevant = [e for e in c.ledger if e.party in q.parties]
         if relevant:
             score += 0.2
@@ -319,9 +328,11 @@ class Answerer:
             if q.stance and any(e.stance == q.stance for e in relevant):
                 score += 0.3
         score += 0.25 * _facet_fit(q, p, self.profile, self.index)
-        if q.stance and q.parties and q.kind != "false_premise":
-            pairs = self._stance_subjects(p)
-            if (q.stance, q.parties[0]) in pairs:
+        if q.parties and q.kind not in ("comparison", "false_premise") and self._subject(p) == q.parties[0]:
+            score += SUBJECT_BONUS  # the sentence is about the asked party, not merely mentioning it
+        if q.stances_asked and q.parties and q.kind != "false_premise":
+            c.acts = any((stance, q.parties[0]) in self._stance_subjects(p) for stance in q.stances_asked)
+            if c.acts:
                 score += 0.6  # the asked party is the one doing what the question asks about
         if _same_script(p.language, q.language):
             score += 0.1
@@ -354,7 +365,9 @@ class Answerer:
         for candidate in candidates:
             if len(points) >= limit:
                 break
-            if candidate.score < best.score * RELATIVE_FLOOR or candidate.coverage < best.coverage * 0.6:
+            if candidate.score < best.score * RELATIVE_FLOOR:
+                continue
+            if candidate.coverage < best.coverage * COVERAGE_FLOOR and not candidate.acts:
                 continue
             self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
         self._cover_parts(q, candidates, points)
@@ -382,7 +395,9 @@ class Answerer:
                     point.passages.insert(0, point.passages.pop())  # prefer the quote in the question's language
                     point.context = self._context(point.main, q)
                 return
-        points.append(Point([passage], list(ledger), score, context=self._context(passage, q)))
+        chosen = {p.id for point in points for p in point.passages + point.context}
+        context = [p for p in self._context(passage, q) if p.id == passage.id or p.id not in chosen]
+        points.append(Point([passage], list(ledger), score, context=context))
 
     def _same_fact(self, a: IndexedPassage, b: IndexedPassage) -> bool:
         """Two outlets' sentences stating one fact: near-identical vectors and shared words, and no conflicting figures."""
@@ -391,7 +406,12 @@ class Answerer:
         left, right = set(textnorm.tokenize(a.text)), set(textnorm.tokenize(b.text))
         jaccard = len(left & right) / len(left | right) if left and right else 0.0
         cosine = self.index.cosine(a, b)
-        return jaccard >= SAME_FACT_JACCARD or (cosine is not None and cosine >= SAME_FACT_COSINE and jaccard >= 0.3)
+        if jaccard >= SAME_FACT_JACCARD or (cosine is not None and cosine >= SAME_FACT_COSINE and jaccard >= 0.3):
+            return True
+        # Paraphrases: two outlets' sentences recording the same stance of the same party on the same issue.
+        stances = lambda p: {(e.party, e.issue, e.stance) for e in self._ledger_by_passage().get(p.id, ())}
+        return (a.document_id != b.document_id and cosine is not None and cosine >= SAME_STANCE_COSINE
+                and bool(stances(a) & stances(b)))
 
     def _context(self, passage: IndexedPassage, q: Question) -> list[IndexedPassage]:
         """The sentences a quote needs to be understood: the one it refers back to, or the one naming its specifics."""
@@ -508,6 +528,15 @@ class Answerer:
         for fact in against:
             unique.setdefault(fact.passage.id, fact)
         return list(unique.values()) or None
+
+    def _subject(self, passage: IndexedPassage) -> str | None:
+        """The party a sentence is about: that of the first party or person it names (after any heading)."""
+        body_start = passage.text.rfind(":", 0, 40) + 1
+        for mention in self.profile.find(passage.text):
+            party = self.profile.party_of(mention.key)
+            if party and mention.start >= body_start:
+                return party
+        return None
 
     def _stance_subjects(self, passage: IndexedPassage) -> list[tuple[str, str]]:
         """(stance, party) pairs read from a sentence: each stance verb's subject is the party named last before it
@@ -775,7 +804,16 @@ class _GroupMatcher:
         credit = max(rows.get(passage.row, 0.0), CONTEXT_CREDIT * rows.get(context.row, 0.0) if context else 0.0)
         if credit < PARTY_CREDIT and group.entity and self._party_match(group.entity, passage):
             credit = PARTY_CREDIT
+        if credit < DOCUMENT_CREDIT and group.tokens & self.index.document_terms.get(passage.document_id, set()):
+            credit = DOCUMENT_CREDIT  # the article is about it (its headline or another sentence names it)
         return credit
+
+    def title_coverage(self, passage: IndexedPassage, groups: list[TermGroup]) -> float:
+        """Share of the question's known terms that the passage's headline contains: how much the article is about it."""
+        title = self.index.title_terms.get(passage.document_id, set())
+        weights = [(self.index.idf(g), g) for g in groups]
+        total = sum(w for w, _ in weights)
+        return sum(w for w, g in weights if g.tokens & title) / total if total else 0.0
 
     def topical(self, passage: IndexedPassage, groups: list[TermGroup], context: IndexedPassage | None = None) -> bool:
         """The passage matches something the question is about beyond who: an issue, a place or a plain word."""

@@ -36,6 +36,7 @@ _EN = {
     "speech": r"\b(?:say|said|says|tell|told|call|called|describe\w*|react\w*|respon\w*|view|views|think|comment\w*|warn\w*|"
               r"stance|position|reaction)\b",
     "percent": r"\b(?:percent\w*|per cent|share|proportion)\b|%",
+    "response": r"\b(?:respon\w*|react\w*|reply|replied|answer\w*)\b",
 }
 _ZH = {
     "out_of_scope": r"(?:诗|笑话|歌词|唱歌|唱|菜谱|食谱|做饭|天气|气温|下雨|预报|首都|你好|谢谢|你是谁|你叫什么|星座|股价|足球|电影)",
@@ -52,6 +53,7 @@ _ZH = {
     "premise": r"^(?:为什么|为何|怎么会|何以)",
     "speech": r"(?:说|称|表示|认为|看待|回应|评论|警告|声称|透露|如何看|立场|态度)",
     "percent": r"(?:百分之|比例|%|几成)",
+    "response": r"(?:回应|反应|回复|答复)",
 }
 # The stance a question asks about, by the verbs it uses.
 _STANCES = {
@@ -61,7 +63,8 @@ _STANCES = {
                 r"(?:拒绝|反对|排除|不接受|不容谈判|红线)"),
     "accepts": (r"\b(?:agree\w*|accept\w*|endors\w*|back\w*|approv\w*|sign\w* up|give up|giving up|gave up|concede\w*|abandon\w*|renounc\w*|drop\w*)\b",
                 r"(?:同意|接受|赞成|认可|放弃|让步|答应)"),
-    "offers": (r"\b(?:offer\w*|propos\w*|willing|open to|ready to|prepared to)\b", r"(?:提议|建议|愿意|准备|提出)"),
+    "offers": (r"\b(?:offer(?:s|ed|ing)?|propos(?:e|es|ed|ing)|promis\w*|pledg\w*|vow\w*|commit(?:s|ted)?|willing|open to|ready to|"
+               r"prepared to)\b", r"(?:愿意|准备|承诺|保证|答应提供)"),
     "denies": (r"\b(?:den(?:y|ies|ied)|dismiss\w*)\b", r"(?:否认)"),
     "conditions": (r"\b(?:conditions?|terms|preconditions?|provided)\b", r"(?:条件|前提)"),
 }
@@ -87,7 +90,8 @@ STANCE_WORDS = {
         "accepts": "agree agreed agrees accept accepted accepts endorse endorsed backed support supported approve approved "
                    "同意 接受 支持 赞成 认可 答应",
         "rejects": "reject rejected rejects refuse refused refuses oppose opposed 拒绝 反对 排除 驳回",
-        "offers": "offer offered offers propose proposed proposal willing 提议 提出 愿意 建议",
+        "offers": "offer offered offers propose proposed willing promise promised promises pledge pledged vow vowed commit "
+                  "committed 提议 愿意 承诺 保证",
         "denies": "deny denied denies 否认",
     }.items()
 }
@@ -112,6 +116,13 @@ class Question:
     parts: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
     cues: frozenset[str] = field(default_factory=frozenset)  # every cue that matched, for the answer's choices
+
+    @property
+    def stances_asked(self) -> frozenset[str]:
+        """The stances that answer the question: the one it names, or for "how did X respond", any reply to a proposal."""
+        if self.stance:
+            return frozenset([self.stance])
+        return frozenset(("accepts", "rejects", "conditions")) if "response" in self.cues else frozenset()
 
     @property
     def has_premise(self) -> bool:

@@ -27,6 +27,8 @@ RRF_K = 30  # reciprocal rank fusion constant; small because only the top few do
 ENTITY_PREFIX = "@"  # pseudo-token for a profile entity, shared by every alias in every script
 GLOSS_PREFIX = "~"  # pseudo-token for an English gloss of a Chinese word
 GLOSS_WEIGHT = 0.6  # a match through a dictionary translation counts less than a direct one
+DERIVED_WEIGHT = 0.8  # "proposal" meeting "proposed", "authorization" meeting "authorize": related, not the same word
+_DERIVATION = re.compile(r"(?:ational|ation|ition|ment|ance|ence|ity|ness|al|ion|ive)$")
 ENTITY_BOOST = 0.35  # per matched question entity, relative to a perfect fused score
 LOAD_CHUNK = 2000
 
@@ -174,6 +176,8 @@ class PassageIndex:
         self.passages: list[IndexedPassage] = []
         self.by_id: dict[int, IndexedPassage] = {}
         self.documents: dict[str, DocumentMeta] = {}
+        self.document_terms: dict[str, set[str]] = defaultdict(set)  # title words and every entity a document names
+        self.title_terms: dict[str, set[str]] = {}  # the headline's words, entities and glosses
         self.ledger: list[LedgerEntry] = []
         self._texts: dict[str, str] = {}
         self._bm25 = _Bm25()
@@ -229,6 +233,8 @@ class PassageIndex:
             ).all()
             for row in rows:
                 self.documents[row[0]] = DocumentMeta(row[0], row[1], row[2], row[3] or "", *row[4:])
+                self.title_terms[row[0]] = set(self._terms(row[3] or ""))
+                self.document_terms[row[0]].update(self.title_terms[row[0]])
 
     def _add_passage(self, pid, document_id, seq, paragraph, start, end, text, language) -> None:
         mentions = self.profile.find(text)
@@ -237,14 +243,19 @@ class PassageIndex:
         issues = frozenset(i for i in (self.profile.issue_of(k) for k in entities) if i)
         passage = IndexedPassage(pid, len(self.passages), document_id, seq, paragraph, start, end, text,
                                  language or "en", entities, parties, issues)
-        words = textnorm.tokenize(text)
-        tokens = Counter(words)
-        tokens.update(ENTITY_PREFIX + key for key in entities)
-        # Chinese words also index their English glosses, so an English question reaches a Chinese passage.
-        tokens.update(GLOSS_PREFIX + gloss for word in set(words) for gloss in self.glossary.english(word))
+        tokens = Counter(self._terms(text, mentions))
         self._bm25.add(passage.row, tokens)
+        self.document_terms[document_id].update(ENTITY_PREFIX + key for key in entities)
         self.passages.append(passage)
         self.by_id[pid] = passage
+
+    def _terms(self, text: str, mentions=None) -> list[str]:
+        """Index terms of a text: its words, its profile entities, and the English glosses of its Chinese words
+        (so an English question reaches a Chinese passage)."""
+        words = textnorm.tokenize(text)
+        mentions = self.profile.find(text) if mentions is None else mentions
+        terms = words + [ENTITY_PREFIX + key for key in dict.fromkeys(m.key for m in mentions)]
+        return terms + [GLOSS_PREFIX + gloss for word in dict.fromkeys(words) for gloss in self.glossary.english(word)]
 
     def _grow_vectors(self, size: int) -> None:
         if size <= len(self._has_vector):
@@ -325,8 +336,12 @@ class PassageIndex:
         if textnorm.is_cjk(token):
             for gloss in self.glossary.english(token):
                 alternatives.setdefault(gloss, GLOSS_WEIGHT)
-        else:
-            alternatives[GLOSS_PREFIX + token] = GLOSS_WEIGHT
+            return TermGroup(tuple(alternatives.items()), surface=token)
+        root = _DERIVATION.sub("", token) if len(token) > 6 else token
+        for form, weight in ((token, 1.0), (root, DERIVED_WEIGHT)):
+            if len(form) >= 4:
+                alternatives.setdefault(form, weight)
+                alternatives.setdefault(GLOSS_PREFIX + form, GLOSS_WEIGHT * weight)
         return TermGroup(tuple(alternatives.items()), surface=token)
 
     def idf(self, group: TermGroup) -> float:
