@@ -64,7 +64,7 @@ CORPUS_DOCUMENTS = 200  # recent documents that define the language means
 CANDIDATE_DOCUMENTS = 300  # recent documents a new one is compared with
 MIN_GROUP_DOCUMENTS = 2  # fewer documents of a language group: use the all-language mean
 MAX_NEW_ITEMS = 4  # new sentences of a duplicate shown as its new points
-MAX_NEW_POINTS = 6
+MAX_CHANGES = 3  # position changes listed for one document
 
 # Firmness of a stance, for telling a hardened position from a softened one.
 FIRMNESS = {"accepts": 0, "offers": 1, "conditions": 2, "demands": 3, "rejects": 4}
@@ -120,11 +120,13 @@ class Change:
 
 def on_arrival(session, services, document: Document, passages: list[Passage], vectors, findings) -> Arrival:
     """Decide the story of a stored, embedded document, write its Story row, and build its summary."""
-    vectors = np.asarray(vectors, dtype=np.float32).reshape(len(passages), -1)
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if len(passages) and vectors.ndim == 1:
+        vectors = vectors.reshape(len(passages), -1)
     space = LanguageSpace.from_corpus(session, exclude=document.id)
     sentences = space.sentences(vectors, [p.language for p in passages])
     match = best_match(session, document, sentences, space)
-    changes = position_changes(session, document, findings)
+    changes = position_changes(session, document, findings)[:MAX_CHANGES]
     for change in changes:
         change.names = {role: {lang: _display(services.profile, key, lang) for lang in i18n.LANGUAGES}
                         for role, key in (("party", change.party), ("issue", change.issue))}
@@ -147,7 +149,7 @@ def on_arrival(session, services, document: Document, passages: list[Passage], v
 
 def _arrival(document, story, size, passages, items, novel, changes, duplicate_of, findings, profile) -> Arrival:
     language = normalize_language(document.language) or "en"
-    new_points = ([item.text for item in novel] + [describe_change(c, profile, language) for c in changes])[:MAX_NEW_POINTS]
+    new_points = [item.text for item in novel] + [describe_change(c, profile, language) for c in changes]
     duplicate = duplicate_of is not None
     # Subscribers who filter by party or issue get what this arrival is about: all its positions
     # when the story is new, only its changed positions and new sentences when it is a duplicate.
