@@ -378,7 +378,7 @@ def digest(since: str = typer.Option(..., "--since", help="Date (YYYY-MM-DD) fro
     except ValueError:
         fail(f"--since wants a date like 2025-03-11, not {since!r}")
     services = build_services(settings)
-    _print_reply(build_digest(services.engine, since_date, _language(lang, settings)))
+    _print_reply(build_digest(services.engine, since_date, _language(lang, settings), profile=services.profile))
 
 
 @sources_app.command("add")
