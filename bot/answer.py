@@ -25,12 +25,14 @@ MAX_LIST_BULLETS = 8  # aggregation, timeline and the overview commands list mor
 SEARCH_DEPTH = 40
 RELATIVE_FLOOR = 0.78  # a further bullet must score at least this share of the best one
 TITLE_WEIGHT = 0.5  # an article whose headline matches the question lends its sentences this much (times the share)
+SPEAKER_BONUS = 0.4  # for "what did X say", a sentence where X speaks
 SUBJECT_BONUS = 0.3  # the sentence's first named party is the one the question asks about
 COVERAGE_FLOOR = 0.5  # ... and contain at least this share of what the best one matches of the question
 MIN_COVERAGE = 0.5  # share of the question's weighted terms the best passage must contain
 MIN_COVERAGE_WITH_LEDGER = 0.34  # ... or this much when the ledger records the asked party on the asked issue
 SAME_FACT_COSINE = 0.935  # two passages this close say the same thing (merged into one bullet)
 SAME_FACT_JACCARD = 0.55
+MAX_QUOTE_SENTENCES = 3  # a bullet quotes at most this many consecutive sentences
 SAME_STANCE_COSINE = 0.88  # ... or this close when the ledger records the same stance in both
 FOLLOWER_DISCOUNT = 0.2  # a quote continuing a strong candidate's speaker scores this much less per sentence away
 PARTY_CREDIT = 0.6
@@ -72,6 +74,11 @@ _CONTRAST = re.compile(r"\b(?:while|whereas|but|however|unlike|instead)\b|而|�
 _ANAPHORA = re.compile(r"\b(?:these|those|the (?:four|five|three|two)|them|they|this|such)\b|这些|那些|此|其", re.I)
 _SPEECH_THEN_QUOTE = re.compile(r"[^\"“”「」。.]{0,40}?(?:\b(?:said|says|told|stated|wrote|added|replied|stressed)\b|说|說|表示|称|稱|告诉|告訴)"
                                 r"[^\"“”「」。]{0,40}?[\"“「]", re.I)
+_SPEECH = re.compile(r"\b(?:said|says|told|stated|wrote|added|replied|stressed|argued|claimed|warned|unveiled|announced|"
+                     r"revealed|explained|concluded|predicted)\b|说|說|表示|称|稱|告诉|告訴|透露|宣布", re.I)
+_PRONOUN_NEAR_START = re.compile(r"\b(?:he|she|they)\b|他|她", re.I)
+_ENDS_QUOTE = re.compile(r"^[^\"“”「」]*[\"”」]")  # a closing quote mark with no opening one before it
+_QUOTE_START = re.compile(r"^\W{0,2}[\"“「]")
 _QUOTE_MARKS = re.compile(r"[\"“”「」『』]")
 _PRONOUN_START = re.compile(r"^\W*(?:he|she|they|it|his|her|their)\b|^\W*(?:他|她|他们|她们)", re.I)
 _STANCE_VERBS = {
@@ -282,24 +289,30 @@ class Answerer:
         anchors = sorted(pool.values(), key=lambda c: c.score, reverse=True)[:6]
         asked = set(q.entities) | set(q.parties)
         for anchor in anchors:
-            if anchor.coverage < MIN_COVERAGE:
-                continue
-            for offset in (1, 2):
+            if anchor.coverage < MIN_COVERAGE or not (_QUOTE_MARKS.search(anchor.passage.text) or _SPEECH.search(anchor.passage.text)):
+                continue  # only what someone said continues in the next sentences
+            if q.speaker and not _speaks(anchor.passage, q.speaker, self.profile):
+                continue  # ... and only when it is the asked person speaking
+            # A sentence ending a quote ('... will fall too," Musk wrote') also owns the quote's opening sentence.
+            offsets = (-1, 1, 2) if _ENDS_QUOTE.match(anchor.passage.text) else (1, 2)
+            for offset in offsets:
                 follower = self.index.neighbour(anchor.passage, offset)
                 if follower is None or not _QUOTE_MARKS.search(follower.text):
-                    break
+                    continue
                 names_asked = bool(asked & (follower.entities | follower.parties))
-                if not (names_asked or _PRONOUN_START.match(follower.text)):
+                if not (names_asked or _PRONOUN_NEAR_START.search(follower.text[:40]) or _QUOTE_START.match(follower.text)):
                     continue
                 candidate = pool.get(follower.id)
                 if candidate is None:
                     candidate = pool[follower.id] = Candidate(follower, ledger=tuple(ledger_by_passage.get(follower.id, ())))
                     candidate.coverage = matches.coverage(follower, groups)
+                    candidate.topical = matches.topical(follower, groups)
                     candidate.score = self._score(q, candidate)
-                inherited = anchor.score - FOLLOWER_DISCOUNT * offset
-                if inherited > candidate.score:
+                inherited = anchor.score - FOLLOWER_DISCOUNT * abs(offset)
+                if inherited > candidate.score and anchor.topical:
                     candidate.score = inherited
                     candidate.coverage = max(candidate.coverage, anchor.coverage * 0.8)
+                    candidate.topical = True
 
     def _ledger_for(self, q: Question) -> list[LedgerEntry]:
         """Ledger entries about the asked parties (and issues, when the question names some)."""
@@ -330,6 +343,8 @@ class Answerer:
         score += 0.25 * _facet_fit(q, p, self.profile, self.index)
         if q.parties and q.kind not in ("comparison", "false_premise") and self._subject(p) == q.parties[0]:
             score += SUBJECT_BONUS  # the sentence is about the asked party, not merely mentioning it
+        if q.speaker and _speaks(p, q.speaker, self.profile):
+            score += SPEAKER_BONUS  # "what did X say": X is the one speaking here
         if q.stances_asked and q.parties and q.kind != "false_premise":
             c.acts = any((stance, q.parties[0]) in self._stance_subjects(p) for stance in q.stances_asked)
             if c.acts:
@@ -363,13 +378,11 @@ class Answerer:
         for fact in (premise or [])[:MAX_BULLETS]:
             self._add_point(points, fact.passage, list(fact.ledger), best.score, q)
         for candidate in candidates:
-            if len(points) >= limit:
-                break
             if candidate.score < best.score * RELATIVE_FLOOR:
-                continue
+                break  # candidates are sorted: the rest are weaker still
             if candidate.coverage < best.coverage * COVERAGE_FLOOR and not candidate.acts:
                 continue
-            self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
+            self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q, new=len(points) < limit)
         self._cover_parts(q, candidates, points)
         self._cover_facet(q, candidates, points)
         points = self._focus_on_facet(q, points)
@@ -381,10 +394,15 @@ class Answerer:
             points.sort(key=lambda point: (self.index.documents[point.main.document_id].published or date.min))
         return points
 
-    def _add_point(self, points: list[Point], passage: IndexedPassage, ledger: list[LedgerEntry], score: float, q: Question) -> None:
-        """Add a bullet, or merge it into one that states the same fact (another outlet's report)."""
+    def _add_point(self, points: list[Point], passage: IndexedPassage, ledger: list[LedgerEntry], score: float, q: Question,
+                   new: bool = True) -> None:
+        """Add a bullet, or merge it into one that states the same fact (another outlet's report), or extend a
+        bullet's quote when it continues the same quotation; ``new=False`` only merges and extends."""
         for point in points:
             if any(p.id == passage.id for p in point.passages) or any(passage.id == c.id for c in point.context):
+                return
+            if self._continues_quote(point, passage):
+                point.context = sorted(point.context + [passage], key=lambda p: p.seq)
                 return
             if self._same_fact(point.main, passage):
                 if any(p.document_id == passage.document_id for p in point.passages):
@@ -395,9 +413,22 @@ class Answerer:
                     point.passages.insert(0, point.passages.pop())  # prefer the quote in the question's language
                     point.context = self._context(point.main, q)
                 return
+        if not new:
+            return
         chosen = {p.id for point in points for p in point.passages + point.context}
         context = [p for p in self._context(passage, q) if p.id == passage.id or p.id not in chosen]
         points.append(Point([passage], list(ledger), score, context=context))
+
+    def _continues_quote(self, point: Point, passage: IndexedPassage) -> bool:
+        """The passage is the next (or opening) sentence of the same quotation as the bullet's quote."""
+        context = point.context or [point.main]
+        if passage.document_id != context[0].document_id or len(context) >= MAX_QUOTE_SENTENCES:
+            return False
+        if passage.seq == context[-1].seq + 1:
+            return bool(_QUOTE_MARKS.search(passage.text)) and bool(
+                _PRONOUN_NEAR_START.search(passage.text[:40]) or _QUOTE_START.match(passage.text)
+                or _QUOTE_MARKS.search(context[-1].text))
+        return passage.seq == context[0].seq - 1 and bool(_ENDS_QUOTE.match(context[0].text)) and bool(_QUOTE_START.match(passage.text))
 
     def _same_fact(self, a: IndexedPassage, b: IndexedPassage) -> bool:
         """Two outlets' sentences stating one fact: near-identical vectors and shared words, and no conflicting figures."""
@@ -1110,6 +1141,19 @@ def _quotes_someone(passage: IndexedPassage, q: Question, profile) -> bool:
         if mention.key in asked or profile.party_of(mention.key) in asked:
             if _SPEECH_THEN_QUOTE.match(passage.text, mention.end):
                 return True
+    return False
+
+
+def _speaks(passage: IndexedPassage, actor: str, profile) -> bool:
+    """The actor is named and a speech verb follows before anyone else is named ("Trump ... said", "普京说")."""
+    mentions = profile.find(passage.text)
+    for index, mention in enumerate(mentions):
+        if mention.key != actor:
+            continue
+        end = mentions[index + 1].start if index + 1 < len(mentions) else len(passage.text)
+        clause = re.split(r"[。.;;]", passage.text[mention.end:min(end, mention.end + 40)])[0]
+        if _SPEECH.search(clause):
+            return True
     return False
 
 

@@ -115,6 +115,7 @@ class Question:
     entities: tuple[str, ...] = ()  # every profile key named, in order
     parts: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
+    speaker: str | None = None  # "what did X say": the person or party asked to have said something
     cues: frozenset[str] = field(default_factory=frozenset)  # every cue that matched, for the answer's choices
 
     @property
@@ -148,7 +149,12 @@ def parse_question(text: str, profile, fallback_language: str | None = None) -> 
         actors=tuple(k for k in keys if kinds[k] == "actor"), issues=issues,
         places=tuple(k for k in keys if kinds[k] == "place"), entities=tuple(keys),
         parts=split_parts(text), years=tuple(int(y) for y in re.findall(r"\b(19\d\d|20\d\d)\b", text)), cues=cues,
+        speaker=next((m.key for m in mentions if m.kind in ("actor", "party") and _SAYS.match(text, m.end)), None),
     )
+
+
+_SAYS = re.compile(r"(?:['’]s)?\W{0,2}(?:\w+ly )?(?:say|says|said|tell|told|think|thinks|view|views|describe\w*|react\w*)\b"
+                   r"|\W{0,2}(?:如何|怎么|怎样|对.{0,12})?(?:说|說|称|稱|表示|认为|認為|看待|回应|回應)", re.I)
 
 
 def _cues(folded: str) -> frozenset[str]:
