@@ -26,6 +26,7 @@ SEARCH_DEPTH = 40
 RELATIVE_FLOOR = 0.78  # a further bullet must score at least this share of the best one
 TITLE_WEIGHT = 0.5  # an article whose headline matches the question lends its sentences this much (times the share)
 SPEAKER_BONUS = 0.4  # for "what did X say", a sentence where X speaks
+ACTS_BONUS = 0.6  # the asked party is the subject of the asked stance in the sentence
 SUBJECT_BONUS = 0.3  # the sentence's first named party is the one the question asks about
 COVERAGE_FLOOR = 0.5  # ... and contain at least this share of what the best one matches of the question
 MIN_COVERAGE = 0.5  # share of the question's weighted terms the best passage must contain
@@ -42,7 +43,8 @@ INFORMATIVE_IDF = 3.0  # an entity this rare in the corpus (or rarer) fully answ
 PREMISE_COVERAGE = 0.25  # passages on the issue that may show who really demands or accepts it
 UNSEEN_WEIGHT = 0.75  # a question word absent from the corpus weighs this share of an average known term
 CONTEXT_CREDIT = 0.8
-DOCUMENT_CREDIT = 0.4  # a term only the passage's headline or another of its sentences names counts this much  # a term found only in the sentence a passage refers back to ("these areas") counts this much  # a passage naming the party of an asked actor ("the Kremlin" for "Putin") half-matches it
+DOCUMENT_CREDIT = 0.4
+PLACE_CREDIT = 0.8  # a term only the passage's headline or another of its sentences names counts this much  # a term found only in the sentence a passage refers back to ("these areas") counts this much  # a passage naming the party of an asked actor ("the Kremlin" for "Putin") half-matches it
 ANSWER_STANCES = ("demands", "conditions", "rejects", "offers", "accepts", "denies")
 
 _FIGURE_EN = re.compile(
@@ -65,7 +67,8 @@ _MONTHS = "|".join(calendar.month_name[1:])
 _DATE_EN = re.compile(rf"\b(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s+)?(?:(?:{_MONTHS})\s+\d{{1,2}}(?:,\s*\d{{4}})?|"
                       rf"\d{{1,2}}\s+(?:{_MONTHS})(?:\s+\d{{4}})?|(?:{_MONTHS})\s+(?:of\s+)?\d{{4}})\b|"
                       rf"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")
-_DATE_ZH = re.compile(r"\d{4}年\d{1,2}月(?:\d{1,2}日)?|\d{1,2}月\d{1,2}日|(?:周|星期)[一二三四五六日天]")
+_DATE_ZH = re.compile(r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月\d{1,2}日|(?:周|星期)[一二三四五六日天]")
+_YEAR_EN = re.compile(r"\b(?:in|since|until|by|from) ((?:19|20)\d\d)\b")
 _ATTRIBUTION_EN = re.compile(r"\b(?:according to|citing|cited by|source:)\s+(?P<who>[^,.;:\"“]{3,80})|"
                              r"(?P<subject>(?:[A-Z][\w’'-]*|two|three|four|five|six|several|some|many|one)(?:[\s-][\w’'-]+){0,7}?)\s+"
                              r"(?:have |has )?(?:said|say|says|told|stated|claimed|reported|revealed|noted)\b", re.I)
@@ -78,6 +81,7 @@ _SPEECH = re.compile(r"\b(?:said|says|told|stated|wrote|added|replied|stressed|a
                      r"revealed|explained|concluded|predicted)\b|说|說|表示|称|稱|告诉|告訴|透露|宣布", re.I)
 _PRONOUN_NEAR_START = re.compile(r"\b(?:he|she|they)\b|他|她", re.I)
 _ENDS_QUOTE = re.compile(r"^[^\"“”「」]*[\"”」]")  # a closing quote mark with no opening one before it
+_COLON_QUOTE = re.compile(r"\s*[::]\s*[\"“「]")
 _QUOTE_START = re.compile(r"^\W{0,2}[\"“「]")
 _QUOTE_MARKS = re.compile(r"[\"“”「」『』]")
 _PRONOUN_START = re.compile(r"^\W*(?:he|she|they|it|his|her|their)\b|^\W*(?:他|她|他们|她们)", re.I)
@@ -247,7 +251,7 @@ class Answerer:
             passage = self.index.by_id.get(entry.passage_id)
             if passage is not None:
                 pool.setdefault(passage.id, Candidate(passage))
-        matches = _GroupMatcher(self.index, self.profile)
+        matches = _GroupMatcher(self.index, self.profile, proper_names(q.text))
         ledger_by_passage = self._ledger_by_passage()
         for candidate in pool.values():
             candidate.ledger = tuple(ledger_by_passage.get(candidate.passage.id, ()))
@@ -291,7 +295,7 @@ class Answerer:
         for anchor in anchors:
             if anchor.coverage < MIN_COVERAGE or not (_QUOTE_MARKS.search(anchor.passage.text) or _SPEECH.search(anchor.passage.text)):
                 continue  # only what someone said continues in the next sentences
-            if q.speaker and not _speaks(anchor.passage, q.speaker, self.profile):
+            if q.speaker and not _speaks(anchor.passage, q.speaker, self.profile, party_level=True):
                 continue  # ... and only when it is the asked person speaking
             # A sentence ending a quote ('... will fall too," Musk wrote') also owns the quote's opening sentence.
             offsets = (-1, 1, 2) if _ENDS_QUOTE.match(anchor.passage.text) else (1, 2)
@@ -343,12 +347,18 @@ class Answerer:
         score += 0.25 * _facet_fit(q, p, self.profile, self.index)
         if q.parties and q.kind not in ("comparison", "false_premise") and self._subject(p) == q.parties[0]:
             score += SUBJECT_BONUS  # the sentence is about the asked party, not merely mentioning it
-        if q.speaker and _speaks(p, q.speaker, self.profile):
-            score += SPEAKER_BONUS  # "what did X say": X is the one speaking here
+        if q.speaker:
+            # A sentence closing a quotation is spoken by whoever opened it in the sentence before.
+            previous = self.index.neighbour(p, -1) if _ENDS_QUOTE.match(p.text) else None
+            spoken = [x for x in (p, previous) if x is not None]
+            if any(_speaks(x, q.speaker, self.profile) for x in spoken):
+                score += SPEAKER_BONUS  # "what did X say": X is the one speaking here
+            elif any(_speaks(x, q.speaker, self.profile, party_level=True) for x in spoken):
+                score += SPEAKER_BONUS / 2  # ... or someone speaking for X's side
         if q.stances_asked and q.parties and q.kind != "false_premise":
             c.acts = any((stance, q.parties[0]) in self._stance_subjects(p) for stance in q.stances_asked)
-            if c.acts:
-                score += 0.6  # the asked party is the one doing what the question asks about
+            if c.acts:  # the asked party is the one doing what the question asks about (on the asked issue: more so)
+                score += ACTS_BONUS if not q.issues or set(q.issues) & p.issues else ACTS_BONUS / 2
         if _same_script(p.language, q.language):
             score += 0.1
         if _is_fragment(p.text):
@@ -543,6 +553,10 @@ class Answerer:
         """
         asserted = q.parties[0]
         on_issue = [e for e in self.index.ledger if e.issue in q.issues or set(e.places) & set(q.places)]
+        if q.places:  # "give up Crimea" is about Crimea, not every territorial stance
+            named = lambda e: set(e.places) & set(q.places) or (e.passage_id in self.index.by_id and
+                                                               set(q.places) & self.index.by_id[e.passage_id].entities)
+            on_issue = [e for e in on_issue if named(e)]
         facts = [PremiseFact(e.party, e.stance, self.index.by_id[e.passage_id], (e,))
                  for e in on_issue if e.passage_id in self.index.by_id]
         if not facts:
@@ -802,9 +816,10 @@ class Answerer:
 class _GroupMatcher:
     """Which query term groups a passage contains, and the idf-weighted share of the question they make up."""
 
-    def __init__(self, index: PassageIndex, profile):
+    def __init__(self, index: PassageIndex, profile, names: frozenset[str] = frozenset()):
         self.index = index
         self.profile = profile
+        self.names = names  # tokens of the question's capitalized words: proper names
         self._rows: dict[int, dict[int, float]] = {}
 
     def _matching_rows(self, group: TermGroup) -> dict[int, float]:
@@ -824,7 +839,9 @@ class _GroupMatcher:
         unseen_weight = UNSEEN_WEIGHT * (sum(seen) / len(seen)) if seen else 1.0
         total = matched = 0.0
         for group, weight in zip(groups, weights):
-            weight = weight or unseen_weight
+            if not weight:
+                # A name the corpus never mentions (a person, a country) means the question is about something else.
+                weight = self.index.unseen_idf() if group.entity or group.tokens & self.names else unseen_weight
             total += weight
             matched += weight * self.credit(passage, group, context)
         return matched / total if total else 0.0
@@ -833,8 +850,10 @@ class _GroupMatcher:
         """How fully the passage contains one group: 1 directly, less through a translation, context or the party."""
         rows = self._matching_rows(group)
         credit = max(rows.get(passage.row, 0.0), CONTEXT_CREDIT * rows.get(context.row, 0.0) if context else 0.0)
-        if credit < PARTY_CREDIT and group.entity and self._party_match(group.entity, passage):
-            credit = PARTY_CREDIT
+        if credit < PARTY_CREDIT and group.entity and rows and self._party_match(group.entity, passage):
+            credit = PARTY_CREDIT  # not for someone the corpus never mentions: the question is about them
+        if credit < PLACE_CREDIT and group.entity in passage.issues:
+            credit = PLACE_CREDIT  # the issue through one of its places ("territory" in a sentence about Kursk)
         if credit < DOCUMENT_CREDIT and group.tokens & self.index.document_terms.get(passage.document_id, set()):
             credit = DOCUMENT_CREDIT  # the article is about it (its headline or another sentence names it)
         return credit
@@ -854,6 +873,12 @@ class _GroupMatcher:
     def _party_match(self, key: str, passage: IndexedPassage) -> bool:
         party = self.profile.party_of(key)
         return bool(party) and party in passage.parties
+
+
+def proper_names(text: str) -> frozenset[str]:
+    """Tokens of the capitalized words inside a question (not its first word): names of people, places, things."""
+    words = re.findall(r"(?<![.?!]\s)(?<!^)\b[A-Z][a-z]+(?:[-'][A-Za-z]+)?", text.strip())
+    return frozenset(token for word in words for token in textnorm.tokenize(word))
 
 
 class _LeadWriter:
@@ -1075,6 +1100,7 @@ def render_figure(figure: Figure, language: str) -> str:
 def extract_dates(text: str, language: str) -> list[str]:
     """Date expressions in ``text``, rewritten for the reader ("March 23" <-> "3月23日") where that is mechanical."""
     found = [m.group(0) for m in _DATE_EN.finditer(text)] + [m.group(0) for m in _DATE_ZH.finditer(text)]
+    found += [m.group(1) for m in _YEAR_EN.finditer(text) if not any(m.group(1) in f for f in found)]
     return [_localize_date(d, language) for d in dict.fromkeys(found)]
 
 
@@ -1144,12 +1170,16 @@ def _quotes_someone(passage: IndexedPassage, q: Question, profile) -> bool:
     return False
 
 
-def _speaks(passage: IndexedPassage, actor: str, profile) -> bool:
-    """The actor is named and a speech verb follows before anyone else is named ("Trump ... said", "普京说")."""
+def _speaks(passage: IndexedPassage, speaker: str, profile, party_level: bool = False) -> bool:
+    """The speaker (or, with ``party_level``, anyone of its party) is named and speaks before anyone else is named:
+    "Trump ... said", "普京说", "Peskov: “...”"."""
+    party = profile.party_of(speaker)
     mentions = profile.find(passage.text)
     for index, mention in enumerate(mentions):
-        if mention.key != actor:
+        if mention.key != speaker and not (party_level and party and profile.party_of(mention.key) == party):
             continue
+        if _COLON_QUOTE.match(passage.text, mention.end):
+            return True
         end = mentions[index + 1].start if index + 1 < len(mentions) else len(passage.text)
         clause = re.split(r"[。.;;]", passage.text[mention.end:min(end, mention.end + 40)])[0]
         if _SPEECH.search(clause):

@@ -352,6 +352,10 @@ class PassageIndex:
         n = len(self.passages)
         return math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
 
+    def unseen_idf(self) -> float:
+        """The idf a term no passage contains would have: the most a term can weigh."""
+        return self._bm25.max_idf()
+
     def entity_idf(self, key: str) -> float:
         """How rare mentions of a profile entity are across passages (0 when none mentions it)."""
         return self._bm25.idf(ENTITY_PREFIX + key)
