@@ -577,7 +577,7 @@ class Answerer:
     def _subject(self, passage: IndexedPassage) -> str | None:
         """The party a sentence is about: that of the first party or person it names (after any heading)."""
         body_start = passage.text.rfind(":", 0, 40) + 1
-        for mention in self.profile.find(passage.text):
+        for mention in passage.mentions:
             party = self.profile.party_of(mention.key)
             if party and mention.start >= body_start:
                 return party
@@ -586,7 +586,7 @@ class Answerer:
     def _stance_subjects(self, passage: IndexedPassage) -> list[tuple[str, str]]:
         """(stance, party) pairs read from a sentence: each stance verb's subject is the party named last before it
         in its clause, else the first party the sentence names after any heading ("2. NATO Exclusion: Putin demands")."""
-        mentions = [m for m in self.profile.find(passage.text) if self.profile.party_of(m.key)]
+        mentions = [m for m in passage.mentions if self.profile.party_of(m.key)]
         if not mentions:
             return []
         body_start = passage.text.rfind(":", 0, 40) + 1
@@ -932,7 +932,7 @@ class _LeadWriter:
         seen: dict[str, None] = {}
         for point in points:
             for passage in point.context or [point.main]:
-                for mention in self.profile.find(passage.text):
+                for mention in passage.mentions:
                     if mention.kind in kinds and mention.key not in asked:
                         seen.setdefault(mention.key, None)
             for entry in point.ledger:
@@ -1163,7 +1163,7 @@ def _facet_fit(q: Question, passage: IndexedPassage, profile, index: PassageInde
 def _quotes_someone(passage: IndexedPassage, q: Question, profile) -> bool:
     """The passage quotes one of the question's people or parties directly ("Putin said: “...”")."""
     asked = set(q.entities) | set(q.parties)
-    for mention in profile.find(passage.text):
+    for mention in passage.mentions:
         if mention.key in asked or profile.party_of(mention.key) in asked:
             if _SPEECH_THEN_QUOTE.match(passage.text, mention.end):
                 return True
@@ -1174,7 +1174,7 @@ def _speaks(passage: IndexedPassage, speaker: str, profile, party_level: bool = 
     """The speaker (or, with ``party_level``, anyone of its party) is named and speaks before anyone else is named:
     "Trump ... said", "普京说", "Peskov: “...”"."""
     party = profile.party_of(speaker)
-    mentions = profile.find(passage.text)
+    mentions = passage.mentions
     for index, mention in enumerate(mentions):
         if mention.key != speaker and not (party_level and party and profile.party_of(mention.key) == party):
             continue

@@ -63,6 +63,7 @@ class IndexedPassage:
     entities: frozenset[str]  # profile keys mentioned: parties, actors, issues, places
     parties: frozenset[str]  # parties mentioned directly or through their actors
     issues: frozenset[str]  # issues mentioned directly or through their places
+    mentions: tuple = ()  # the profile's Mentions in the text, found once when indexed
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,7 @@ class PassageIndex:
         parties = frozenset(p for p in (self.profile.party_of(k) for k in entities) if p)
         issues = frozenset(i for i in (self.profile.issue_of(k) for k in entities) if i)
         passage = IndexedPassage(pid, len(self.passages), document_id, seq, paragraph, start, end, text,
-                                 language or "en", entities, parties, issues)
+                                 language or "en", entities, parties, issues, tuple(mentions))
         tokens = Counter(self._terms(text, mentions))
         self._bm25.add(passage.row, tokens)
         self.document_terms[document_id].update(ENTITY_PREFIX + key for key in entities)
