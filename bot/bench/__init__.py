@@ -24,7 +24,7 @@ import numpy as np
 from bot.bench import report
 from bot.bench.corpus import DEFAULT_SEED, Corpus, generate
 from bot.bench.parley import ParleyUnderTest, cited, first_rank, relevant_passages
-from bot.bench.stats import load_average, machine, peak_rss_mb, percentiles, rank_metrics
+from bot.bench.stats import StageTimer, load_average, machine, patched, peak_rss_mb, percentiles, rank_metrics
 
 log = logging.getLogger(__name__)
 
@@ -123,22 +123,29 @@ def _progress(console, total: int):
 
 
 def _parley_answers(parley: ParleyUnderTest, corpus: Corpus, mix: list[tuple[str, str]], warm_up: int) -> dict:
-    """Warm latency over the mix (after a warm-up on other questions), abstentions, and citation of known answers."""
+    """Warm latency over the mix (after a warm-up on other questions), the part of it spent embedding the
+    question, abstentions, and how often the answer cited the known passage."""
     first = parley.warm()
     for question, language in corpus.mix(parley.profile, warm_up, seed=corpus.seed + 7):
         parley.ask(question, language)
     known = {q.text: q.answer for q in corpus.questions}
-    samples, abstained, hits, generated = [], 0, 0, 0
-    for question, language in mix:
-        start = time.perf_counter()
-        reply = parley.ask(question, language)
-        samples.append((time.perf_counter() - start) * 1000)
-        abstained += bool(reply.abstained)
-        if question in known:
-            generated += 1
-            hits += cited(reply, known[question])
-    return {"parley": {"warm_ms": _rounded(percentiles(samples)), "first_in_process_seconds": round(first, 3),
-                       "abstained": abstained, "cited_known_passage": round(hits / generated, 3) if generated else None}}
+    timer = StageTimer()
+    embedder = parley.services.answerer.embedder
+    samples, embedding, abstained, hits, generated = [], [], 0, 0, 0
+    with patched(embedder, "query", timer.wrap("query", embedder.query)):
+        for question, language in mix:
+            before = timer.seconds["query"]
+            start = time.perf_counter()
+            reply = parley.ask(question, language)
+            samples.append((time.perf_counter() - start) * 1000)
+            embedding.append((timer.seconds["query"] - before) * 1000)
+            abstained += bool(reply.abstained)
+            if question in known:
+                generated += 1
+                hits += cited(reply, known[question])
+    return {"parley": {"warm_ms": _rounded(percentiles(samples)), "query_embedding_ms": _rounded(percentiles(embedding)),
+                       "first_in_process_seconds": round(first, 3), "abstained": abstained,
+                       "cited_known_passage": round(hits / generated, 3) if generated else None}}
 
 
 def _by_direction(questions, rank_of) -> dict:

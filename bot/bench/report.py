@@ -94,8 +94,11 @@ def _latency_table(result: dict) -> Table:
         table.add_column(column)
     warm = answers["parley"]["warm_ms"]
     cold = answers["parley"].get("cold_start", {})
+    embedding = answers["parley"].get("query_embedding_ms", {})
     table.add_row("Parley (full answer)", _fmt(warm.get("p50")), _fmt(warm.get("p95")), _fmt(warm.get("p99")), "",
                   f"cold start to first answer {_fmt(cold.get('wall_seconds'))} s; abstained {answers['parley']['abstained']}")
+    table.add_row("  of which embedding the question", _fmt(embedding.get("p50")), _fmt(embedding.get("p95")),
+                  _fmt(embedding.get("p99")), "", "")
     for name, peer in result["peers"].items():
         ms = peer.get("latency_ms", {})
         table.add_row(f"{name} (top-5 only)", _fmt(ms.get("p50")), _fmt(ms.get("p95")), _fmt(ms.get("p99")),
