@@ -158,6 +158,7 @@ class Answerer:
         self.settings = settings
         self.embedder = embedder or Embedder(threads=getattr(settings, "embed_threads", 0))
         self.index = PassageIndex(engine, profile, self.embedder)
+        self._by_passage: tuple[list | None, dict[int, list[LedgerEntry]]] = (None, {})
 
     # -- questions --------------------------------------------------------------------------------
 
@@ -320,18 +321,22 @@ class Answerer:
 
     def _ledger_for(self, q: Question) -> list[LedgerEntry]:
         """Ledger entries about the asked parties (and issues, when the question names some)."""
-        if not q.parties or q.kind not in ("position", "aggregation", "timeline", "comparison", "false_premise", "attribution"):
+        if not q.parties or not (q.issues or q.stance):
             return []
         return [e for e in self.index.ledger
                 if e.party in q.parties and (not q.issues or e.issue in q.issues or set(e.places) & set(q.places)
                                              or (e.stance == q.stance and e.party == q.parties[0]))]
 
     def _ledger_by_passage(self) -> dict[int, list[LedgerEntry]]:
-        by_passage: dict[int, list[LedgerEntry]] = defaultdict(list)
-        for entry in self.index.ledger:
-            if entry.passage_id is not None:
-                by_passage[entry.passage_id].append(entry)
-        return by_passage
+        """Ledger entries by passage id, rebuilt only when a sync replaced the ledger."""
+        ledger = self.index.ledger
+        if self._by_passage[0] is not ledger:
+            by_passage: dict[int, list[LedgerEntry]] = defaultdict(list)
+            for entry in ledger:
+                if entry.passage_id is not None:
+                    by_passage[entry.passage_id].append(entry)
+            self._by_passage = (ledger, by_passage)
+        return self._by_passage[1]
 
     def _score(self, q: Question, c: Candidate) -> float:
         """Retrieval rank, term coverage, the ledger and the question's facet, weighed together."""
@@ -909,7 +914,7 @@ class _LeadWriter:
         return lead
 
     def names(self, key: str, kinds: tuple[str, ...]) -> str:
-        names = self._evidence_names(kinds, points=self.points[:3])
+        names = self._evidence_names(kinds, points=self.points[:3], rank=True)
         if "actor" in kinds:
             names = self._described_people() + [n for n in names if n not in self._described_people()]
         if not names:
@@ -926,7 +931,7 @@ class _LeadWriter:
                 people.append(self.name(mention.key))
         return people
 
-    def _evidence_names(self, kinds: tuple[str, ...], points: list[Point]) -> list[str]:
+    def _evidence_names(self, kinds: tuple[str, ...], points: list[Point], rank: bool = False) -> list[str]:
         """Display names of profile entities the evidence (with its context) names and the question does not."""
         asked = set(self.q.entities) | set(self.q.parties)
         seen: dict[str, None] = {}
@@ -939,7 +944,11 @@ class _LeadWriter:
                 for place in entry.places:
                     if "place" in kinds and place not in asked:
                         seen.setdefault(place, None)
-        keys = sorted(seen, key=lambda k: -self.answerer.index.entity_idf(k)) if "actor" in kinds else list(seen)
+        keys = list(seen)
+        if rank:  # the rarest first: the venue named once is the answer, the country every article names is context
+            idf = self.answerer.index.entity_idf
+            keys = sorted(keys, key=lambda k: -idf(k))
+            keys = [k for k in keys if idf(k) >= INFORMATIVE_IDF / 2] or keys
         return [self.name(key) for key in keys]
 
     def position(self) -> str | None:

@@ -90,7 +90,7 @@ STANCE_WORDS = {
         "accepts": "agree agreed agrees accept accepted accepts endorse endorsed backed support supported approve approved "
                    "同意 接受 支持 赞成 认可 答应",
         "rejects": "reject rejected rejects refuse refused refuses oppose opposed 拒绝 反对 排除 驳回",
-        "offers": "offer offered offers propose proposed willing promise promised promises pledge pledged vow vowed commit "
+        "offers": "offer offered offers propose proposed willing open promise promised promises pledge pledged vow vowed commit "
                   "committed 提议 愿意 承诺 保证",
         "denies": "deny denied denies 否认",
     }.items()

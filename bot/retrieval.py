@@ -430,14 +430,6 @@ class PassageIndex:
             scores[~self._has_vector[: len(self.passages)]] = np.nan
             return scores
 
-    def matched_groups(self, passage: IndexedPassage, groups: list[TermGroup]) -> frozenset[int]:
-        """Indices of the groups whose tokens ``passage`` contains (for passages found by other means)."""
-        found = set()
-        for index, group in enumerate(groups):
-            if passage.row in self._bm25.group_scores(group.alternatives):
-                found.add(index)
-        return frozenset(found)
-
     def cosine(self, a: IndexedPassage, b: IndexedPassage) -> float | None:
         """Cosine similarity of two passages' vectors, or None when either has none yet."""
         if not (self._has_vector[a.row] and self._has_vector[b.row]):
