@@ -28,7 +28,7 @@ TITLE_WEIGHT = 0.5  # an article whose headline matches the question lends its s
 SPEAKER_BONUS = 0.4  # for "what did X say", a sentence where X speaks
 ACTS_BONUS = 0.6  # the asked party is the subject of the asked stance in the sentence
 SUBJECT_BONUS = 0.3  # the sentence's first named party is the one the question asks about
-COVERAGE_FLOOR = 0.5  # ... and contain at least this share of what the best one matches of the question
+COVERAGE_FLOOR = 0.6  # ... and contain at least this share of what the best one matches of the question
 MIN_COVERAGE = 0.5  # share of the question's weighted terms the best passage must contain
 MIN_COVERAGE_WITH_LEDGER = 0.34  # ... or this much when the ledger records the asked party on the asked issue
 SAME_FACT_COSINE = 0.935  # two passages this close say the same thing (merged into one bullet)
@@ -38,6 +38,7 @@ SAME_STANCE_COSINE = 0.88  # ... or this close when the ledger records the same 
 FOLLOWER_DISCOUNT = 0.2  # a quote continuing a strong candidate's speaker scores this much less per sentence away
 PARTY_CREDIT = 0.6
 DENSE_RESCUE_Z = 3.8  # a passage this many deviations above the corpus's cosine is on topic even without shared words
+FIGURE_COVERAGE = 0.75  # another source's figure is shown when its sentence matches the question this well (vs the best)
 FACET_FOCUS = 0.5  # a bullet of a "where/who/when/how much" answer must fit the facet at least this well
 INFORMATIVE_IDF = 3.0  # an entity this rare in the corpus (or rarer) fully answers "where"/"who"
 PREMISE_COVERAGE = 0.25  # passages on the issue that may show who really demands or accepts it
@@ -47,9 +48,12 @@ DOCUMENT_CREDIT = 0.4
 PLACE_CREDIT = 0.8  # a term only the passage's headline or another of its sentences names counts this much  # a term found only in the sentence a passage refers back to ("these areas") counts this much  # a passage naming the party of an asked actor ("the Kremlin" for "Putin") half-matches it
 ANSWER_STANCES = ("demands", "conditions", "rejects", "offers", "accepts", "denies")
 
+_NUMBER_WORDS = {word: value for value, word in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty".split())} | {"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100}
 _FIGURE_EN = re.compile(
     r"(?P<q>more than|over|about|around|roughly|approximately|nearly|almost|some|up to|at least|less than|fewer than)?\s*"
-    r"(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?P<m>thousand|million|billion)?\s*"
+    r"(?P<n>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b)\s*(?P<m>thousand|million|billion)?\s*"
     r"(?P<u>%|percent\b|per cent\b|square kilomet(?:re|er)s\b|sq\.? km\b|km2\b|kilomet(?:re|er)s\b|km\b|-?days?\b|-?hours?\b|"
     r"troops\b|soldiers\b|people\b|years?\b)?", re.I)
 _FIGURE_ZH = re.compile(r"(?P<q>超过|逾|约|大约|近|将近|不到|至少)?(?P<n>\d+(?:[.,]\d+)*)\s*(?P<m>万|亿)?"
@@ -504,32 +508,37 @@ class Answerer:
 
     def _cover_facet(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
         """A "where/who/when/how much" answer must contain a place, person, date or figure: add the best that does."""
-        if not (q.facets or q.kind == "disagreement"):
-            return
-        if any(_facet_fit(q, p, self.profile, self.index) >= 1.0 for point in points for p in point.passages):
+        if not (q.facets or q.kind == "disagreement") or q.kind == "attribution":
+            return  # "according to whom" is answered by who said it, not by another person named
+        if any(_answer_fit(q, p, self.profile, self.index) >= 1.0 for point in points for p in point.passages):
             return
         for candidate in candidates[:SEARCH_DEPTH]:
-            if candidate.topical and candidate.coverage >= MIN_COVERAGE_WITH_LEDGER and _facet_fit(q, candidate.passage, self.profile, self.index) >= 1.0:
+            if candidate.topical and candidate.coverage >= MIN_COVERAGE_WITH_LEDGER and _answer_fit(q, candidate.passage, self.profile, self.index) >= 1.0:
                 self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
                 return
 
     def _focus_on_facet(self, q: Question, points: list[Point]) -> list[Point]:
-        """For "how much/where/who/when", keep only bullets that hold such an answer, when some do."""
-        if not q.facets:
+        """For "how much/where/who/when" (and disagreements on figures), keep only bullets holding such an answer, when some do."""
+        if (not q.facets and q.kind != "disagreement") or q.kind == "attribution":
             return points
-        fitting = [p for p in points if any(_facet_fit(q, x, self.profile, self.index) >= FACET_FOCUS for x in p.passages)]
+        fitting = [p for p in points if any(_answer_fit(q, x, self.profile, self.index) >= FACET_FOCUS for x in p.passages)]
         return fitting or points
 
     def _cover_figures(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
         """Sources that give another figure for the same quantity are shown too, each with its source."""
         shown = {(f.unit, f.value) for point in points for p in point.passages for f in extract_figures(p.text)}
+        chosen = {p.id for point in points for p in point.passages}
+        best_coverage = max((c.coverage for c in candidates if c.passage.id in chosen), default=0.0)
         units = {unit for unit, _ in shown if unit}
         added = 0
         for candidate in candidates[:SEARCH_DEPTH]:
             if added >= 2 or len(points) >= MAX_BULLETS + 1:
                 break
-            if not candidate.topical or candidate.coverage < MIN_COVERAGE_WITH_LEDGER:
-                continue
+            floor = best_coverage * FIGURE_COVERAGE if q.kind != "disagreement" else MIN_COVERAGE_WITH_LEDGER
+            if not candidate.topical or candidate.coverage < floor:
+                continue  # another figure only from a sentence about the same thing...
+            if q.parties and self._subject(candidate.passage) not in (None, q.parties[0]):
+                continue  # ... and the same party's (not "Ukraine holds 650 km2" for "how much does Russia hold")
             figures = {(f.unit, f.value) for f in extract_figures(candidate.passage.text) if f.unit in units}
             if figures - shown:
                 self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
@@ -984,6 +993,8 @@ class _LeadWriter:
         for point in self.points:
             for passage in point.passages:
                 found += [(f, passage) for f in extract_figures(passage.text)]
+        units = asked_units(self.q.text)
+        found = [(f, p) for f, p in found if f.unit in units] or found  # "how many hours": the hours
         if not found:
             return None
         rendered: dict[str, list[IndexedPassage]] = {}
@@ -1076,9 +1087,9 @@ def extract_figures(text: str) -> list[Figure]:
     figures = []
     pattern = _FIGURE_ZH if textnorm.is_cjk(text) else _FIGURE_EN
     for match in pattern.finditer(text):
-        number = match.group("n").replace(",", "")
+        number = match.group("n").replace(",", "").lower()
         try:
-            value = float(number)
+            value = float(_NUMBER_WORDS.get(number, number))
         except ValueError:
             continue
         multiplier = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "万": 1e4, "亿": 1e8}.get((match.group("m") or "").lower(), 1)
@@ -1089,9 +1100,20 @@ def extract_figures(text: str) -> list[Figure]:
             unit = _UNITS.get(unit_text[:-1])
         if unit == "year" or (unit is None and (value < 1000 or 1900 <= value <= 2100)):
             continue  # years and bare small numbers (list items, dates) are not figures
+        if not match.group("n")[0].isdigit() and unit is None:
+            continue  # "one source", "two officials": a number word needs a unit to be a figure
         qualifier = _QUALIFIERS.get((match.group("q") or "").lower(), "about" if match.group("q") else None)
         figures.append(Figure(value, unit, qualifier, match.group(0).strip()))
     return figures
+
+
+def asked_units(question: str) -> set[str]:
+    """The units a "how much/how many" question names ("how many hours", "what percentage", "多少平方公里")."""
+    folded = textnorm.fold(question)
+    units = {unit for word, unit in _UNITS.items() if re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", folded)}
+    if re.search(r"\bpercent|\bper cent|百分|比例", folded):
+        units.add("percent")
+    return units - {"year"}
 
 
 def render_figure(figure: Figure, language: str) -> str:
@@ -1138,7 +1160,23 @@ def _speaker_in(text: str) -> str | None:
 
 
 def _facet_fit(q: Question, passage: IndexedPassage, profile, index: PassageIndex | None = None) -> float:
-    """How well a passage has the kind of thing the question asks for (a figure, a place, a person, a quote...).
+    """How well a passage has the kind of thing the question asks for: the answer type, then quotes and stances."""
+    fit = _answer_fit(q, passage, profile, index)
+    text = passage.text
+    if q.kind == "attribution":
+        fit += 1.0 if _ATTRIBUTION_CUES.search(text) else 0.0
+    if q.kind == "comparison":
+        both = len(set(q.parties[:2]) & passage.parties) == 2
+        fit += (0.6 if both else 0.0) + (0.6 if both and _CONTRAST.search(text) else 0.0)
+    if "speech" in q.cues and _QUOTE_MARKS.search(text):
+        fit += 0.8 + (0.8 if _quotes_someone(passage, q, profile) else 0.0)
+    if q.stance and q.stance in passage_stances(text):
+        fit += 0.4
+    return fit
+
+
+def _answer_fit(q: Question, passage: IndexedPassage, profile, index: PassageIndex | None = None) -> float:
+    """Whether the passage holds the answer type asked for: a figure (in the asked unit), a place, a person, a date.
 
     A place or person answers "where"/"who" in proportion to how rare it is in the corpus: the country
     every article mentions is context, the venue named once is the answer.
@@ -1149,7 +1187,8 @@ def _facet_fit(q: Question, passage: IndexedPassage, profile, index: PassageInde
     rarity = (lambda key: min(1.0, index.entity_idf(key) / INFORMATIVE_IDF)) if index is not None else (lambda key: 1.0)
     if "how_much" in q.facets or q.kind == "disagreement":
         figures = extract_figures(text)
-        fit += 1.0 if figures and ("percent" not in q.cues or any(f.unit == "percent" for f in figures)) else 0.3 * bool(figures)
+        units = asked_units(q.text)
+        fit += 1.6 if figures and (not units or any(f.unit in units for f in figures)) else 0.4 * bool(figures)
     if "where" in q.facets:
         fit += max((rarity(k) for k in passage.entities if profile.entity(k).kind in ("place", "party")
                     and k not in asked and k not in q.parties), default=0.0)
@@ -1157,15 +1196,6 @@ def _facet_fit(q: Question, passage: IndexedPassage, profile, index: PassageInde
         fit += max((rarity(k) for k in passage.entities if profile.entity(k).kind == "actor" and k not in asked), default=0.0)
     if "when" in q.facets:
         fit += 1.0 if extract_dates(text, q.language) else 0.0
-    if q.kind == "attribution":
-        fit += 1.0 if _ATTRIBUTION_CUES.search(text) else 0.0
-    if q.kind == "comparison":
-        both = len(set(q.parties[:2]) & passage.parties) == 2
-        fit += (0.6 if both else 0.0) + (0.6 if both and _CONTRAST.search(text) else 0.0)
-    if "speech" in q.cues and _QUOTE_MARKS.search(text):
-        fit += 0.8 + (0.8 if _quotes_someone(passage, q, profile) else 0.0)
-    if q.stance and q.stance in passage_stances(text):
-        fit += 0.4
     return fit
 
 

@@ -30,7 +30,8 @@ _EN = {
     "how_much": r"\b(?:how (?:much|many|large|big|long|far)|what (?:percentage|percent|share|proportion|number|amount|size|portion|part)|"
                 r"(?:percentage|percent|share|proportion) of)\b",
     "when": r"\b(?:when|what (?:date|day|time|month|year)|which (?:date|day|month|year)|how soon)\b",
-    "where": r"\b(?:where|which (?:city|country|venue|place|location|region|regions|areas?|territor\w*)|what (?:venue|city|country|location|places?|areas?|regions))\b",
+    "where": r"\b(?:where|which (?:city|cities|country|countries|venues?|places?|locations?|regions?|areas?|territor\w*|states?)|"
+             r"what (?:venues?|city|cities|country|countries|locations?|places?|areas?|regions))\b",
     "who": r"\b(?:who|whom|which (?:official|person|envoy|leader|minister|spokesman|spokesperson|politician))\b",
     "premise": r"^(?:why|how come|since when|when) (?:did|does|do|has|have|had|is|was|were|would|will) ",
     "speech": r"\b(?:say|said|says|tell|told|call|called|describe\w*|react\w*|respon\w*|view|views|think|comment\w*|warn\w*|"
@@ -45,12 +46,12 @@ _ZH = {
     "comparison": r"(?:比较|对比|区别|不同|差异|相比|异同|有何不同|有什么不同)",
     "aggregation": r"(?:所有条件|全部条件|哪些条件|有哪些要求|所有要求|全部要求|条件是什么|条件有哪些|提出了哪些)",
     "attribution": r"(?:据谁|谁说|谁报道|消息来源|哪家媒体|来源是|何人|谁透露|匿名|援引)",
-    "disagreement": r"(?:说法不一|矛盾|不同说法|出入|不一致|分歧)",
+    "disagreement": r"(?:说法不一|矛盾|不同说法|出入|不一致|分歧|一致吗|是否一致|说法一致)",
     "how_much": r"(?:多少|多大|几个|几成|百分之|比例|面积|数量|多长|多久)",
     "when": r"(?:何时|什么时候|哪天|几号|日期|哪一年|几月)",
     "where": r"(?:哪里|何地|哪儿|在哪|地点|哪个国家|哪座城市|哪些地区|哪些地方|哪个城市)",
     "who": r"(?:谁|哪位|何人|哪个官员)",
-    "premise": r"^(?:为什么|为何|怎么会|何以)",
+    "premise": r"^.{0,12}?(?:为什么|为何|怎么会|何以)",
     "speech": r"(?:说|称|表示|认为|看待|回应|评论|警告|声称|透露|如何看|立场|态度)",
     "percent": r"(?:百分之|比例|%|几成)",
     "response": r"(?:回应|反应|回复|答复)",
@@ -80,7 +81,8 @@ FRAME_WORDS = frozenset(textnorm.tokenize(
 )) | frozenset(["?", "如何", "怎么", "怎样", "什么", "哪些", "哪个", "是否", "立场", "态度", "看法", "看待", "认为", "有何", "有什么",
                 "对于", "关于", "方面", "问题", "请问", "情况", "一下", "告诉", "回应", "反应", "观点", "比较", "对比", "区别",
                 "不同", "差异", "相比", "异同", "多少", "比例", "百分之", "数字", "数量", "举行", "进行", "召开",
-                "发生", "位于", "下一轮", "下一次", "下次", "哪里", "在哪", "哪儿"])
+                "发生", "位于", "下一轮", "下一次", "下次", "哪里", "在哪", "哪儿", "说法", "一致", "来源", "消息", "各方",
+                "矛盾", "分歧", "不一"])
 # Verbs of each stance, as folded tokens: a question's "asking" also finds a source's "pushing" or 要求.
 STANCE_WORDS = {
     stance: frozenset(token for word in words.split() for token in textnorm.tokenize(word))
@@ -139,7 +141,8 @@ def parse_question(text: str, profile, fallback_language: str | None = None) -> 
     mentions = profile.find(text)
     keys = list(dict.fromkeys(m.key for m in mentions))
     kinds = {m.key: m.kind for m in mentions}
-    parties = _unique(profile.party_of(k) for k in keys if kinds[k] in ("party", "actor"))
+    parties = _subject_first(_unique(profile.party_of(k) for k in keys if kinds[k] in ("party", "actor")),
+                             _subject(text, mentions, profile))
     issues = _unique(profile.issue_of(k) for k in keys if kinds[k] in ("issue", "place"))
     stance = _stance(folded)
     facets = frozenset(c for c in ("how_much", "when", "where", "who") if c in cues)
@@ -155,6 +158,29 @@ def parse_question(text: str, profile, fallback_language: str | None = None) -> 
 
 _SAYS = re.compile(r"(?:['’]s)?\W{0,2}(?:\w+ly )?(?:say|says|said|tell|told|think|thinks|view|views|describe\w*|react\w*)\b"
                    r"|\W{0,2}(?:如何|怎么|怎样|对.{0,12})?(?:说|說|称|稱|表示|认为|認為|看待|回应|回應)", re.I)
+
+
+_VERB_AFTER = re.compile(r"\s+(?!is\b|was\b|has\b)[a-z]+(?:s|ed)\b")
+_AUXILIARY = re.compile(r"\b(?:does|did|do|has|have|had|is|was|were|are|will|would|can|could|should|might)\s+(?:the\s+)?", re.I)
+
+
+def _subject(text: str, mentions, profile) -> str | None:
+    """The party the question is about: in English the one right after its auxiliary ("how much land does Russia
+    hold"), else (Chinese puts the subject first) the first party or person named."""
+    for match in _AUXILIARY.finditer(text):
+        for mention in mentions:
+            if mention.start == match.end() and profile.party_of(mention.key):
+                return profile.party_of(mention.key)
+    for mention in mentions:  # "... territory Russia controls": a name followed by a verb in -s or -ed
+        if profile.party_of(mention.key) and _VERB_AFTER.match(text, mention.end):
+            return profile.party_of(mention.key)
+    return None
+
+
+def _subject_first(parties: tuple[str, ...], subject: str | None) -> tuple[str, ...]:
+    if subject is None or subject not in parties:
+        return parties
+    return (subject,) + tuple(p for p in parties if p != subject)
 
 
 def _cues(folded: str) -> frozenset[str]:
