@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 
 from bot import textnorm
-from bot.answer import Answerer, extract_figures, render_figure, to_contract_json
+from bot.answer import Answerer, asked_units, extract_figures, render_figure, to_contract_json
 from bot.embed import Embedder
 from bot.profile import Profile
 from storage.db import open_database
@@ -128,6 +128,18 @@ def test_false_premise_is_corrected_with_citations(answerer):
     assert "Russia" in reply.lead and cited_files(reply) & {"002", "004"}
 
 
+def test_false_premise_in_traditional_chinese(answerer):
+    reply = answerer.ask("烏克蘭為什麼同意放棄克里米亞?")
+    check_grounded(reply, "zh-Hant")
+    assert reply.lead.startswith("來源並未顯示烏克蘭同意了此事") and "俄羅斯" in reply.lead
+
+
+def test_when_answers_with_the_year(answerer):
+    reply = answerer.ask("When did Russia annex Crimea?")
+    check_grounded(reply, "en")
+    assert reply.lead.startswith("Dates in the sources: 2014")
+
+
 def test_latest_lists_the_newest_documents(answerer):
     reply = answerer.ask("What's the latest news?")
     assert not reply.abstained and len(reply.bullets) == len(reply.citations) >= 3
@@ -161,6 +173,8 @@ def test_traditional_chinese_question_gets_a_traditional_lead(answerer):
     ("What is the capital of Australia?", "en"),
     ("Write me a poem about peace", "en"),
     ("What did Putin say about Bitcoin?", "en"),
+    ("What is the population of Brazil?", "en"),
+    ("What did Medvedev say about NATO?", "en"),  # a profile name the corpus never mentions
     ("明天基辅天气如何?", "zh-Hans"),
     ("明天基輔天氣如何?", "zh-Hant"),
 ])
@@ -259,3 +273,7 @@ def test_figures_are_read_and_rendered_per_language():
     assert render_figure(figures[0], "en") == "more than 110,000 square kilometres"
     assert render_figure(figures[0], "zh-Hans") == "超过11万平方公里"
     assert [(f.value, f.unit) for f in extract_figures("俄军控制了约10万平方公里")] == [(100000, "square_km")]
+    words = extract_figures("After more than eight hours of talks, two officials said the 30-day truce held.")
+    assert [(f.value, f.unit) for f in words] == [(8, "hour"), (30, "day")]  # "two officials" is no figure
+    assert asked_units("How many hours did the talks last?") == {"hour"}
+    assert asked_units("俄罗斯控制了百分之多少的领土?") == {"percent"}
