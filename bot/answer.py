@@ -4,6 +4,7 @@ from __future__ import annotations
 import calendar
 import logging
 import re
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -163,11 +164,17 @@ class Answerer:
         self.embedder = embedder or Embedder(threads=getattr(settings, "embed_threads", 0))
         self.index = PassageIndex(engine, profile, self.embedder)
         self._by_passage: tuple[list | None, dict[int, list[LedgerEntry]]] = (None, {})
+        # One question at a time: answering reads the index in many steps, and a sync may rebuild it.
+        self._lock = threading.RLock()
 
     # -- questions --------------------------------------------------------------------------------
 
     def ask(self, question: str, *, fallback_language: str | None = None) -> Reply:
         """Answer a free-text question with cited, verbatim evidence, or abstain; in the question's language."""
+        with self._lock:
+            return self._ask(question, fallback_language)
+
+    def _ask(self, question: str, fallback_language: str | None) -> Reply:
         self.index.sync()
         q = parse_question(question, self.profile, fallback_language)
         log.debug("question %r read as %s", question, q)
@@ -710,6 +717,10 @@ class Answerer:
 
     def positions(self, party: str | None, language: str) -> Reply:
         """The party x issue matrix: each pair's latest stance with its date, cited."""
+        with self._lock:
+            return self._positions_unlocked(party, language)
+
+    def _positions_unlocked(self, party: str | None, language: str) -> Reply:
         self.index.sync()
         entries = [e for e in self.index.ledger if party is None or e.party == party]
         latest: dict[tuple[str, str], LedgerEntry] = {}
@@ -725,6 +736,10 @@ class Answerer:
 
     def timeline(self, party: str, issue: str, language: str) -> Reply:
         """A party's stances on an issue in date order, cited."""
+        with self._lock:
+            return self._timeline_unlocked(party, issue, language)
+
+    def _timeline_unlocked(self, party: str, issue: str, language: str) -> Reply:
         self.index.sync()
         rows = sorted((e for e in self.index.ledger if e.party == party and e.issue == issue), key=_timeline_order)
         if not rows:
@@ -737,6 +752,10 @@ class Answerer:
 
     def compare(self, a: str, b: str, issue: str | None, language: str) -> Reply:
         """Two parties side by side: each one's latest stance per issue (or on one issue), cited."""
+        with self._lock:
+            return self._compare_unlocked(a, b, issue, language)
+
+    def _compare_unlocked(self, a: str, b: str, issue: str | None, language: str) -> Reply:
         self.index.sync()
         latest: dict[tuple[str, str], LedgerEntry] = {}
         for entry in sorted((e for e in self.index.ledger if e.party in (a, b) and (issue is None or e.issue == issue)),
@@ -757,6 +776,10 @@ class Answerer:
 
     def latest(self, language: str, limit: int = 5) -> Reply:
         """The newest documents, one per story (its newest report), each with its headline and link."""
+        with self._lock:
+            return self._latest_unlocked(language, limit)
+
+    def _latest_unlocked(self, language: str, limit: int = 5) -> Reply:
         self.index.sync()
         with Session(self.engine) as session:
             newest = session.exec(
