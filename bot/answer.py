@@ -40,6 +40,7 @@ FOLLOWER_DISCOUNT = 0.2  # a quote continuing a strong candidate's speaker score
 PARTY_CREDIT = 0.6
 DENSE_RESCUE_Z = 3.8  # a passage this many deviations above the corpus's cosine is on topic even without shared words
 FIGURE_COVERAGE = 0.75  # another source's figure is shown when its sentence matches the question this well (vs the best)
+CONTRAST_COVERAGE = 0.25  # a sentence setting the two compared parties against each other needs little else
 FACET_FOCUS = 0.5  # a bullet of a "where/who/when/how much" answer must fit the facet at least this well
 INFORMATIVE_IDF = 3.0  # an entity this rare in the corpus (or rarer) fully answers "where"/"who"
 PREMISE_COVERAGE = 0.25  # passages on the issue that may show who really demands or accepts it
@@ -113,6 +114,7 @@ class Candidate:
     topical: bool = True  # matches an issue, place or plain word of the question, not only its parties
     acts: bool = False  # the asked party is the subject of the asked stance ("Putin agreed...")
     title: float = 0.0  # how much of the question the passage's headline covers
+    dense_z: float = 0.0  # how far the passage's cosine with the question stands above the corpus's
     ledger: tuple[LedgerEntry, ...] = ()
     score: float = 0.0
 
@@ -270,6 +272,7 @@ class Answerer:
             context = self._antecedent(candidate.passage)
             candidate.coverage = matches.coverage(candidate.passage, groups, context)
             candidate.title = matches.title_coverage(candidate.passage, groups)
+            candidate.dense_z = float(dense_z[candidate.passage.row]) if dense_z is not None else 0.0
             candidate.topical = matches.topical(candidate.passage, groups, context) or (
                 dense_z is not None and dense_z[candidate.passage.row] >= DENSE_RESCUE_Z and not _is_fragment(candidate.passage.text))
             candidate.part_coverage = {i: matches.coverage(candidate.passage, g, context) for i, g in enumerate(part_groups)}
@@ -403,6 +406,13 @@ class Answerer:
         points: list[Point] = []
         for fact in (premise or [])[:MAX_BULLETS]:
             self._add_point(points, fact.passage, list(fact.ledger), best.score, q)
+        if q.kind == "comparison" and len(q.parties) >= 2:
+            # Sentences that set the two parties against each other answer "how do they differ" best.
+            contrasted = [c for c in candidates if c.coverage >= CONTRAST_COVERAGE
+                          and _contrasts(c.passage, q.parties[0], q.parties[1], self.profile)]
+            # Words rarely name what is compared ("pace" vs 快速/较慢): the vectors choose among them.
+            for candidate in sorted(contrasted, key=lambda c: -c.dense_z)[:2]:
+                self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
         for candidate in candidates:
             if candidate.score < best.score * RELATIVE_FLOOR:
                 break  # candidates are sorted: the rest are weaker still
@@ -554,10 +564,6 @@ class Answerer:
 
     def _cover_parties(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
         """A comparison shows each compared party, preferably a sentence that sets the two side by side."""
-        if not any(set(q.parties[:2]) <= p.parties for point in points for p in point.passages):
-            both = [c for c in candidates if set(q.parties[:2]) <= c.passage.parties and _CONTRAST.search(c.passage.text)]
-            if both:
-                self._add_point(points, both[0].passage, list(both[0].ledger), both[0].score, q)
         for party in q.parties[:2]:
             if any(party in p.parties for point in points for p in point.passages):
                 continue
@@ -1188,9 +1194,9 @@ def _facet_fit(q: Question, passage: IndexedPassage, profile, index: PassageInde
     text = passage.text
     if q.kind == "attribution":
         fit += 1.0 if _ATTRIBUTION_CUES.search(text) else 0.0
-    if q.kind == "comparison":
+    if q.kind == "comparison" and len(q.parties) >= 2:
         both = len(set(q.parties[:2]) & passage.parties) == 2
-        fit += (0.6 if both else 0.0) + (0.6 if both and _CONTRAST.search(text) else 0.0)
+        fit += (0.6 if both else 0.0) + (1.4 if both and _contrasts(passage, q.parties[0], q.parties[1], profile) else 0.0)
     if "speech" in q.cues and _QUOTE_MARKS.search(text):
         fit += 0.8 + (0.8 if _quotes_someone(passage, q, profile) else 0.0)
     if q.stance and q.stance in passage_stances(text):
@@ -1220,6 +1226,15 @@ def _answer_fit(q: Question, passage: IndexedPassage, profile, index: PassageInd
     if "when" in q.facets:
         fit += 1.0 if extract_dates(text, q.language) else 0.0
     return fit
+
+
+def _contrasts(passage: IndexedPassage, first: str, second: str, profile) -> bool:
+    """The sentence sets the two parties against each other: "X wants ..., while Y seeks ...", "X……,而Y……"."""
+    spots = [(m.start, profile.party_of(m.key)) for m in passage.mentions if profile.party_of(m.key) in (first, second)]
+    for (start, party), (later, other) in zip(spots, spots[1:]):
+        if party != other and _CONTRAST.search(passage.text, start, later):
+            return True
+    return False
 
 
 def _quotes_someone(passage: IndexedPassage, q: Question, profile) -> bool:
