@@ -30,7 +30,7 @@ class Services:
         from bot.answer import Answerer
 
         with self._lock:
-            return Answerer(self.engine, self.profile, self.settings)
+            return Answerer(self.engine, self.profile, self.settings, embedder=self.embedder)
 
     @cached_property
     def embedder(self):
