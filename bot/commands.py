@@ -1,6 +1,8 @@
 """The chat commands: one small async function per command, and the registry adapters read."""
 from __future__ import annotations
 
+import importlib
+
 from bot import i18n
 from bot.core import Bot, CommandSpec
 from bot.errors import BadArguments
@@ -57,46 +59,26 @@ async def latest(bot: Bot, request: Request, language: str) -> Reply:
     return await bot.run_blocking(bot.services.answerer.latest, language)
 
 
-async def subscribe(bot: Bot, request: Request, language: str) -> Reply:
-    """/subscribe [instant|daily HH:MM] [filters]."""
-    from bot import subscriptions
+def delegated(module: str, function: str, doc: str):
+    """A handler that runs ``module.function(services, request, language)`` off the event loop.
 
-    return await bot.run_blocking(subscriptions.subscribe_command, bot.services, request, language)
+    Subscriptions and sources own their replies; importing them lazily keeps start-up light.
+    """
 
+    async def handler(bot: Bot, request: Request, language: str) -> Reply:
+        implementation = getattr(importlib.import_module(module), function)
+        return await bot.run_blocking(implementation, bot.services, request, language)
 
-async def unsubscribe(bot: Bot, request: Request, language: str) -> Reply:
-    """/unsubscribe: stop this chat's summaries."""
-    from bot import subscriptions
-
-    return await bot.run_blocking(subscriptions.unsubscribe_command, bot.services, request, language)
-
-
-async def settings(bot: Bot, request: Request, language: str) -> Reply:
-    """/settings [language LANG] [timezone TZ]: show or change this chat's preferences."""
-    from bot import subscriptions
-
-    return await bot.run_blocking(subscriptions.settings_command, bot.services, request, language)
+    handler.__doc__ = doc
+    return handler
 
 
-async def sources(bot: Bot, request: Request, language: str) -> Reply:
-    """/sources: what Parley reads."""
-    from bot import sources as source_registry
-
-    return await bot.run_blocking(source_registry.sources_command, bot.services, request, language)
-
-
-async def addsource(bot: Bot, request: Request, language: str) -> Reply:
-    """/addsource URL [interval]: admin-only."""
-    from bot import sources as source_registry
-
-    return await bot.run_blocking(source_registry.addsource_command, bot.services, request, language)
-
-
-async def removesource(bot: Bot, request: Request, language: str) -> Reply:
-    """/removesource ID|URL: admin-only."""
-    from bot import sources as source_registry
-
-    return await bot.run_blocking(source_registry.removesource_command, bot.services, request, language)
+subscribe = delegated("bot.subscriptions", "subscribe_command", "/subscribe [instant|daily HH:MM] [filters].")
+unsubscribe = delegated("bot.subscriptions", "unsubscribe_command", "/unsubscribe: stop this chat's summaries.")
+settings = delegated("bot.subscriptions", "settings_command", "/settings [language LANG] [timezone TZ]: show or change this chat's preferences.")
+sources = delegated("bot.sources", "sources_command", "/sources: what Parley reads.")
+addsource = delegated("bot.sources", "addsource_command", "/addsource URL [interval]: admin-only.")
+removesource = delegated("bot.sources", "removesource_command", "/removesource ID|URL: admin-only.")
 
 
 COMMANDS: list[CommandSpec] = [
