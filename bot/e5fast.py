@@ -33,6 +33,8 @@ BLOCK_BYTES = 2 + QK // 2  # fp16 scale + 16 bytes of nibbles
 META = "\u2581"  # SentencePiece's metaspace marker
 QUERY_PREFIX, PASSAGE_PREFIX = "query: ", "passage: "
 BATCH_TOKENS = 512  # padded tokens per forward pass: activations stay in cache, GEMMs stay efficient
+WIDTH_MULTIPLE = 8  # for few tokens, BLAS runs a (.., 24) matrix nearly twice as fast as a (.., 23) one
+SMALL_BATCH_TOKENS = 128  # below this, widths are rounded up to WIDTH_MULTIPLE; above, it makes no difference
 MIN_BATCH_TOKENS = 64  # below this, splitting a call across workers costs more than it saves
 CACHE_VERSION = 3  # bump when the cached weight layout changes
 
@@ -531,6 +533,8 @@ class FastE5:
         m = self.model
         lengths = np.array([len(ids) + 2 for ids in token_lists])
         batch, width = len(token_lists), int(lengths.max())
+        if batch * width < SMALL_BATCH_TOKENS:  # a query: round the width up, which BLAS runs much faster
+            width = -(-width // WIDTH_MULTIPLE) * WIDTH_MULTIPLE
         ids = np.full((batch, width), m.eos, dtype=np.int64)  # padding is masked out everywhere
         for row, content in enumerate(token_lists):
             ids[row, :lengths[row]] = [m.bos, *content, m.eos]
