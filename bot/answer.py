@@ -16,7 +16,7 @@ from bot import i18n, textnorm
 from bot.embed import Embedder
 from bot.messages import Bullet, Citation, Reply
 from bot.question import FRAME_WORDS, STANCE_WORDS, Question, parse_question
-from bot.retrieval import IndexedPassage, LedgerEntry, PassageIndex, TermGroup
+from bot.retrieval import ENTITY_PREFIX, IndexedPassage, LedgerEntry, PassageIndex, TermGroup
 from storage.models import Document, Passage
 
 log = logging.getLogger(__name__)
@@ -377,12 +377,19 @@ class Answerer:
         if q.stances_asked and q.parties and q.kind != "false_premise":
             c.acts = any((stance, q.parties[0]) in self._stance_subjects(p) for stance in q.stances_asked)
             if c.acts:  # the asked party is the one doing what the question asks about (on the asked issue: more so)
-                score += ACTS_BONUS if not q.issues or set(q.issues) & p.issues else ACTS_BONUS / 2
+                score += ACTS_BONUS if not q.issues or self._on_issue(q, p) else ACTS_BONUS / 2
         if _same_script(p.language, q.language):
             score += 0.1
         if _is_fragment(p.text):
             score -= 0.6
         return score
+
+    def _on_issue(self, q: Question, p: IndexedPassage) -> bool:
+        """The passage is on an asked issue, or its article is (a headline naming the talks the sentence reports on)."""
+        if set(q.issues) & p.issues:
+            return True
+        terms = self.index.document_terms.get(p.document_id, set())
+        return any(ENTITY_PREFIX + issue in terms for issue in q.issues)
 
     def _answerable(self, q: Question, candidates: list[Candidate]) -> bool:
         """The best passage must contain most of what the question asks about (ledger matches need less)."""
@@ -500,6 +507,8 @@ class Answerer:
         actors = lambda p: {k for k in p.entities if self.profile.entity(k).kind == "actor"}
         if _ANAPHORA.search(passage.text) and places(previous) and not places(passage):
             return True
+        if _ENDS_QUOTE.match(passage.text) and _opens_quote(previous.text):
+            return True  # the rest of a quotation: the sentence that opened it says who is speaking
         return bool(_PRONOUN_START.match(passage.text) and actors(previous) and not actors(passage))
 
     def _names_specifics(self, passage: IndexedPassage, following: IndexedPassage, q: Question) -> bool:
@@ -895,6 +904,8 @@ class _GroupMatcher:
         credit = max(rows.get(passage.row, 0.0), CONTEXT_CREDIT * rows.get(context.row, 0.0) if context else 0.0)
         if credit < PARTY_CREDIT and group.entity and rows and self._party_match(group.entity, passage):
             credit = PARTY_CREDIT  # not for someone the corpus never mentions: the question is about them
+        elif credit < PARTY_CREDIT * CONTEXT_CREDIT and group.entity and rows and context and self._party_match(group.entity, context):
+            credit = PARTY_CREDIT * CONTEXT_CREDIT  # the sentence it continues names the party's spokesman
         if credit < PLACE_CREDIT and group.entity in passage.issues:
             credit = PLACE_CREDIT  # the issue through one of its places ("territory" in a sentence about Kursk)
         if credit < DOCUMENT_CREDIT and group.tokens & self.index.document_terms.get(passage.document_id, set()):
@@ -910,8 +921,12 @@ class _GroupMatcher:
 
     def topical(self, passage: IndexedPassage, groups: list[TermGroup], context: IndexedPassage | None = None) -> bool:
         """The passage matches something the question is about beyond who: an issue, a place or a plain word."""
-        topics = [g for g in groups if not g.entity or self.profile.entity(g.entity).kind in ("issue", "place")]
+        topics = self.topics(groups)
         return not topics or any(self.credit(passage, g, context) >= 0.5 for g in topics)
+
+    def topics(self, groups: list[TermGroup]) -> list[TermGroup]:
+        """The groups naming what the question is about (issues, places, plain words), not who."""
+        return [g for g in groups if not g.entity or self.profile.entity(g.entity).kind in ("issue", "place")]
 
     def _party_match(self, key: str, passage: IndexedPassage) -> bool:
         party = self.profile.party_of(key)
@@ -1267,6 +1282,13 @@ def _speaks(passage: IndexedPassage, speaker: str, profile, party_level: bool = 
 def passage_stances(text: str) -> list[str]:
     """The stances a sentence's verbs express (demands, rejects, accepts, offers, denies), read lexically."""
     return [stance for stance, pattern in _STANCE_VERBS.items() if pattern.search(text)]
+
+
+def _opens_quote(text: str) -> bool:
+    """The sentence opens a quotation it does not close (an odd count of straight quotes, or an unmatched curly one)."""
+    straight = text.count('"') % 2 == 1
+    curly = text.count("“") + text.count("「") > text.count("”") + text.count("」")
+    return straight or curly
 
 
 def _is_fragment(text: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -277,3 +278,24 @@ def test_figures_are_read_and_rendered_per_language():
     assert [(f.value, f.unit) for f in words] == [(8, "hour"), (30, "day")]  # "two officials" is no figure
     assert asked_units("How many hours did the talks last?") == {"hour"}
     assert asked_units("俄罗斯控制了百分之多少的领土?") == {"percent"}
+
+
+def test_a_sentence_closing_a_quotation_refers_back_to_the_speaker_who_opened_it(answerer):
+    answerer.index.sync()
+    closing = next(p for p in answerer.index.passages if p.text.startswith("And the missile authorisation"))
+    opener = answerer._antecedent(closing)
+    assert opener is not None and "Peskov" in opener.text
+    unrelated = next(p for p in answerer.index.passages if p.text.startswith("Both sources stated"))
+    assert answerer._antecedent(unrelated) is None
+
+
+def test_the_asked_stance_counts_as_on_issue_when_its_article_is_about_the_issue(answerer):
+    from bot.question import parse_question
+
+    answerer.index.sync()
+    q = parse_question("What does Russia offer on a ceasefire?", answerer.profile, None)
+    assert "ceasefire" in q.issues
+    in_ceasefire_article = [p for p in answerer.index.passages if p.text.startswith("All those Russian officials claimed")]
+    assert in_ceasefire_article and "ceasefire" not in in_ceasefire_article[0].issues
+    assert answerer._on_issue(q, in_ceasefire_article[0])
+    assert not answerer._on_issue(replace(q, issues=("no_such_issue",)), in_ceasefire_article[0])
