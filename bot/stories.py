@@ -26,13 +26,21 @@ The rule (a story is one event, not one topic)
   the ceasefire proposal of d1 (no sentence aligned), while the recap d2 joins d1; seed 001
   (The Moscow Times) joins seed 000 (ZeroHedge): both retell Kommersant's report.
 - A later member is a duplicate of its best-matching earlier document. Its new points are its
-  sentences without a counterpart (centred cosine below ``NOVEL``, 0.35, or ``NOVEL_ACROSS``,
-  0.30, with every sentence of the story so far) or stating figures the story has not stated,
-  plus its position changes against the ledger. A duplicate without new points is not pushed.
+  sentences without a counterpart in the story so far, or stating figures the story has not
+  stated, plus the position changes it states in such sentences. A counterpart is a mutual best
+  match with a centred cosine of at least ``NOVEL`` (0.35; ``NOVEL_ACROSS``, 0.30), or any
+  sentence at ``RESTATED`` (0.45; ``RESTATED_ACROSS``, 0.40): a new fact about the people the
+  story already names (held-out Istanbul recap: "Medinsky also said Russia had taken note of
+  Ukraine's request for a meeting of the presidents", 0.37 to the sentence that first named
+  Medinsky) is not a restatement, a sentence split in two is. A stance the ledger reads
+  differently from a restated sentence (a translation, a reprint) is the same report again,
+  not a change. A duplicate without new points is not pushed.
 - Position changes: per (party, issue), the document's stances are compared with the latest
   earlier report in the ledger (published on or before it); none of them there is a change
   (hardened or softened by ``FIRMNESS``), a denial after a report that stated a position is a
-  denial. Undated documents change nothing: they cannot be placed on the timeline.
+  denial. The earlier stance is dated and sourced by its first report in its story, not by
+  the latest reprint or relay of it. Undated documents change nothing: they cannot be placed
+  on the timeline.
 - Independent sources: members that relay the same agency count once; otherwise each outlet
   (or site) counts once.
 """
@@ -65,6 +73,11 @@ HUB_BASE = 5
 STRONG = 0.55
 NOVEL = 0.35  # a sentence closer than this to one of the story's sentences is not new
 NOVEL_ACROSS = 0.30
+# ... but only as each other's best match: a sentence whose closest counterpart is closer to
+# another sentence of the new document says something else about the same people, unless it is
+# this close to it (a sentence split in two, a merged pair).
+RESTATED = 0.45
+RESTATED_ACROSS = 0.40
 MIN_COVERAGE = 0.5
 LONG_PAIRS = 4
 LONG_COVERAGE = 0.2
@@ -134,7 +147,12 @@ def on_arrival(session, services, document: Document, passages: list[Passage], v
     space = LanguageSpace.from_corpus(session, exclude=document.id)
     sentences = space.sentences(vectors, [p.language for p in passages])
     match = best_match(session, document, sentences, space)
-    changes = position_changes(session, document, findings)[:MAX_CHANGES]
+    changes = position_changes(session, document, findings)
+    covered = None
+    if match is not None:
+        covered = covered_sentences(session, match.document.story_id, document, sentences, space)
+        changes = changes_in_new_sentences(changes, passages, covered)
+    changes = changes[:MAX_CHANGES]
     for change in changes:
         change.names = {role: {lang: _display(services.profile, key, lang) for lang in i18n.LANGUAGES}
                         for role, key in (("party", change.party), ("issue", change.issue))}
@@ -146,7 +164,7 @@ def on_arrival(session, services, document: Document, passages: list[Passage], v
         duplicate_of = None
     else:
         story = session.get(Story, match.document.story_id)
-        novel = novel_items(session, story.id, document, passages, vectors, sentences, space, findings, services.profile)
+        novel = novel_items(session, story.id, document, passages, vectors, covered, findings, services.profile)
         duplicate_of = match.document.id
     size = _update_story(session, story, document, vectors, findings)
     arrival = _arrival(document, story, size, passages, items, novel, changes, duplicate_of, findings, services.profile)
@@ -343,21 +361,43 @@ def _sentences_of(session, document_ids: list[str], space: LanguageSpace) -> dic
 # ------------------------------------------------------------------------------ what a member adds
 
 
-def novel_items(session, story_id: str, document: Document, passages, vectors: np.ndarray, sentences: Sentences,
-                space: LanguageSpace, findings, profile) -> list[summarize.Item]:
-    """Sentences of ``document`` the story's earlier documents do not say (cross-lingually), or whose figures are new.
+def covered_sentences(session, story_id: str, document: Document, sentences: Sentences, space: LanguageSpace) -> np.ndarray:
+    """For each sentence of ``document``: does an earlier member of the story say it (cross-lingually)?"""
+    covered = np.zeros(len(sentences.groups), dtype=bool)
+    earlier = list(session.exec(select(Document.id).where(Document.story_id == story_id, Document.id != document.id)).all())
+    if not earlier:
+        return covered
+    for other in _sentences_of(session, earlier, space).values():
+        similarity = sentences.similarity(other)
+        close = similarity >= sentences.thresholds(other, NOVEL, NOVEL_ACROSS)
+        mutual = np.zeros_like(close)
+        mutual[np.arange(len(similarity)), similarity.argmax(axis=1)] = True
+        mutual &= similarity == similarity.max(axis=0, keepdims=True)
+        very_close = similarity >= sentences.thresholds(other, RESTATED, RESTATED_ACROSS)
+        covered |= ((close & mutual) | very_close).any(axis=1)
+    return covered
+
+
+def changes_in_new_sentences(changes: list[Change], passages, covered: np.ndarray) -> list[Change]:
+    """The changes a story member states in sentences of its own.
+
+    A sentence the story already carries restates its report: a different stance read from it
+    (a translation or a reprint worded otherwise) is the same report again, not a move.
+    """
+    index = {p.id: i for i, p in enumerate(passages) if p.id is not None}
+    return [c for c in changes if c.passage_id not in index or not covered[index[c.passage_id]]]
+
+
+def novel_items(session, story_id: str, document: Document, passages, vectors: np.ndarray, covered: np.ndarray,
+                findings, profile) -> list[summarize.Item]:
+    """Sentences of ``document`` the story's earlier documents do not say (``covered`` is false), or whose figures are new.
 
     When there are more than ``MAX_NEW_ITEMS``, the ones with the most negotiation content are kept.
     """
     earlier = list(session.exec(select(Document).where(Document.story_id == story_id, Document.id != document.id)).all())
     if not earlier:
         return []
-    known = list(_sentences_of(session, [d.id for d in earlier], space).values())
     known_numbers = set().union(*(summarize.numbers(d.title + "\n" + d.text) for d in earlier))
-    covered = np.zeros(len(passages), dtype=bool)
-    for other in known:
-        similarity = sentences.similarity(other)
-        covered |= (similarity >= sentences.thresholds(other, NOVEL, NOVEL_ACROSS)).any(axis=1)
     novel = [i for i, passage in enumerate(passages) if summarize.is_content(passage.text)
              and (not covered[i] or summarize.numbers(passage.text) - known_numbers)]
     chosen = [passages[i] for i in novel]
@@ -385,7 +425,7 @@ def position_changes(session, document: Document, findings) -> list[Change]:
         if found is not None:
             current, before = found
             changes.append(Change(party, issue, current.stance, change_kind(before.stance, current.stance), current.quote,
-                                  getattr(current, "passage_id", None), _describe_previous(session, before)))
+                                  getattr(current, "passage_id", None), _describe_previous(session, first_report(session, before))))
     return changes
 
 
@@ -435,6 +475,21 @@ def _most_common_position(positions: list[Position]) -> Position:
     counts = Counter(p.stance for p in positions)
     stance = counts.most_common(1)[0][0]
     return next(p for p in positions if p.stance == stance)
+
+
+def first_report(session, position: Position) -> Position:
+    """The same stance as first reported in its story: reprints and relays repeat a report, they do not date it."""
+    source = session.get(Document, position.document_id)
+    if source is None or source.story_id is None or position.published is None:
+        return position
+    earliest = session.exec(
+        select(Position).join(Document, Document.id == Position.document_id)
+        .where(Document.story_id == source.story_id, Position.party == position.party,
+               Position.issue == position.issue, Position.stance == position.stance,
+               Position.published.is_not(None), Position.published <= position.published)
+        .order_by(Position.published, Position.created_at, Position.id)
+    ).first()
+    return earliest or position
 
 
 def _describe_previous(session, previous: Position) -> dict:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +10,11 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.ingest import Ingestor
-from bot.stories import (ALIGN, LanguageSpace, Sentences, aligned_pairs, change_kind, compare, language_group,
+from bot.stories import (ALIGN, NOVEL, RESTATED, Change, LanguageSpace, Sentences, aligned_pairs, change_kind,
+                         changes_in_new_sentences, compare, covered_sentences, first_report, language_group,
                          source_key)
 from storage.db import session_scope
-from storage.models import Delivery, Document, Story, Subscription
+from storage.models import Delivery, Document, Passage, Position, Story, Subscription
 from tests.conftest import build_services, make_settings
 
 STORIES = Path(__file__).resolve().parent.parent / "data" / "stories"
@@ -245,3 +247,74 @@ def test_relays_are_keyed_by_their_agency():
     assert source_key(relay) == "kommersant"
     assert source_key(own) == "the moscow times"
     assert source_key(own, relayed_from="Kommersant") == "kommersant"
+
+
+# -- what a story member restates, on constructed rows ------------------------------------------------
+
+
+@pytest.fixture
+def rows(tmp_path):
+    """A session on a fresh, migrated database, for hand-built documents and positions."""
+    from storage.db import open_database
+
+    engine = open_database(f"sqlite:///{tmp_path / 'rows.db'}")
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def add_document(session, doc_id: str, story_id: str, published: date | None, vectors=()) -> Document:
+    """A document in story ``story_id`` (created on first use) with one embedded passage per vector."""
+    document = Document(id=doc_id, content_hash=doc_id, origin=doc_id, text="", published=published)
+    session.add(document)
+    session.flush()
+    if session.get(Story, story_id) is None:
+        session.add(Story(id=story_id, title="", first_document_id=doc_id, independent_sources=1))
+        session.flush()
+    document.story_id = story_id
+    for seq, vector in enumerate(vectors):
+        session.add(Passage(document_id=doc_id, seq=seq, start=0, end=0, text=f"sentence {seq}",
+                            embedding=np.asarray(vector, dtype="<f4").tobytes()))
+    session.flush()
+    return document
+
+
+def test_a_sentence_is_restated_only_by_its_mutual_best_match_unless_very_close(rows):
+    people, meeting, other = unit(1), unit(2), unit(3)
+    add_document(rows, "first", "s", date(2025, 5, 16), [people])
+    later = Document(id="later", content_hash="later", origin="later", text="")
+    space = LanguageSpace({}, None)
+
+    def covered(vectors):
+        return covered_sentences(rows, "s", later, space.sentences(np.vstack(vectors), ["en"] * len(vectors)), space).tolist()
+
+    # The second sentence names the same people but says something else: the earlier sentence's
+    # best match is the first one, and the second is not close enough to be a restatement anyway.
+    leaning = people * 0.45 + meeting
+    assert NOVEL <= float(space.centre(leaning[None], ["en"])[0] @ people) < RESTATED
+    assert covered([people + 0.3 * other, leaning]) == [True, False]
+    # Closer than RESTATED, it restates the earlier sentence even when it is not the best match.
+    close = people + meeting * 0.4
+    assert float(space.centre(close[None], ["en"])[0] @ people) >= RESTATED
+    assert covered([people, close]) == [True, True]
+
+
+def test_a_stance_read_from_a_restated_sentence_is_not_a_change():
+    passages = [Passage(id=10, document_id="d", seq=0, start=0, end=0, text="restated"),
+                Passage(id=11, document_id="d", seq=1, start=0, end=0, text="new")]
+    restated = Change("russia", "nato_membership", "offers", "softened", "restated", 10)
+    fresh = Change("russia", "sanctions", "demands", "hardened", "new", 11)
+    unplaced = Change("russia", "talks", "offers", "softened", "quote", None)
+    kept = changes_in_new_sentences([restated, fresh, unplaced], passages, np.array([True, False]))
+    assert kept == [fresh, unplaced]
+
+
+def test_the_earlier_stance_is_dated_by_its_first_report_in_its_story(rows):
+    for doc_id, story_id, day in (("wire", "s", 28), ("reprint", "s", 29), ("other", "t", 20)):
+        add_document(rows, doc_id, story_id, date(2025, 5, day))
+        rows.add(Position(document_id=doc_id, party="russia", issue="nato_membership", stance="demands",
+                          quote="q", published=date(2025, 5, day)))
+    rows.flush()
+    by_document = {p.document_id: p for p in rows.exec(select(Position)).all()}
+    assert first_report(rows, by_document["reprint"]).document_id == "wire"
+    assert first_report(rows, by_document["other"]).document_id == "other"
