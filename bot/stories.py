@@ -39,8 +39,8 @@ The rule (a story is one event, not one topic)
   earlier report in the ledger (published on or before it); none of them there is a change
   (hardened or softened by ``FIRMNESS``), a denial after a report that stated a position is a
   denial. The earlier stance is dated and sourced by its first report in its story, not by
-  the latest reprint or relay of it. Undated documents change nothing: they cannot be placed
-  on the timeline.
+  the latest reprint or relay of it. Undated documents change nothing and are changed by
+  nothing: they cannot be placed on the timeline.
 - Independent sources: members that relay the same agency count once; otherwise each outlet
   (or site) counts once.
 """
@@ -411,7 +411,8 @@ def position_changes(session, document: Document, findings) -> list[Change]:
     One change at most per (party, issue). No change when any of the document's stances on it
     was already in the latest earlier report (a restatement, whatever nuance it adds); a
     denial is a change when the latest earlier report stated a position and no denial. An
-    undated document cannot be placed on the ledger's timeline, so it changes nothing.
+    undated document cannot be placed on the ledger's timeline, so it changes nothing, and an
+    undated report is not known to be earlier, so nothing is a change against it.
     """
     if document.published is None:
         return []
@@ -458,12 +459,12 @@ def change_kind(previous: str, current: str) -> str:
 
 def _earlier_positions(session, document: Document, party: str, issue: str) -> list[Position]:
     query = select(Position).where(Position.party == party, Position.issue == issue, Position.document_id != document.id,
-                                   or_(Position.published.is_(None), Position.published <= document.published))
+                                   Position.published.is_not(None), Position.published <= document.published)
     return list(session.exec(query).all())
 
 
 def _latest_report(positions: list[Position], keep) -> list[Position]:
-    """The positions of the latest document among those kept (undated documents count as older than dated ones)."""
+    """The positions of the latest document among those kept."""
     kept = [p for p in positions if keep(p)]
     if not kept:
         return []

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from bot.ingest import Ingestor
 from bot.stories import (ALIGN, NOVEL, RESTATED, Change, LanguageSpace, Sentences, aligned_pairs, change_kind,
                          changes_in_new_sentences, compare, covered_sentences, first_report, language_group,
-                         source_key)
+                         position_changes, source_key)
 from storage.db import session_scope
 from storage.models import Delivery, Document, Passage, Position, Story, Subscription
 from tests.conftest import build_services, make_settings
@@ -318,3 +318,22 @@ def test_the_earlier_stance_is_dated_by_its_first_report_in_its_story(rows):
     by_document = {p.document_id: p for p in rows.exec(select(Position)).all()}
     assert first_report(rows, by_document["reprint"]).document_id == "wire"
     assert first_report(rows, by_document["other"]).document_id == "other"
+
+
+def test_a_stance_changes_only_against_a_dated_earlier_report(rows):
+    def position(doc_id, stance, published):
+        found = Position(document_id=doc_id, party="ukraine", issue="talks", stance=stance, quote=stance,
+                         published=published)
+        rows.add(found)
+        rows.flush()
+        return found
+
+    add_document(rows, "undated", "u", None)
+    position("undated", "rejects", None)
+    now = add_document(rows, "now", "n", date(2025, 6, 1))
+    finding = position("now", "demands", date(2025, 6, 1))
+    assert position_changes(rows, now, [finding]) == []
+    add_document(rows, "dated", "d", date(2025, 5, 20))
+    position("dated", "rejects", date(2025, 5, 20))
+    [change] = position_changes(rows, now, [finding])
+    assert (change.kind, change.previous["published"]) == ("softened", "2025-05-20")
