@@ -251,7 +251,8 @@ class Answerer:
 
     def _candidates(self, q: Question) -> list[Candidate]:
         groups = self._groups(q.text)
-        if q.kind == "false_premise":  # the premise's verb is what gets checked, not what gets searched for
+        if q.kind in ("false_premise", "disagreement"):
+            # A premise's verb is what gets checked, not searched for; "do the sources agree" is about the sources.
             groups = [g for g in groups if g.entity or not any(g.alternatives[0][0] in w for w in STANCE_WORDS.values())]
         boost = set(q.entities) | set(q.parties) | set(q.issues)
         pool: dict[int, Candidate] = {}
@@ -431,6 +432,7 @@ class Answerer:
         points = self._focus_on_facet(q, points)
         if "how_much" in q.facets or q.kind == "disagreement":
             self._cover_figures(q, candidates, points)
+            points = self._own_figures(q, points)
         if q.kind == "comparison":
             self._cover_parties(q, candidates, points)
         if q.kind == "timeline":
@@ -550,6 +552,13 @@ class Answerer:
         fitting = [p for p in points if any(_answer_fit(q, x, self.profile, self.index) >= FACET_FOCUS for x in p.passages)]
         return fitting or points
 
+    def _own_figures(self, q: Question, points: list[Point]) -> list[Point]:
+        """A figure about another party is another quantity ("Ukraine holds 650 km2" for "how much does Russia hold")."""
+        if not q.parties or not ("how_much" in q.facets or q.kind == "disagreement"):
+            return points
+        own = [p for p in points if self._subject(p.main) in (None, q.parties[0])]
+        return own if any(extract_figures(p.main.text) for p in own) else points
+
     def _cover_figures(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
         """Sources that give another figure for the same quantity are shown too, each with its source."""
         shown = {(f.unit, f.value) for point in points for p in point.passages for f in extract_figures(p.text)}
@@ -560,8 +569,10 @@ class Answerer:
         for candidate in candidates[:SEARCH_DEPTH]:
             if added >= 2 or len(points) >= MAX_BULLETS + 1:
                 break
-            floor = best_coverage * FIGURE_COVERAGE if q.kind != "disagreement" else MIN_COVERAGE_WITH_LEDGER
-            if not candidate.topical or candidate.coverage < floor:
+            floor = best_coverage * FIGURE_COVERAGE if q.kind != "disagreement" else PREMISE_COVERAGE
+            # A disagreement's other figure may be worded unlike the question: being on the asked issue is enough.
+            on_issue = q.kind == "disagreement" and bool(set(q.issues) & candidate.passage.issues)
+            if not candidate.topical or (candidate.coverage < floor and not on_issue):
                 continue  # another figure only from a sentence about the same thing...
             if q.parties and self._subject(candidate.passage) not in (None, q.parties[0]):
                 continue  # ... and the same party's (not "Ukraine holds 650 km2" for "how much does Russia hold")
@@ -1164,7 +1175,7 @@ def render_figure(figure: Figure, language: str) -> str:
     """A figure in the reader's language: "more than 110,000 square kilometres", "超过11万平方公里"."""
     value = figure.value
     if language.startswith("zh") and value >= 10000 and value % 1000 == 0:
-        number = f"{value / 10000:g}万"
+        number = f"{value / 10000:g}" + ("萬" if language == "zh-Hant" else "万")
     else:
         number = f"{value:,.0f}" if value == int(value) else f"{value:,g}"
     unit = i18n.t(f"unit.{figure.unit}", language) if figure.unit else ""

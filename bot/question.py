@@ -145,6 +145,8 @@ def parse_question(text: str, profile, fallback_language: str | None = None) -> 
                              _subject(text, mentions, profile))
     issues = _unique(profile.issue_of(k) for k in keys if kinds[k] in ("issue", "place"))
     stance = _stance(folded)
+    if "disagreement" in cues and stance == "accepts":
+        stance = None  # "do the sources agree", "说法一致": the sources' agreement, not a party's
     facets = frozenset(c for c in ("how_much", "when", "where", "who") if c in cues)
     kind = _kind(cues, stance, parties, issues, folded)
     return Question(

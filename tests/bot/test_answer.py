@@ -80,6 +80,19 @@ def test_disagreement_shows_both_figures(answerer):
     assert cited_files(reply) == {"002", "004"}
 
 
+def test_disagreement_keeps_only_the_asked_partys_figures(answerer):
+    # "Ukraine holds 650 km2 of Kursk" is another quantity, though it shares the unit and matches the words well.
+    reply = answerer.ask("Sources give different numbers for how many square kilometres Russia holds: which?")
+    check_grounded(reply, "en")
+    assert "100,000" in reply.lead and "110,000" in reply.lead and "650" not in reply.text
+
+
+def test_disagreement_finds_the_other_figure_when_the_question_is_worded_unlike_it(answerer):
+    reply = answerer.ask("关于俄罗斯占领的乌克兰领土面积,各来源说法一致吗?")
+    check_grounded(reply, "zh-Hans")
+    assert "10万" in reply.lead and "11万" in reply.lead
+
+
 def test_where_in_simplified_chinese(answerer):
     reply = answerer.ask("下一轮美俄谈判在哪里举行?")
     check_grounded(reply, "zh-Hans")
@@ -273,6 +286,7 @@ def test_figures_are_read_and_rendered_per_language():
     assert [(f.value, f.unit, f.qualifier) for f in figures] == [(110000, "square_km", "more"), (18, "percent", "about")]
     assert render_figure(figures[0], "en") == "more than 110,000 square kilometres"
     assert render_figure(figures[0], "zh-Hans") == "超过11万平方公里"
+    assert render_figure(figures[0], "zh-Hant").endswith("11萬平方公里")
     assert [(f.value, f.unit) for f in extract_figures("俄军控制了约10万平方公里")] == [(100000, "square_km")]
     words = extract_figures("After more than eight hours of talks, two officials said the 30-day truce held.")
     assert [(f.value, f.unit) for f in words] == [(8, "hour"), (30, "day")]  # "two officials" is no figure

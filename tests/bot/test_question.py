@@ -96,3 +96,9 @@ def test_another_conflicts_profile_drives_the_reading():
     assert question.issues == ("constitution",)
     assert question.kind == "position" and question.stance == "demands"
     assert parse_question("亚美尼亚对过境走廊的立场是什么?", caucasus).issues == ("corridor",)
+
+
+@pytest.mark.parametrize("text", ["Do the sources agree on how much land Russia holds?", "各来源关于俄罗斯控制的面积说法一致吗?"])
+def test_agreeing_sources_are_not_a_partys_stance(profile, text):
+    q = parse_question(text, profile)
+    assert q.kind == "disagreement" and q.stance is None
