@@ -34,6 +34,11 @@ WEIGHTS = {"title": 0.6, "centrality": 0.3, "position": 0.6, "more_positions": 0
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_NAME = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
+               r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b\.?")
+_MONTH_DAY = re.compile(rf"\b({_MONTH_NAME})\s+(\d{{1,2}})\b", re.IGNORECASE)
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_NAME})(?![a-z])", re.IGNORECASE)
+_CJK_DAY = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号號]")
 _QUOTES = ('"', "“", "”", "「", "」", "『", "«")
 _CLAUSE_BREAK = re.compile(r"[,;:,;:—–]\s*|\s+-\s+")
 
@@ -224,6 +229,16 @@ def numbers(text: str) -> set[str]:
 def mentions_date(text: str) -> bool:
     """True when the sentence names a calendar day ("March 23", "23 March", "3月23日"): when talks or deadlines fall."""
     return any(_is_day_of_month(text, m.start(), m.end()) for m in _NUMBER.finditer(text) if not _YEAR.match(m.group()))
+
+
+def calendar_days(text: str) -> set[tuple[int, int]]:
+    """The (month, day) pairs a sentence names: "June 20", "20 June", "6月20日" all give (6, 20)."""
+    days = {(int(m), int(d)) for m, d in _CJK_DAY.findall(text)}
+    for month, day in _MONTH_DAY.findall(text):
+        days.add((_MONTHS.index(month[:3].lower()) + 1, int(day)))
+    for day, month in _DAY_MONTH.findall(text):
+        days.add((_MONTHS.index(month[:3].lower()) + 1, int(day)))
+    return {(m, d) for m, d in days if 1 <= m <= 12 and 1 <= d <= 31}
 
 
 def _is_day_of_month(text: str, start: int, end: int) -> bool:

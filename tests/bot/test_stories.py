@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.ingest import Ingestor
-from bot.stories import (ALIGN, NOVEL, RESTATED, Change, LanguageSpace, Sentences, aligned_pairs, change_kind,
+from bot.stories import (ALIGN, ALIGN_ACROSS, NOVEL, RESTATED, STRONG, Change, LanguageSpace, Sentences, aligned_pairs, change_kind,
                          changes_in_new_sentences, compare, covered_sentences, first_report, language_group,
                          position_changes, source_key)
 from storage.db import session_scope
@@ -337,3 +337,18 @@ def test_a_stance_changes_only_against_a_dated_earlier_report(rows):
     position("dated", "rejects", date(2025, 5, 20))
     [change] = position_changes(rows, now, [finding])
     assert (change.kind, change.previous["published"]) == ("softened", "2025-05-20")
+
+
+def test_a_one_sentence_brief_joins_when_its_aligned_sentence_shares_a_day_or_figure():
+    lead, other = unit(1), unit(2)
+    translated = lead + 2 * other  # aligned, but well below STRONG, as translations often are
+    report = Sentences(np.vstack([lead, unit(3), unit(4)]).astype(np.float32), ("en",) * 3,
+                       ("The Kremlin proposed a third round in Istanbul on June 20.", "b", "c"))
+    vector = (translated / np.linalg.norm(translated)).astype(np.float32)[None]
+    same_day = Sentences(vector, ("zh",), ("克宮提議6月20日在伊斯坦堡舉行第三輪談判。",))
+    other_day = Sentences(vector, ("zh",), ("克宮提議7月1日在伊斯坦堡舉行第三輪談判。",))
+    earlier = Document(id="e", content_hash="e", origin="e", text="")
+    brief = Document(id="b", content_hash="b", origin="b", text="")
+    assert ALIGN_ACROSS <= float(vector[0] @ lead) < STRONG
+    assert compare(brief, same_day, earlier, report) is not None
+    assert compare(brief, other_day, earlier, report) is None

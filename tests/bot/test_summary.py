@@ -8,7 +8,7 @@ import pytest
 from bot.extract import decode_bytes, extract_text
 from bot.ledger import extract_positions
 from bot.profile import Profile
-from bot.summary import MAX_BULLET_CHARS, bullet_count, headline, numbers, select_items, shorten
+from bot.summary import MAX_BULLET_CHARS, bullet_count, calendar_days, headline, numbers, select_items, shorten
 from storage.models import Passage, Position
 from tests.conftest import SEEDS
 
@@ -87,3 +87,10 @@ def test_numbers_skip_years_and_days_of_the_month():
     assert numbers("On March 12, 2025, Russia held 110,000 square kilometres, about 18% of Ukraine.") == {"110000", "18%"}
     assert numbers("普京2025年3月13日表示,30天停火需要讨论。") == {"30"}
     assert numbers("talks on 23 March ended") == set()
+
+
+def test_calendar_days_are_read_in_english_and_chinese():
+    assert calendar_days("a third round in Istanbul on June 20") == {(6, 20)}
+    assert calendar_days("talks on 20 June, and again on Sept. 9") == {(6, 20), (9, 9)}
+    assert calendar_days("并提议6月20日在伊斯坦堡举行") == calendar_days("並提議6月20號舉行") == {(6, 20)}
+    assert calendar_days("in May 2025 the Mayor said 5 people") == set()
