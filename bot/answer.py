@@ -428,6 +428,7 @@ class Answerer:
                 continue
             self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q, new=len(points) < limit)
         self._cover_parts(q, candidates, points)
+        self._cover_verdict(q, candidates, points)
         self._cover_facet(q, candidates, points)
         points = self._focus_on_facet(q, points)
         if "how_much" in q.facets or q.kind == "disagreement":
@@ -533,6 +534,16 @@ class Answerer:
             best = max(candidates, key=lambda c: (c.part_coverage.get(index, 0), c.score))
             if best.part_coverage.get(index, 0) >= MIN_COVERAGE:
                 self._add_point(points, best.passage, list(best.ledger), best.score, q)
+
+    def _cover_verdict(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
+        """A yes/no question needs the sentence that decides it: add the best one recording the asked party's
+        stance (or its opposite) on what the question names, when the chosen evidence does not decide."""
+        if not q.yes_no or q.stance not in _VERDICT_STANCES or not q.parties or _verdict(q, points):
+            return
+        for candidate in candidates[:SEARCH_DEPTH]:
+            if _decide(q, candidate.ledger):
+                self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
+                return
 
     def _cover_facet(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
         """A "where/who/when/how much" answer must contain a place, person, date or figure: add the best that does."""
@@ -685,7 +696,15 @@ class Answerer:
                         published=doc.published, quote=quote, language=passage.language)
 
     def _lead(self, q: Question, points: list[Point], premise, numbers: dict[int, int]) -> str:
-        """The sentence written for the asker, in the question's language, stating the key facts found."""
+        """The sentence written for the asker, in the question's language, stating the key facts found;
+        a yes/no question gets its yes or no first, when the asked party's recorded stances decide it."""
+        lead = self._plain_lead(q, points, premise, numbers)
+        verdict = "no" if premise else _verdict(q, points)
+        if q.yes_no and verdict:
+            return i18n.t(f"answer.verdict.{verdict}", q.language) + lead
+        return lead
+
+    def _plain_lead(self, q: Question, points: list[Point], premise, numbers: dict[int, int]) -> str:
         writer = _LeadWriter(self, q, points, numbers)
         if premise:
             return writer.premise(premise)
@@ -1092,17 +1111,27 @@ class _LeadWriter:
         if speaker in self.profile.parties or speaker in self.profile.actors:
             speaker = self.name(speaker)
         how = next((e.attribution for e in point.ledger), None)
+        relayed = next((e.relayed_from for e in point.ledger if e.relayed_from), "")
         parts = []
         if speaker:
-            label = i18n.t(f"attribution.{how}", self.lang, source=next((e.relayed_from for e in point.ledger if e.relayed_from), "")) \
-                if how in ("anonymous", "relayed") else None
-            parts.append(i18n.t("attribution.speaker", self.lang, speaker=speaker, how=label) if label else speaker)
-        outlet = doc.outlet or doc.title
-        if doc.cited_agency:
-            parts.append(i18n.t("attribution.citing", self.lang, outlet=outlet, agency=doc.cited_agency))
+            label = i18n.t(f"attribution.{how}", self.lang, source=self.outlet(relayed)) if how in ("anonymous", "relayed") else None
+            if label and how == "anonymous" and self.lang.startswith("zh") and not textnorm.is_cjk(speaker):
+                parts.append(label)  # "five current and former Russian officials" would leave English in a Chinese lead
+            else:
+                parts.append(i18n.t("attribution.speaker", self.lang, speaker=speaker, how=label) if label else speaker)
+        outlet = self.outlet(doc.outlet) or doc.title
+        if doc.cited_agency and not (how == "relayed" and textnorm.fold(doc.cited_agency) == textnorm.fold(relayed)):
+            parts.append(i18n.t("attribution.citing", self.lang, outlet=outlet, agency=self.outlet(doc.cited_agency)))
         elif outlet:
             parts.append(outlet)
         return ", ".join(parts) or None
+
+    def outlet(self, name: str | None) -> str | None:
+        """An outlet or agency under its name for the reader ("Kommersant" -> 生意人报), when the profile knows it."""
+        if not name:
+            return name
+        mention = next((m for m in self.profile.find(name) if m.kind == "outlet" and m.end - m.start == len(name.strip())), None)
+        return self.profile.display(mention.key, self.lang) if mention else name
 
     def comparison(self) -> str:
         keys = [a for a in self.q.actors if self.profile.party_of(a) in self.q.parties[:2]]
@@ -1252,6 +1281,36 @@ def _answer_fit(q: Question, passage: IndexedPassage, profile, index: PassageInd
     if "when" in q.facets:
         fit += 1.0 if extract_dates(text, q.language) else 0.0
     return fit
+
+
+_VERDICT_STANCES = ("accepts", "offers", "demands")
+_OPPOSED = {"accepts": {"rejects"}, "offers": {"rejects"}, "demands": {"rejects"}, "conditions": {"rejects"},
+            "rejects": {"accepts", "offers"}, "denies": set()}
+
+
+def _verdict(q: Question, points: list[Point]) -> str | None:
+    """Yes when the evidence records the asked party taking the asked stance, no when it records the opposite.
+
+    Only stances on what the question names count (its places first: "Crimea", not all territory); without
+    an asked stance or such a record the sources do not say yes or no, and no verdict is given.
+    """
+    if q.stance not in _VERDICT_STANCES or not q.parties:
+        return None  # "negotiable" reads as rejects for searching, but its yes and no are the other way round
+    return _decide(q, [e for point in points for e in point.ledger])
+
+
+def _decide(q: Question, entries) -> str | None:
+    entries = [e for e in entries if e.party == q.parties[0]]
+    if q.places:
+        entries = [e for e in entries if set(e.places) & set(q.places)]
+    elif q.issues:
+        entries = [e for e in entries if e.issue in q.issues]
+    stances = {e.stance for e in entries}
+    if q.stance in stances:
+        return "yes"
+    if stances & _OPPOSED.get(q.stance, set()):
+        return "no"
+    return None
 
 
 def _contrasts(passage: IndexedPassage, first: str, second: str, profile) -> bool:

@@ -38,6 +38,7 @@ _EN = {
               r"stance|position|reaction)\b",
     "percent": r"\b(?:percent\w*|per cent|share|proportion)\b|%",
     "response": r"\b(?:respon\w*|react\w*|reply|replied|answer\w*)\b",
+    "yes_no": r"^(?:is|are|was|were|does|do|did|has|have|had|will|would|can|could|should|might|may)\b",
 }
 _ZH = {
     "out_of_scope": r"(?:诗|笑话|歌词|唱歌|唱|菜谱|食谱|做饭|天气|气温|下雨|预报|首都|你好|谢谢|你是谁|你叫什么|星座|股价|足球|电影)",
@@ -55,6 +56,7 @@ _ZH = {
     "speech": r"(?:说|称|表示|认为|看待|回应|评论|警告|声称|透露|如何看|立场|态度)",
     "percent": r"(?:百分之|比例|%|几成)",
     "response": r"(?:回应|反应|回复|答复)",
+    "yes_no": r"(?:吗|么)\W*$|是否|有没有|是不是|会不会|能不能|愿不愿意?|同不同意|肯不肯",
 }
 # The stance a question asks about, by the verbs it uses.
 _STANCES = {
@@ -126,6 +128,11 @@ class Question:
         if self.stance:
             return frozenset([self.stance])
         return frozenset(("accepts", "rejects", "conditions")) if "response" in self.cues else frozenset()
+
+    @property
+    def yes_no(self) -> bool:
+        """A question answered by yes or no ("Is Putin willing...?", "俄罗斯同意...吗?"), not a disagreement's "do sources agree"."""
+        return "yes_no" in self.cues and self.kind not in ("disagreement", "attribution", "comparison")
 
     @property
     def has_premise(self) -> bool:

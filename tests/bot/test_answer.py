@@ -93,6 +93,32 @@ def test_disagreement_finds_the_other_figure_when_the_question_is_worded_unlike_
     assert "10万" in reply.lead and "11万" in reply.lead
 
 
+def test_attribution_in_chinese_names_outlets_and_anonymous_sources_in_chinese(answerer):
+    reply = answerer.ask("据谁说,克里姆林宫可以大致同意沿接触线停火?")
+    check_grounded(reply, "zh-Hans")
+    assert "路透社" in reply.lead and "匿名消息人士" in reply.lead
+    assert "officials" not in reply.lead  # the ledger's English wording stays out of a Chinese lead
+
+
+def test_yes_no_question_gets_no_when_the_party_rejects_it_for_the_named_place(answerer):
+    reply = answerer.ask("Would Russia agree to return Crimea to Ukraine?")
+    check_grounded(reply, "en")
+    assert reply.lead.startswith("No.")
+    assert any("not up for discussion" in c.quote for c in reply.citations)  # the sentence that decides it is shown
+
+
+def test_yes_no_question_gets_yes_when_the_party_takes_the_asked_stance(answerer):
+    reply = answerer.ask("普京是否要求乌克兰放弃加入北约?")
+    check_grounded(reply, "zh-Hans")
+    assert reply.lead.startswith("是。")
+
+
+def test_no_verdict_when_the_asked_word_only_reads_as_a_stance(answerer):
+    reply = answerer.ask("Does Russia consider Crimea negotiable?")  # "negotiable" searches like "rejects"
+    check_grounded(reply, "en")
+    assert not reply.lead.startswith(("Yes", "No"))
+
+
 def test_where_in_simplified_chinese(answerer):
     reply = answerer.ask("下一轮美俄谈判在哪里举行?")
     check_grounded(reply, "zh-Hans")

@@ -102,3 +102,15 @@ def test_another_conflicts_profile_drives_the_reading():
 def test_agreeing_sources_are_not_a_partys_stance(profile, text):
     q = parse_question(text, profile)
     assert q.kind == "disagreement" and q.stance is None
+
+
+@pytest.mark.parametrize("text, yes_no", [
+    ("Is Putin willing to give up Crimea?", True),
+    ("Did the US promise to resume military aid?", True),
+    ("俄罗斯同意归还克里米亚吗?", True),
+    ("普京是否同意停火?", True),
+    ("What does Russia demand?", False),
+    ("Do the sources agree on how much land Russia holds?", False),  # a disagreement, not a party's yes or no
+])
+def test_yes_no_questions(profile, text, yes_no):
+    assert parse_question(text, profile).yes_no is yes_no
