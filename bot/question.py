@@ -34,7 +34,7 @@ _EN = {
              r"what (?:venues?|city|cities|country|countries|locations?|places?|areas?|regions))\b",
     "who": r"\b(?:who|whom|which (?:official|person|envoy|leader|minister|spokesman|spokesperson|politician))\b",
     "premise": r"^(?:why|how come|since when|when) (?:did|does|do|has|have|had|is|was|were|would|will) ",
-    "speech": r"\b(?:say|said|says|tell|told|call|called|describe\w*|react\w*|respon\w*|view|views|think|comment\w*|warn\w*|"
+    "speech": r"\b(?:say|said|says|tell|told|call|called|describe\w*|characteri[sz]\w*|assess\w*|evaluat\w*|react\w*|respon\w*|view|views|think|comment\w*|warn\w*|"
               r"stance|position|reaction)\b",
     "percent": r"\b(?:percent\w*|per cent|share|proportion)\b|%",
     "response": r"\b(?:respon\w*|react\w*|reply|replied|answer\w*)\b",
@@ -53,7 +53,7 @@ _ZH = {
     "where": r"(?:哪里|何地|哪儿|在哪|地点|哪个国家|哪座城市|哪些地区|哪些地方|哪个城市)",
     "who": r"(?:谁|哪位|何人|哪个官员)",
     "premise": r"^.{0,12}?(?:为什么|为何|怎么会|何以)",
-    "speech": r"(?:说|称|表示|认为|看待|回应|评论|警告|声称|透露|如何看|立场|态度)",
+    "speech": r"(?:说|称|表示|认为|看待|回应|评论|评价|形容|描述|警告|声称|透露|如何看|立场|态度)",
     "percent": r"(?:百分之|比例|%|几成)",
     "response": r"(?:回应|反应|回复|答复)",
     "yes_no": r"(?:吗|么)\W*$|是否|有没有|是不是|会不会|能不能|愿不愿意?|同不同意|肯不肯",
@@ -165,8 +165,9 @@ def parse_question(text: str, profile, fallback_language: str | None = None) -> 
     )
 
 
-_SAYS = re.compile(r"(?:['’]s)?\W{0,2}(?:\w+ly )?(?:say|says|said|tell|told|think|thinks|view|views|describe\w*|react\w*)\b"
-                   r"|\W{0,2}(?:如何|怎么|怎样|对.{0,12})?(?:说|說|称|稱|表示|认为|認為|看待|回应|回應)", re.I)
+_SAYS = re.compile(r"(?:['’]s)?\W{0,2}(?:\w+ly )?(?:say|says|said|tell|told|think|thinks|view|views|describe\w*|characteri[sz]\w*|"
+                   r"assess\w*|evaluat\w*|react\w*)\b"
+                   r"|\W{0,2}(?:如何|怎么|怎样|怎麼|怎樣|对.{0,12}|對.{0,12})?(?:说|說|称|稱|表示|认为|認為|看待|回应|回應|评价|評價|形容|描述)", re.I)
 
 
 _VERB_AFTER = re.compile(r"\s+(?!is\b|was\b|has\b)[a-z]+(?:s|ed)\b")

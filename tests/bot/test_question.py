@@ -114,3 +114,9 @@ def test_agreeing_sources_are_not_a_partys_stance(profile, text):
 ])
 def test_yes_no_questions(profile, text, yes_no):
     assert parse_question(text, profile).yes_no is yes_no
+
+
+@pytest.mark.parametrize("text", ["维特科夫如何评价这次通话?", "維特科夫如何評價這次通話?", "How did Witkoff characterise the call?"])
+def test_asking_how_someone_assessed_something_asks_what_they_said(profile, text):
+    q = parse_question(text, profile)
+    assert q.speaker == "witkoff" and "speech" in q.cues
