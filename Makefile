@@ -7,13 +7,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test install lock eval bench clean
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements-dev.lock
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv from the lock file
+install: $(STAMP)  ## create .venv from the development lock file (runtime + test + bench peers)
 
 run: $(STAMP)  ## run the bot on the defaults
 	$(VENV)/bin/parley run
@@ -26,9 +26,10 @@ eval: $(STAMP)  ## score answers and summaries with the shared evaluation kit
 	$(PY) ../shared/eval/score.py --cmd $(VENV)/bin/parley --docs ../shared/eval/dev_docs \
 		--summaries ../shared/eval/dev_summaries.jsonl --questions ../shared/eval/dev_newdoc_questions.jsonl
 
-lock:  ## re-pin requirements.lock after changing pyproject.toml
+lock:  ## re-pin both lock files after changing pyproject.toml
 	$(PY) -m pip install --quiet uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --extra bench --python-version 3.11 -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) build *.egg-info
