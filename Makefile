@@ -26,6 +26,9 @@ eval: $(STAMP)  ## score answers and summaries with the shared evaluation kit
 	$(PY) ../shared/eval/score.py --cmd $(VENV)/bin/parley --docs ../shared/eval/dev_docs \
 		--summaries ../shared/eval/dev_summaries.jsonl --questions ../shared/eval/dev_newdoc_questions.jsonl
 
+bench: $(STAMP)  ## measure speed, recall and delivery against the peer tools (see docs/bench.md)
+	$(VENV)/bin/parley bench --docs 1000 --json bench-results/bench-1000.json
+
 lock:  ## re-pin both lock files after changing pyproject.toml
 	$(PY) -m pip install --quiet uv
 	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock
