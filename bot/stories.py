@@ -18,8 +18,9 @@ The rule (a story is one event, not one topic)
 - A new document reports the same event as an earlier one when they are dated at most
   ``WINDOW_DAYS`` (4) apart (undated documents are compared with any recent one) and either
   (a) at least half of the shorter document's sentences are aligned (at least two of them, or,
-  when the shorter has a single sentence, one strong pair (``STRONG``) or one aligned pair
-  stating a common figure or calendar day): a recap, a translation, a summary, a flash; or (b) at least ``LONG_PAIRS`` (4) sentences are aligned covering at least 20% of
+  when the shorter has a single sentence, one strong pair (``STRONG``) or its alignment with
+  the longer's lead stating a common figure or calendar day): a recap, a translation, a
+  summary, a flash; or (b) at least ``LONG_PAIRS`` (4) sentences are aligned covering at least 20% of
   the shorter document: two long retellings of one report; or (c) both relay the same named
   agency (Kommersant, Reuters...) and at least two sentences are aligned.
   So the dev set's Chinese report of Putin's reply (d3) is a new story although it is about
@@ -315,7 +316,8 @@ def compare(document: Document, sentences: Sentences, other: Document, other_sen
     same_agency = bool(document.cited_agency and other.cited_agency
                        and document.cited_agency.casefold() == other.cited_agency.casefold())
     if shorter == 1:
-        same = max(values) >= STRONG or any(_share_specifics(sentences, other_sentences, i, j) for i, j in aligned)
+        same = max(values) >= STRONG or any(_share_specifics(sentences, other_sentences, i, j) for i, j in aligned
+                                            if _in_longer_lead(sentences, other_sentences, i, j))
     else:
         same = (len(aligned) >= 2 and coverage >= MIN_COVERAGE) \
             or (len(aligned) >= LONG_PAIRS and coverage >= LONG_COVERAGE) \
@@ -323,12 +325,19 @@ def compare(document: Document, sentences: Sentences, other: Document, other_sen
     return Match(other, len(aligned), coverage, sum(values)) if same else None
 
 
+def _in_longer_lead(sentences: Sentences, other: Sentences, i: int, j: int) -> bool:
+    """Whether the pair's sentence in the longer of the two documents is that document's first."""
+    return (j if len(other.groups) >= len(sentences.groups) else i) == 0
+
+
 def _share_specifics(sentences: Sentences, other: Sentences, i: int, j: int) -> bool:
     """Whether sentences i and j state a common figure or calendar day, whatever their languages.
 
     A one-sentence brief (a translated flash) aligns with its source's lead no better than
     translations do (0.37-0.67, held-out: 0.40); the same figure or day in both is the
-    second, independent piece of evidence that two aligned sentences report one event.
+    second, independent piece of evidence that two aligned sentences report one event. Only
+    against the other document's lead: a brief restates a report's lead, while a report that
+    recalls the brief's fact in a background sentence is another event.
     """
     if i >= len(sentences.texts) or j >= len(other.texts):
         return False

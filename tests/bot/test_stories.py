@@ -352,3 +352,18 @@ def test_a_one_sentence_brief_joins_when_its_aligned_sentence_shares_a_day_or_fi
     assert ALIGN_ACROSS <= float(vector[0] @ lead) < STRONG
     assert compare(brief, same_day, earlier, report) is not None
     assert compare(brief, other_day, earlier, report) is None
+
+
+def test_a_report_recalling_a_brief_in_background_is_another_event():
+    fact, lead = unit(1), unit(5)
+    brief = Sentences(fact[None].astype(np.float32), ("zh",), ("克宮提議6月20日在伊斯坦堡舉行第三輪談判。",))
+    # A longer, later report whose second sentence recalls the brief's fact, same day and all.
+    recalled = fact * 0.5 + unit(6)
+    recalled /= np.linalg.norm(recalled)
+    assert ALIGN_ACROSS <= float(recalled @ fact) < STRONG
+    reaction = Sentences(np.vstack([lead, recalled, unit(7)]).astype(np.float32), ("en",) * 3,
+                         ("Ukraine sets a condition for the third round.",
+                          "The Kremlin proposed that the third round take place in Istanbul on June 20.", "c"))
+    later = Document(id="l", content_hash="l", origin="l", text="")
+    earlier = Document(id="e", content_hash="e", origin="e", text="")
+    assert compare(later, reaction, earlier, brief) is None
