@@ -38,6 +38,7 @@ MAX_QUOTE_SENTENCES = 3  # a bullet quotes at most this many consecutive sentenc
 SAME_STANCE_COSINE = 0.88  # ... or this close when the ledger records the same stance in both
 FOLLOWER_DISCOUNT = 0.2  # a quote continuing a strong candidate's speaker scores this much less per sentence away
 PARTY_CREDIT = 0.6
+REACTION_Z = 0.5  # a reaction must be closer in meaning to the question than the corpus's average sentence
 DENSE_RESCUE_Z = 3.8  # a passage this many deviations above the corpus's cosine is on topic even without shared words
 FIGURE_COVERAGE = 0.75  # another source's figure is shown when its sentence matches the question this well (vs the best)
 CONTRAST_COVERAGE = 0.25  # a sentence setting the two compared parties against each other needs little else
@@ -113,6 +114,7 @@ class Candidate:
     part_coverage: dict[int, float] = field(default_factory=dict)
     topical: bool = True  # matches an issue, place or plain word of the question, not only its parties
     acts: bool = False  # the asked party is the subject of the asked stance ("Putin agreed...")
+    reacts: bool = False  # for "how did X react to Y": X's side speaking about Y
     title: float = 0.0  # how much of the question the passage's headline covers
     dense_z: float = 0.0  # how far the passage's cosine with the question stands above the corpus's
     ledger: tuple[LedgerEntry, ...] = ()
@@ -375,8 +377,15 @@ class Answerer:
                 score += SPEAKER_BONUS  # "what did X say": X is the one speaking here
             elif any(_speaks(x, q.speaker, self.profile, party_level=True) for x in spoken):
                 score += SPEAKER_BONUS / 2  # ... or someone speaking for X's side
+            else:
+                spoken = []
+            if spoken and "response" in q.cues and c.topical and c.dense_z >= REACTION_Z:
+                c.reacts = True  # "how did X react to Y": X's own words on Y (by meaning, not one shared word) are the reaction
+                score += ACTS_BONUS
         if q.stances_asked and q.parties and q.kind != "false_premise":
             c.acts = any((stance, q.parties[0]) in self._stance_subjects(p) for stance in q.stances_asked)
+            # ... on what the question is about: "the Kremlin agreed to a ceasefire" does not answer how it met the missiles
+            c.acts = c.acts and (c.topical or not q.issues or self._on_issue(q, p))
             if c.acts:  # the asked party is the one doing what the question asks about (on the asked issue: more so)
                 score += ACTS_BONUS if not q.issues or self._on_issue(q, p) else ACTS_BONUS / 2
         if _same_script(p.language, q.language):
@@ -386,11 +395,13 @@ class Answerer:
         return score
 
     def _on_issue(self, q: Question, p: IndexedPassage) -> bool:
-        """The passage is on an asked issue, or its article is (a headline naming the talks the sentence reports on)."""
+        """The passage is on an asked issue, or its article is: a headline naming the issue, or an article naming the
+        asked place ("the Jeddah talks": a report from Jeddah), though this sentence names neither."""
         if set(q.issues) & p.issues:
             return True
-        terms = self.index.document_terms.get(p.document_id, set())
-        return any(ENTITY_PREFIX + issue in terms for issue in q.issues)
+        title = self.index.title_terms.get(p.document_id, set())
+        named = self.index.document_terms.get(p.document_id, set())
+        return any(ENTITY_PREFIX + issue in title for issue in q.issues) or any(ENTITY_PREFIX + place in named for place in q.places)
 
     def _answerable(self, q: Question, candidates: list[Candidate]) -> bool:
         """The best passage must contain most of what the question asks about (ledger matches need less)."""
@@ -424,7 +435,7 @@ class Answerer:
         for candidate in candidates:
             if candidate.score < best.score * RELATIVE_FLOOR:
                 break  # candidates are sorted: the rest are weaker still
-            if candidate.coverage < best.coverage * COVERAGE_FLOOR and not candidate.acts:
+            if candidate.coverage < best.coverage * COVERAGE_FLOOR and not (candidate.acts or candidate.reacts):
                 continue
             self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q, new=len(points) < limit)
         self._cover_parts(q, candidates, points)

@@ -167,7 +167,7 @@ def parse_question(text: str, profile, fallback_language: str | None = None) -> 
 
 _SAYS = re.compile(r"(?:['’]s)?\W{0,2}(?:\w+ly )?(?:say|says|said|tell|told|think|thinks|view|views|describe\w*|characteri[sz]\w*|"
                    r"assess\w*|evaluat\w*|react\w*)\b"
-                   r"|\W{0,2}(?:如何|怎么|怎样|怎麼|怎樣|对.{0,12}|對.{0,12})?(?:说|說|称|稱|表示|认为|認為|看待|回应|回應|评价|評價|形容|描述)", re.I)
+                   r"|\W{0,2}(?:如何|怎么|怎样|怎麼|怎樣|对.{0,12}|對.{0,12})?(?:说|說|称|稱|表示|认为|認為|看待|回应|回應|反应|反應|评价|評價|形容|描述)", re.I)
 
 
 _VERB_AFTER = re.compile(r"\s+(?!is\b|was\b|has\b)[a-z]+(?:s|ed)\b")

@@ -119,6 +119,17 @@ def test_no_verdict_when_the_asked_word_only_reads_as_a_stance(answerer):
     assert not reply.lead.startswith(("Yes", "No"))
 
 
+def test_a_reaction_is_answered_first_by_the_partys_own_words_on_it(answerer):
+    reply = answerer.ask("How did Moscow respond to the authorisation of the missiles?")
+    check_grounded(reply, "en")
+    assert "dangerous escalation" in reply.citations[0].quote  # Peskov, not the Kremlin's stances on other matters
+
+
+def test_the_party_acting_on_another_matter_is_not_the_answer(answerer):
+    reply = answerer.ask("How did Moscow react to the missile authorisation?")
+    assert not any("future of Crimea" in c.quote for c in reply.citations)
+
+
 def test_where_in_simplified_chinese(answerer):
     reply = answerer.ask("下一轮美俄谈判在哪里举行?")
     check_grounded(reply, "zh-Hans")

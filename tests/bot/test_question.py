@@ -120,3 +120,8 @@ def test_yes_no_questions(profile, text, yes_no):
 def test_asking_how_someone_assessed_something_asks_what_they_said(profile, text):
     q = parse_question(text, profile)
     assert q.speaker == "witkoff" and "speech" in q.cues
+
+
+def test_asking_how_a_party_reacted_in_chinese_asks_what_it_said(profile):
+    q = parse_question("莫斯科對導彈授權有何反應?", profile)
+    assert q.speaker == "moscow" and "response" in q.cues
