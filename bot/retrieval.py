@@ -514,7 +514,10 @@ class Glossary:
                 if not gloss or _SKIP_GLOSS.match(gloss) or len(gloss.split()) > self.MAX_GLOSS_WORDS:
                     continue
                 tokens.update(dict.fromkeys(textnorm.tokenize(gloss)))
-        return tuple(token for token in tokens if not textnorm.is_cjk(token))
+        english = [token for token in tokens if not textnorm.is_cjk(token)]
+        # CC-CEDICT spells American; British sources write "authorisation", "recognise": gloss both spellings.
+        british = [token.replace("iz", "is") for token in english if "iz" in token]
+        return tuple(dict.fromkeys(english + british))
 
 
 _VARIANT = re.compile(r"\s*(?:old |archaic |erhua )?variant of ([^|\[\s/]+)")

@@ -118,3 +118,9 @@ def test_quotes_span_adjacent_passages_verbatim(corpus, profile):
     first, second = index.document_passages("en1")[:2]
     assert index.quote([first, second]) == f"{ENGLISH[0]} {ENGLISH[1]}"
     assert index.neighbour(first, 1) == second and index.neighbour(first, -1) is None
+
+
+def test_glosses_carry_british_spellings_too():
+    # CC-CEDICT writes "recognize"; a British source's "recognised" must still meet 承认.
+    glosses = Glossary().english("承认")
+    assert "recogniz" in glosses and "recognis" in glosses
