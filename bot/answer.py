@@ -549,7 +549,7 @@ class Answerer:
     def _cover_verdict(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
         """A yes/no question needs the sentence that decides it: add the best one recording the asked party's
         stance (or its opposite) on what the question names, when the chosen evidence does not decide."""
-        if not q.yes_no or q.stance not in _VERDICT_STANCES or not q.parties or _verdict(q, points):
+        if not q.yes_no or not _decidable(q) or _verdict(q, points):
             return
         for candidate in candidates[:SEARCH_DEPTH]:
             if _decide(q, candidate.ledger):
@@ -1295,6 +1295,7 @@ def _answer_fit(q: Question, passage: IndexedPassage, profile, index: PassageInd
 
 
 _VERDICT_STANCES = ("accepts", "offers", "demands")
+_REJECT_VERB = re.compile(r"\b(?:reject\w*|refus\w*|rul\w* out)\b|拒绝|拒絕", re.I)
 _OPPOSED = {"accepts": {"rejects"}, "offers": {"rejects"}, "demands": {"rejects"}, "conditions": {"rejects"},
             "rejects": {"accepts", "offers"}, "denies": set()}
 
@@ -1305,9 +1306,17 @@ def _verdict(q: Question, points: list[Point]) -> str | None:
     Only stances on what the question names count (its places first: "Crimea", not all territory); without
     an asked stance or such a record the sources do not say yes or no, and no verdict is given.
     """
-    if q.stance not in _VERDICT_STANCES or not q.parties:
-        return None  # "negotiable" reads as rejects for searching, but its yes and no are the other way round
+    if not _decidable(q):
+        return None
     return _decide(q, [e for point in points for e in point.ledger])
+
+
+def _decidable(q: Question) -> bool:
+    """A stance yes or no can answer: a plain verb of it ("agree", "reject"); "negotiable" reads as rejects for
+    searching, but its yes and no are the other way round."""
+    if not q.parties or not q.stance:
+        return False
+    return q.stance in _VERDICT_STANCES or (q.stance == "rejects" and bool(_REJECT_VERB.search(q.text)))
 
 
 def _decide(q: Question, entries) -> str | None:

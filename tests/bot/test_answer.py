@@ -113,6 +113,12 @@ def test_yes_no_question_gets_yes_when_the_party_takes_the_asked_stance(answerer
     assert reply.lead.startswith("是。")
 
 
+def test_yes_no_question_asking_about_a_rejection(answerer):
+    reply = answerer.ask("Does the Kremlin rule out freezing the conflict?")
+    check_grounded(reply, "en")
+    assert reply.lead.startswith("Yes.")
+
+
 def test_no_verdict_when_the_asked_word_only_reads_as_a_stance(answerer):
     reply = answerer.ask("Does Russia consider Crimea negotiable?")  # "negotiable" searches like "rejects"
     check_grounded(reply, "en")
