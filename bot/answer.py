@@ -713,6 +713,9 @@ class Answerer:
         verdict = "no" if premise else _verdict(q, points)
         if q.yes_no and verdict:
             return i18n.t(f"answer.verdict.{verdict}", q.language) + lead
+        if q.has_premise and not premise and verdict == "no":
+            # "Why did X reject Y?" when the sources record X accepting Y: say the premise is wrong before the evidence.
+            return i18n.t("answer.verdict.premise_contradicted", q.language, party=self._name(q.parties[0], q.language)) + lead
         return lead
 
     def _plain_lead(self, q: Question, points: list[Point], premise, numbers: dict[int, int]) -> str:

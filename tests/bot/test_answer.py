@@ -119,6 +119,13 @@ def test_yes_no_question_asking_about_a_rejection(answerer):
     assert reply.lead.startswith("Yes.")
 
 
+def test_a_why_question_presupposing_a_rejection_the_sources_contradict_says_so(answerer):
+    reply = answerer.ask("Why did Putin refuse the 30-day pause on strikes against energy infrastructure?")
+    check_grounded(reply, "en")
+    assert reply.lead.startswith("The sources contradict")
+    assert any("agreed to a 30-day pause" in c.quote for c in reply.citations)
+
+
 def test_no_verdict_when_the_asked_word_only_reads_as_a_stance(answerer):
     reply = answerer.ask("Does Russia consider Crimea negotiable?")  # "negotiable" searches like "rejects"
     check_grounded(reply, "en")
