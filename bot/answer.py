@@ -38,6 +38,7 @@ MAX_QUOTE_SENTENCES = 3  # a bullet quotes at most this many consecutive sentenc
 SAME_STANCE_COSINE = 0.88  # ... or this close when the ledger records the same stance in both
 FOLLOWER_DISCOUNT = 0.2  # a quote continuing a strong candidate's speaker scores this much less per sentence away
 PARTY_CREDIT = 0.6
+NAME_CHECK_DEPTH = 10  # a name of the question must be stated by one of this many best candidates
 REACTION_Z = 0.5  # a reaction must be closer in meaning to the question than the corpus's average sentence
 DENSE_RESCUE_Z = 3.8  # a passage this many deviations above the corpus's cosine is on topic even without shared words
 FIGURE_COVERAGE = 0.75  # another source's figure is shown when its sentence matches the question this well (vs the best)
@@ -406,7 +407,7 @@ class Answerer:
     def _answerable(self, q: Question, candidates: list[Candidate]) -> bool:
         """The best passage must contain most of what the question asks about (ledger matches need less)."""
         candidates = [c for c in candidates if c.topical]
-        if not candidates:
+        if not candidates or self._misses_a_name(q, candidates):
             return False
         best = max(candidates, key=lambda c: c.coverage)
         if best.coverage >= MIN_COVERAGE:
@@ -416,6 +417,20 @@ class Answerer:
         on_ledger = any(e.party in q.parties and e.issue in q.issues for c in candidates for e in c.ledger)
         both_compared = q.kind == "comparison" and any(set(q.parties[:2]) <= c.passage.parties for c in candidates)
         return on_ledger or both_compared
+
+    def _misses_a_name(self, q: Question, candidates: list[Candidate]) -> bool:
+        """A name the question gives that no strong candidate states outright ("the French election" answered by
+        the US one): the corpus never names it, or only a translation's gloss does, so the sources are about
+        something else."""
+        names = proper_names(q.text)
+        top = candidates[:NAME_CHECK_DEPTH]
+        for group in self._groups(q.text):
+            if group.entity or not group.tokens & names:
+                continue
+            rows = self.index.group_rows(group)
+            if not any(rows.get(c.passage.row, 0.0) >= 1.0 for c in top):
+                return True
+        return False
 
     # -- choosing the evidence ----------------------------------------------------------------------
 

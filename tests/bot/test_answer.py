@@ -126,6 +126,12 @@ def test_a_why_question_presupposing_a_rejection_the_sources_contradict_says_so(
     assert any("agreed to a 30-day pause" in c.quote for c in reply.citations)
 
 
+def test_abstains_when_no_source_states_a_name_the_question_gives(answerer):
+    # The sources cover the US election; a question about another country's election is out of scope.
+    reply = answerer.ask("Who won the French presidential election?")
+    assert reply.abstained
+
+
 def test_no_verdict_when_the_asked_word_only_reads_as_a_stance(answerer):
     reply = answerer.ask("Does Russia consider Crimea negotiable?")  # "negotiable" searches like "rejects"
     check_grounded(reply, "en")
