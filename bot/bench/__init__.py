@@ -219,14 +219,14 @@ def _embedding(parley: ParleyUnderTest, passages, chroma_peer, queries, sample_s
     sample = [p.text for p in passages[:sample_size]]
     stock_model = chroma_peer.model if chroma_peer is not None else E5()
     fast_model = parley.services.embedder._model if isinstance(parley.services.embedder._model, FastE5) else FastE5()
-    stock_seconds, stock_vectors = _timed_batches(stock_model, sample)
-    fast_seconds, fast_vectors = _timed_batches(fast_model, sample)
+    stock_seconds, fast_seconds, stock_vectors, fast_vectors = _side_by_side(stock_model, fast_model, sample)
     cosines = (stock_vectors * fast_vectors).sum(axis=1)
+    stock_query_ms, fast_query_ms = _query_ms(stock_model, fast_model, queries)
     figures = {"sample_passages": len(sample), "batch": EMBED_BATCH,
                "stock_passages_per_second": round(len(sample) / stock_seconds, 2),
                "fast_passages_per_second": round(len(sample) / fast_seconds, 2),
                "speedup": round(stock_seconds / fast_seconds, 2),
-               "stock_query_ms": _query_ms(stock_model, queries), "fast_query_ms": _query_ms(fast_model, queries),
+               "stock_query_ms": stock_query_ms, "fast_query_ms": fast_query_ms,
                "cosine_min": round(float(cosines.min()), 5), "cosine_mean": round(float(cosines.mean()), 5),
                "cosine_passages": len(sample)}
     if chroma_peer is not None and chroma_peer.vectors is not None and "e5fast" in parley.engine_name:
@@ -239,20 +239,31 @@ def _embedding(parley: ParleyUnderTest, passages, chroma_peer, queries, sample_s
     return figures
 
 
-def _timed_batches(model, texts: list[str]) -> tuple[float, np.ndarray]:
-    model.passage(texts[:2])  # warm: first-call setup is not throughput
-    start = time.perf_counter()
-    parts = [np.asarray(model.passage(texts[i:i + EMBED_BATCH]), dtype=np.float32) for i in range(0, len(texts), EMBED_BATCH)]
-    return time.perf_counter() - start, np.vstack(parts)
+def _side_by_side(stock_model, fast_model, texts: list[str]):
+    """Both engines on the same batches, alternating batch by batch, so a change in the machine's load
+    falls on both; returns each one's seconds and vectors."""
+    for model in (stock_model, fast_model):
+        model.passage(texts[:2])  # warm: first-call setup is not throughput
+    seconds = {id(stock_model): 0.0, id(fast_model): 0.0}
+    vectors = {id(stock_model): [], id(fast_model): []}
+    for offset in range(0, len(texts), EMBED_BATCH):
+        for model in (stock_model, fast_model):
+            start = time.perf_counter()
+            vectors[id(model)].append(np.asarray(model.passage(texts[offset:offset + EMBED_BATCH]), dtype=np.float32))
+            seconds[id(model)] += time.perf_counter() - start
+    return (seconds[id(stock_model)], seconds[id(fast_model)],
+            np.vstack(vectors[id(stock_model)]), np.vstack(vectors[id(fast_model)]))
 
 
-def _query_ms(model, queries) -> float:
-    samples = []
+def _query_ms(stock_model, fast_model, queries) -> tuple[float, float]:
+    """Median milliseconds to embed one question, each engine in turn on the same question."""
+    samples: dict[int, list[float]] = {id(stock_model): [], id(fast_model): []}
     for question, _language in queries:
-        start = time.perf_counter()
-        model.query(question)
-        samples.append((time.perf_counter() - start) * 1000)
-    return round(percentiles(samples)["p50"], 2)
+        for model in (stock_model, fast_model):
+            start = time.perf_counter()
+            model.query(question)
+            samples[id(model)].append((time.perf_counter() - start) * 1000)
+    return tuple(round(percentiles(samples[id(m)]).get("p50", 0.0), 2) for m in (stock_model, fast_model))
 
 
 def _delivery(parley: ParleyUnderTest, corpus: Corpus, chats: int) -> dict:

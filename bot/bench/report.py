@@ -173,5 +173,5 @@ def _targets_table(result: dict) -> Table:
     for column in ("target", "measured", "met"):
         table.add_column(column)
     for row in result["targets"]:
-        table.add_row(row["target"], _fmt(row["measured"]), "[green]yes" if row["met"] else "[red]no")
+        table.add_row(row["target"], _fmt(row["measured"], 5), "[green]yes" if row["met"] else "[red]no")
     return table

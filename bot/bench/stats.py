@@ -27,7 +27,17 @@ def percentiles(samples_ms: list[float]) -> dict:
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MiB (Linux reports KiB, macOS bytes)."""
+    """This process's peak resident set size so far, in MiB.
+
+    Linux's VmHWM first: ru_maxrss survives exec, so a child started from a big parent would report
+    the parent's peak. Elsewhere ru_maxrss (KiB on Linux, bytes on macOS)."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
 

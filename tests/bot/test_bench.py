@@ -233,3 +233,16 @@ def test_bench_runs_on_20_documents_and_reports_every_figure(tmp_path):
     printed = output.getvalue()
     for title in ("Ingest throughput", "Answer latency", "Retrieval", "Embedding", "Delivery", "Peak memory", "Targets"):
         assert title in printed
+
+
+def test_a_child_process_reports_its_own_peak_memory_not_its_parents():
+    import subprocess
+    import sys
+
+    from bot.bench.stats import peak_rss_mb
+
+    ballast = np.ones(300 * 2**20, dtype=np.uint8)  # 300 MiB resident in this process
+    child = subprocess.run([sys.executable, "-c", "from bot.bench.stats import peak_rss_mb; print(peak_rss_mb())"],
+                           capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert float(child.stdout) < peak_rss_mb() - 200
+    del ballast
