@@ -8,6 +8,7 @@ import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 from sqlmodel import Session, select
@@ -1399,6 +1400,7 @@ def _opens_quote(text: str) -> bool:
     return straight or curly
 
 
+@lru_cache(maxsize=8192)  # asked of every candidate of every question; tokenizing dominated warm answers
 def _is_fragment(text: str) -> bool:
     """Headings and scraps ("Background:", "Comment:") are not evidence on their own."""
     tokens = textnorm.tokenize(text)
