@@ -275,6 +275,9 @@ class _Weights:
                 np.save(handle, flat)
             partial.replace(path)  # atomic: a concurrent reader never sees half a file
             log.info("cached dequantized e5 weights in %s", path)
+            for stale in path.parent.glob(path.name.rsplit("-v", 1)[0] + "-v*.npy"):
+                if stale != path:  # the same model in an older layout: never read again
+                    stale.unlink(missing_ok=True)
         except OSError as exc:
             log.warning("could not cache dequantized weights in %s: %s", path, exc)
         return flat

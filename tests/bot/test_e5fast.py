@@ -106,3 +106,13 @@ def test_tokenizer_reads_the_bundled_vocabulary(fast):
     ids = tokenizer.content_ids("passage: hello world")
     assert ids and all(isinstance(i, int) for i in ids)
     assert tokenizer.normalize("a  b")[0] == "\u2581"
+
+
+def test_an_older_cache_layout_is_replaced(fast, cache_dir):
+    current = next(cache_dir.glob("e5-*.npy"))
+    older = current.with_name(current.name.rsplit("-v", 1)[0] + "-v0.npy")
+    older.write_bytes(b"old layout")
+    current.unlink()
+    rebuilt = FastE5(cache_dir=cache_dir)
+    rebuilt.close()
+    assert sorted(p.name for p in cache_dir.glob("e5-*.npy")) == [current.name]
