@@ -79,7 +79,7 @@ def build_services(settings: Settings, *, seed: bool = True, progress: bool = Fa
     from bot.ingest import Ingestor, ensure_seeded
     from bot.profile import Profile
     from bot.services import Services
-    from storage.db import open_database, redact
+    from storage.db import redact
     from storage.repo import sync_profile
 
     try:
@@ -97,6 +97,13 @@ def build_services(settings: Settings, *, seed: bool = True, progress: bool = Fa
     if seed:
         ensure_seeded(services)
     return services
+
+
+def open_services(*, quiet: bool, seed: bool = True):
+    """Settings, logging and services for one CLI command: the preamble every command shares."""
+    settings = load_settings()
+    setup_logging(settings, quiet=quiet)
+    return build_services(settings, seed=seed)
 
 
 def wait_for_database(settings: Settings):
@@ -124,9 +131,7 @@ def fail(message: str, code: int = 1) -> None:
 @app.command()
 def run(console: bool = typer.Option(None, "--console/--no-console", help="Chat in this terminal (default: on when no platform token is set and stdin is a terminal).")) -> None:
     """Run the bot: adapters for every configured platform, the console, and the scheduler."""
-    settings = load_settings()
-    setup_logging(settings)
-    services = build_services(settings)
+    services = open_services(quiet=False)
     try:
         asyncio.run(run_forever(services, console=console))
     except KeyboardInterrupt:
@@ -201,9 +206,8 @@ def ask(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per question (the machine-readable contract)."),
 ) -> None:
     """Answer questions from the corpus, with citations."""
-    settings = load_settings()
-    setup_logging(settings, quiet=as_json)
-    services = build_services(settings)
+    services = open_services(quiet=as_json)
+    settings = services.settings
     from bot.answer import to_contract_json
 
     for question in questions:
@@ -226,9 +230,7 @@ def ingest(
 
     from bot.ingest import Ingestor, expand_inputs
 
-    settings = load_settings()
-    setup_logging(settings, quiet=as_json)
-    services = build_services(settings)
+    services = open_services(quiet=as_json)
     ingestor = Ingestor(services)
     results = []
     if as_json:
@@ -319,9 +321,8 @@ def _language(lang: Optional[str], settings: Settings) -> str:
 def positions(party: Optional[str] = typer.Argument(None, help="A party name in any language; all parties when omitted."),
               lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
     """The party x issue matrix: each party's latest stance on each issue, with its date."""
-    settings = load_settings()
-    setup_logging(settings, quiet=True)
-    services = build_services(settings)
+    services = open_services(quiet=True)
+    settings = services.settings
     key = services.resolve("party", party) if party else None
     if party and key is None:
         fail(f"no party named {party!r} in the profile")
@@ -332,9 +333,8 @@ def positions(party: Optional[str] = typer.Argument(None, help="A party name in 
 def timeline(party: str = typer.Argument(..., help="A party name."), issue: str = typer.Argument(..., help="An issue name."),
              lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
     """How a party's stance on an issue changed over time."""
-    settings = load_settings()
-    setup_logging(settings, quiet=True)
-    services = build_services(settings)
+    services = open_services(quiet=True)
+    settings = services.settings
     party_key, issue_key = services.resolve("party", party), services.resolve("issue", issue)
     if party_key is None or issue_key is None:
         fail(f"unknown {'party ' + repr(party) if party_key is None else 'issue ' + repr(issue)}")
@@ -346,9 +346,8 @@ def compare(first: str = typer.Argument(..., help="A party name."), second: str 
             issue: Optional[str] = typer.Argument(None, help="An issue name (optional)."),
             lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
     """Two parties side by side, optionally on one issue."""
-    settings = load_settings()
-    setup_logging(settings, quiet=True)
-    services = build_services(settings)
+    services = open_services(quiet=True)
+    settings = services.settings
     keys = [services.resolve("party", first), services.resolve("party", second)]
     issue_key = services.resolve("issue", issue) if issue else None
     if None in keys or (issue and issue_key is None):
@@ -359,9 +358,8 @@ def compare(first: str = typer.Argument(..., help="A party name."), second: str 
 @app.command()
 def latest(lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
     """The newest documents and what they added."""
-    settings = load_settings()
-    setup_logging(settings, quiet=True)
-    services = build_services(settings)
+    services = open_services(quiet=True)
+    settings = services.settings
     _print_reply(services.answerer.latest(_language(lang, settings)))
 
 
@@ -387,9 +385,8 @@ def sources_add(location: str = typer.Argument(..., help="Feed or page URL, or a
     """Add a feed, page or folder; a running `parley run` picks it up without a restart."""
     from bot.sources import add_source
 
-    settings = load_settings()
-    setup_logging(settings, quiet=True)
-    services = build_services(settings, seed=False)
+    services = open_services(quiet=True, seed=False)
+    settings = services.settings
     try:
         source = add_source(services.engine, location, interval=interval, settings=settings, added_by="cli")
     except ParleyError as exc:
@@ -402,9 +399,7 @@ def sources_list() -> None:
     """List sources with their state, next poll and last error."""
     from bot.sources import list_sources
 
-    settings = load_settings()
-    setup_logging(settings, quiet=True)
-    services = build_services(settings, seed=False)
+    services = open_services(quiet=True, seed=False)
     table = Table(title="Sources")
     for column in ("id", "kind", "location", "every", "state", "last polled", "next poll", "last error"):
         table.add_column(column, overflow="fold")
@@ -424,9 +419,7 @@ def sources_remove(ref: str = typer.Argument(..., help="Source id or its URL/fol
     """Remove a source."""
     from bot.sources import remove_source
 
-    settings = load_settings()
-    setup_logging(settings, quiet=True)
-    if not remove_source(build_services(settings, seed=False).engine, ref):
+    if not remove_source(open_services(quiet=True, seed=False).engine, ref):
         fail(f"no source {ref!r}; `parley sources list` shows them")
     out.print(f"removed source {ref}")
 
@@ -437,9 +430,7 @@ def sources_pause(ref: str = typer.Argument(..., help="Source id or its URL/fold
     """Pause (or with --resume, resume) polling of a source."""
     from bot.sources import pause_source
 
-    settings = load_settings()
-    setup_logging(settings, quiet=True)
-    if not pause_source(build_services(settings, seed=False).engine, ref, paused=not resume):
+    if not pause_source(open_services(quiet=True, seed=False).engine, ref, paused=not resume):
         fail(f"no source {ref!r}; `parley sources list` shows them")
     out.print(f"{'resumed' if resume else 'paused'} source {ref}")
 
@@ -449,9 +440,7 @@ def sources_poll() -> None:
     """Poll every due source once now and ingest what is new."""
     from bot.sources import poll_due
 
-    settings = load_settings()
-    setup_logging(settings)
-    out.print(f"polled {poll_due(build_services(settings))} sources")
+    out.print(f"polled {poll_due(open_services(quiet=False))} sources")
 
 
 @discord_app.command("sync")
