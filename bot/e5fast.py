@@ -395,28 +395,32 @@ class FastE5:
                  batch_tokens: int = BATCH_TOKENS, num_threads: int | None = None):
         """Load the model; ``cache_dir=None`` skips the weight cache; ``num_threads`` (default: one per core)
         is how many batches run at once, each in a worker thread with single-threaded BLAS."""
+        self._load_model_and_tokenizer(model_path, batch_tokens, num_threads)
+        if _blas_thread_local() is None:
+            self.workers = 1  # without per-thread BLAS control, parallel batches would oversubscribe the cores
+            log.info("numpy's BLAS offers no per-thread control: e5fast runs one batch at a time")
+        cache = default_cache_dir() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
+        self.weights = _Weights(self.model, cache)
+        self._layers = [self._layer(i) for i in range(self.model.layers)]
+        self._type_and_ln = (self.weights["emb.type"], self.weights["emb.ln.w"], self.weights["emb.ln.b"])
+        self._positions = self.weights["emb.pos"]
+
+    def _load_model_and_tokenizer(self, model_path, batch_tokens: int, num_threads: int | None) -> None:
+        """What every engine on this model file shares: header, tokenizer, the 4-bit word embeddings, batching."""
         path = Path(model_path) if model_path else stock_model_path()
         self.model = ModelFile.read(path)
         self.dim = self.model.hidden
         self.batch_tokens = batch_tokens
         self.workers = max(1, int(num_threads or os.cpu_count() or 1))
-        if _blas_thread_local() is None:
-            self.workers = 1  # without per-thread BLAS control, parallel batches would oversubscribe the cores
-            log.info("numpy's BLAS offers no per-thread control: e5fast runs one batch at a time")
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         self.tokenizer = Tokenizer(self.model)
-        cache = default_cache_dir() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
-        self.weights = _Weights(self.model, cache)
         word = self.model.tensors["emb.word"]
         raw = np.memmap(path, dtype=np.uint8, mode="r")
         blocks_per_row = self.dim // QK
         rows = word.count // self.dim
         self._word_blocks = raw[word.offset:word.offset + rows * blocks_per_row * BLOCK_BYTES].reshape(
             rows, blocks_per_row, BLOCK_BYTES)
-        self._layers = [self._layer(i) for i in range(self.model.layers)]
-        self._type_and_ln = (self.weights["emb.type"], self.weights["emb.ln.w"], self.weights["emb.ln.b"])
-        self._positions = self.weights["emb.pos"]
 
     def _layer(self, index: int) -> dict[str, np.ndarray]:
         p = f"l{index}."
@@ -534,18 +538,9 @@ class FastE5:
         Activations are feature-major, (hidden, batch * width): every projection is then ``W @ h``
         with W as stored (out, in), which BLAS runs well even for the few tokens of a query."""
         m = self.model
-        lengths = np.array([len(ids) + 2 for ids in token_lists])
-        batch, width = len(token_lists), int(lengths.max())
-        if batch * width < SMALL_BATCH_TOKENS:  # a query: round the width up, which BLAS runs much faster
-            width = -(-width // WIDTH_MULTIPLE) * WIDTH_MULTIPLE
-        ids = np.full((batch, width), m.eos, dtype=np.int64)  # padding is masked out everywhere
-        for row, content in enumerate(token_lists):
-            ids[row, :lengths[row]] = [m.bos, *content, m.eos]
-        valid = np.arange(width)[None, :] < lengths[:, None]
-        x = dequantize_q4(self._word_blocks[ids.reshape(-1)]).reshape(batch, width, self.dim)
-        type_row, ln_w, ln_b = self._type_and_ln
-        x += self._positions[:width]
-        x += type_row
+        x, valid, lengths = self._embeddings(token_lists, round_width=True)
+        batch, width = valid.shape
+        _type_row, ln_w, ln_b = self._type_and_ln
         h = np.ascontiguousarray(x.reshape(batch * width, self.dim).T)
         h = _layer_norm(h, ln_w[:, None], ln_b[:, None], m.eps)
         mask = None if valid.all() else np.where(valid, 0.0, -1e30).astype(np.float32)[:, None, None, :]
@@ -553,6 +548,23 @@ class FastE5:
             h = self._layer_forward(h, layer, mask, batch, width)
         sums = np.einsum("hbw,bw->bh", h.reshape(self.dim, batch, width), valid.astype(np.float32))
         return sums / lengths[:, None]
+
+    def _embeddings(self, token_lists: list[list[int]], round_width: bool = False):
+        """Word + position + token-type embeddings (before their LayerNorm) of one padded batch, as
+        (batch, width, hidden) float32, with its validity mask (batch, width) and lengths (with <s> and </s>)."""
+        m = self.model
+        lengths = np.array([len(ids) + 2 for ids in token_lists])
+        batch, width = len(token_lists), int(lengths.max())
+        if round_width and batch * width < SMALL_BATCH_TOKENS:  # a query: BLAS runs rounded widths much faster
+            width = -(-width // WIDTH_MULTIPLE) * WIDTH_MULTIPLE
+        ids = np.full((batch, width), m.eos, dtype=np.int64)  # padding is masked out everywhere
+        for row, content in enumerate(token_lists):
+            ids[row, :lengths[row]] = [m.bos, *content, m.eos]
+        valid = np.arange(width)[None, :] < lengths[:, None]
+        x = dequantize_q4(self._word_blocks[ids.reshape(-1)]).reshape(batch, width, self.dim)
+        x += self._positions[:width]
+        x += self._type_and_ln[0]
+        return x, valid, lengths
 
     def _layer_forward(self, h, layer, mask, batch, width):
         m = self.model

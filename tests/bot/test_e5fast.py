@@ -116,3 +116,49 @@ def test_an_older_cache_layout_is_replaced(fast, cache_dir):
     rebuilt = FastE5(cache_dir=cache_dir)
     rebuilt.close()
     assert sorted(p.name for p in cache_dir.glob("e5-*.npy")) == [current.name]
+
+
+# -- bot.e5ort: the same model on ONNX Runtime --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ort_engine(cache_dir):
+    from bot.e5ort import OrtE5
+
+    model = OrtE5(cache_dir=cache_dir)
+    yield model
+    model.close()
+
+
+def test_ort_vectors_match_stock_in_both_languages_and_long_texts(stock, ort_engine):
+    texts = TEXTS + [LONG]
+    expected, got = stock.passage(texts), ort_engine.passage(texts)
+    assert got.shape == expected.shape and got.dtype == np.float32
+    cosines = (got * expected).sum(axis=1)
+    assert cosines.min() >= 0.995, cosines
+    assert (np.argmax(got @ expected.T, axis=1) == np.arange(len(got))).all()
+    question = "普京要求在停火前承认哪些地区？"
+    assert float(ort_engine.query(question) @ stock.query(question)) >= 0.995
+    assert ort_engine.query(question).shape == (384,) and ort_engine.dim == 384
+
+
+def test_ort_embeds_a_text_the_same_alone_padded_or_on_one_worker(ort_engine, cache_dir):
+    from bot.e5ort import OrtE5
+
+    alone = ort_engine.passage(TEXTS[0])
+    batched = ort_engine.passage([TEXTS[0], LONG, TEXTS[2] * 5, "short"])[0]
+    assert float(alone @ batched) > 0.9999  # int8 activations are quantized per block of the batch's rows
+    single = OrtE5(cache_dir=cache_dir, num_threads=1, batch_tokens=64)
+    assert np.allclose(single.passage(TEXTS), ort_engine.passage(TEXTS), atol=1e-4)
+
+
+def test_ort_graph_is_cached_once_and_rebuilt_when_corrupt(ort_engine, cache_dir):
+    from bot.e5ort import OrtE5
+
+    cached = list(cache_dir.glob("e5-*-ort-*.onnx"))
+    assert len(cached) == 1
+    expected = ort_engine.passage(TEXTS[:3])
+    cached[0].write_bytes(b"not an onnx graph")
+    rebuilt = OrtE5(cache_dir=cache_dir)
+    assert cached[0].stat().st_size > 1_000_000  # rewritten
+    assert np.allclose(rebuilt.passage(TEXTS[:3]), expected, atol=1e-5)

