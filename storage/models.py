@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from sqlalchemy import Column, Index, JSON, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
 
@@ -56,7 +57,12 @@ class Document(SQLModel, table=True):
 class Passage(SQLModel, table=True):
     """A sentence of a document, with character offsets into ``Document.text`` so quotes stay verbatim."""
 
-    __table_args__ = (UniqueConstraint("document_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("document_id", "seq"),
+        # Only the few passages still waiting for a vector: counting them stays instant at any corpus size.
+        Index("ix_passage_unembedded", "id", sqlite_where=sql_text("embedding IS NULL"),
+              postgresql_where=sql_text("embedding IS NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: str = Field(foreign_key="document.id", index=True, max_length=32)

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from alembic import command
 from sqlalchemy import inspect
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from bot.errors import StorageError
 from storage.db import alembic_config, current_revision, make_engine, open_database, upgrade
@@ -24,8 +24,24 @@ def test_upgrade_creates_every_table_and_matches_models(database_url):
     engine = open_database(database_url)
     tables = set(inspect(engine).get_table_names())
     assert {"document", "passage", "position", "story", "subscription", "delivery", "source", "lease"} <= tables
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
     command.check(alembic_config(engine))  # raises when the models drifted from the migrations
+    engine.dispose()
+
+
+def test_upgrading_an_existing_database_adds_the_unembedded_index(database_url):
+    engine = make_engine(database_url)
+    command.upgrade(alembic_config(engine), "0001")
+    with Session(engine) as session:
+        session.add(Document(id="d1", content_hash="h1", origin="x.txt", title="Talks", text="One. Two.", language="en"))
+        session.add(Passage(document_id="d1", seq=0, start=0, end=4, text="One.", embedding=b"\0" * 8))
+        session.add(Passage(document_id="d1", seq=1, start=5, end=9, text="Two."))
+        session.commit()
+    upgrade(engine)
+    assert current_revision(engine) == "0002"
+    assert "ix_passage_unembedded" in {index["name"] for index in inspect(engine).get_indexes("passage")}
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Passage).where(Passage.embedding.is_(None))).one() == 1
     engine.dispose()
 
 
