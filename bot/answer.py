@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import calendar
+import heapq
 import logging
 import re
 import threading
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_BULLETS = 4  # few, strong bullets
 MAX_LIST_BULLETS = 8  # aggregation, timeline and the overview commands list more
 SEARCH_DEPTH = 40
+LEDGER_DEPTH = 40  # ledger passages on the asked party and issue added beyond the search's hits
 RELATIVE_FLOOR = 0.78  # a further bullet must score at least this share of the best one
 TITLE_WEIGHT = 0.5  # an article whose headline matches the question lends its sentences this much (times the share)
 SPEAKER_BONUS = 0.4  # for "what did X say", a sentence where X speaks
@@ -169,7 +171,7 @@ class Answerer:
         self.settings = settings
         self.embedder = embedder or Embedder(threads=getattr(settings, "embed_threads", 0))
         self.index = PassageIndex(engine, profile, self.embedder)
-        self._by_passage: tuple[list | None, dict[int, list[LedgerEntry]]] = (None, {})
+        self._ledger_indexed: tuple[list | None, tuple[dict, dict]] = (None, ({}, {}))
         # One question at a time: answering reads the index in many steps, and a sync may rebuild it.
         self._lock = threading.RLock()
 
@@ -266,10 +268,8 @@ class Answerer:
         part_groups = [self._groups(part) for part in parts]
         for part, pgroups in zip(parts, part_groups):
             self._gather(pool, part, pgroups, boost, weight=0.9)
-        for entry in self._ledger_for(q):
-            passage = self.index.by_id.get(entry.passage_id)
-            if passage is not None:
-                pool.setdefault(passage.id, Candidate(passage))
+        for passage in self._ledger_passages(q, pool, dense_z):
+            pool[passage.id] = Candidate(passage)
         matches = _GroupMatcher(self.index, self.profile, proper_names(q.text))
         ledger_by_passage = self._ledger_by_passage()
         for candidate in pool.values():
@@ -279,7 +279,7 @@ class Answerer:
             candidate.title = matches.title_coverage(candidate.passage, groups)
             candidate.dense_z = float(dense_z[candidate.passage.row]) if dense_z is not None else 0.0
             candidate.topical = matches.topical(candidate.passage, groups, context) or (
-                dense_z is not None and dense_z[candidate.passage.row] >= DENSE_RESCUE_Z and not _is_fragment(candidate.passage.text))
+                dense_z is not None and dense_z[candidate.passage.row] >= DENSE_RESCUE_Z and not candidate.passage.fragment)
             candidate.part_coverage = {i: matches.coverage(candidate.passage, g, context) for i, g in enumerate(part_groups)}
             candidate.score = self._score(q, candidate)
         if "speech" in q.cues:
@@ -338,24 +338,47 @@ class Answerer:
                     candidate.coverage = max(candidate.coverage, anchor.coverage * 0.8)
                     candidate.topical = True
 
+    def _ledger_passages(self, q: Question, pool: dict[int, Candidate], dense_z) -> list[IndexedPassage]:
+        """Passages of ledger entries on what is asked that the search missed: the LEDGER_DEPTH closest in meaning to the
+        question (the newest without vectors), so the pool stays the same size however many such stances the corpus holds."""
+        found = {}
+        for entry in self._ledger_for(q):
+            passage = self.index.by_id.get(entry.passage_id)
+            if passage is not None and passage.id not in pool:
+                found[passage.id] = (passage, entry.published or date.min)
+        if len(found) <= LEDGER_DEPTH:
+            return [passage for passage, _ in found.values()]
+        if dense_z is not None:
+            key = lambda item: float(dense_z[item[0].row])  # noqa: E731
+        else:
+            key = lambda item: (item[1], item[0].id)  # noqa: E731
+        return [passage for passage, _ in heapq.nlargest(LEDGER_DEPTH, found.values(), key=key)]
+
     def _ledger_for(self, q: Question) -> list[LedgerEntry]:
         """Ledger entries about the asked parties (and issues, when the question names some)."""
         if not q.parties or not (q.issues or q.stance):
             return []
-        return [e for e in self.index.ledger
-                if e.party in q.parties and (not q.issues or e.issue in q.issues or set(e.places) & set(q.places)
-                                             or (e.stance == q.stance and e.party == q.parties[0]))]
+        by_party = self._ledger_index()[1]
+        entries = sorted((e for party in dict.fromkeys(q.parties) for e in by_party.get(party, ())), key=lambda e: e.id)
+        return [e for e in entries if not q.issues or e.issue in q.issues or set(e.places) & set(q.places)
+                or (e.stance == q.stance and e.party == q.parties[0])]
 
     def _ledger_by_passage(self) -> dict[int, list[LedgerEntry]]:
-        """Ledger entries by passage id, rebuilt only when a sync replaced the ledger."""
+        """Ledger entries by passage id."""
+        return self._ledger_index()[0]
+
+    def _ledger_index(self) -> tuple[dict[int, list[LedgerEntry]], dict[str, list[LedgerEntry]]]:
+        """Ledger entries by passage id and by party, rebuilt only when a sync replaced the ledger."""
         ledger = self.index.ledger
-        if self._by_passage[0] is not ledger:
+        if self._ledger_indexed[0] is not ledger:
             by_passage: dict[int, list[LedgerEntry]] = defaultdict(list)
+            by_party: dict[str, list[LedgerEntry]] = defaultdict(list)
             for entry in ledger:
+                by_party[entry.party].append(entry)
                 if entry.passage_id is not None:
                     by_passage[entry.passage_id].append(entry)
-            self._by_passage = (ledger, by_passage)
-        return self._by_passage[1]
+            self._ledger_indexed = (ledger, (by_passage, by_party))
+        return self._ledger_indexed[1]
 
     def _score(self, q: Question, c: Candidate) -> float:
         """Retrieval rank, term coverage, the ledger and the question's facet, weighed together."""
@@ -392,7 +415,7 @@ class Answerer:
                 score += ACTS_BONUS if not q.issues or self._on_issue(q, p) else ACTS_BONUS / 2
         if _same_script(p.language, q.language):
             score += 0.1
-        if _is_fragment(p.text):
+        if p.fragment:
             score -= 0.6
         return score
 
@@ -1196,7 +1219,8 @@ class _LeadWriter:
 
 # -- helpers ----------------------------------------------------------------------------------------
 
-def extract_figures(text: str) -> list[Figure]:
+@lru_cache(maxsize=1 << 14)  # asked of many candidates by several steps of one answer
+def extract_figures(text: str) -> tuple[Figure, ...]:
     """Numbers with units ("more than 110,000 square kilometres", "18%", "10万平方公里") stated in ``text``."""
     figures = []
     pattern = _FIGURE_ZH if textnorm.is_cjk(text) else _FIGURE_EN
@@ -1218,16 +1242,17 @@ def extract_figures(text: str) -> list[Figure]:
             continue  # "one source", "two officials": a number word needs a unit to be a figure
         qualifier = _QUALIFIERS.get((match.group("q") or "").lower(), "about" if match.group("q") else None)
         figures.append(Figure(value, unit, qualifier, match.group(0).strip()))
-    return figures
+    return tuple(figures)
 
 
-def asked_units(question: str) -> set[str]:
+@lru_cache(maxsize=1024)
+def asked_units(question: str) -> frozenset[str]:
     """The units a "how much/how many" question names ("how many hours", "what percentage", "多少平方公里")."""
     folded = textnorm.fold(question)
     units = {unit for word, unit in _UNITS.items() if re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", folded)}
     if re.search(r"\bpercent|\bper cent|百分|比例", folded):
         units.add("percent")
-    return units - {"year"}
+    return frozenset(units - {"year"})
 
 
 def render_figure(figure: Figure, language: str) -> str:
@@ -1398,14 +1423,6 @@ def _opens_quote(text: str) -> bool:
     straight = text.count('"') % 2 == 1
     curly = text.count("“") + text.count("「") > text.count("”") + text.count("」")
     return straight or curly
-
-
-@lru_cache(maxsize=8192)  # asked of every candidate of every question; tokenizing dominated warm answers
-def _is_fragment(text: str) -> bool:
-    """Headings and scraps ("Background:", "Comment:") are not evidence on their own."""
-    tokens = textnorm.tokenize(text)
-    stripped = text.rstrip()
-    return len(tokens) < 4 or (stripped.endswith((":", ":")) and len(tokens) < 10) or stripped.endswith(("?", "?"))
 
 
 def _same_script(passage_language: str, question_language: str) -> bool:

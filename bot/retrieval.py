@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot import textnorm
+from bot.blas import single_threaded_blas
 from bot.embed import DIMENSIONS, from_blob
 from storage.models import Document, Passage, Position
 
@@ -31,6 +32,18 @@ DERIVED_WEIGHT = 0.8  # "proposal" meeting "proposed", "authorization" meeting "
 _DERIVATION = re.compile(r"(?:ational|ation|ition|ment|ance|ence|ity|ness|al|ion|ive)$")
 ENTITY_BOOST = 0.35  # per matched question entity, relative to a perfect fused score
 LOAD_CHUNK = 2000
+GROUP_CACHE_SIZE = 4096  # term groups whose matching rows are kept between questions
+RECENT_COSINES = 4  # question vectors whose cosines with every passage are kept
+
+# What ``sync`` compares with its last look, in one round trip of index-only lookups: the newest passage, how many
+# there are, how many still wait for a vector, and the ledger's size and newest row.
+_CHANGE_PROBES = (
+    select(func.max(Passage.id)).scalar_subquery(),
+    select(func.count()).select_from(Passage).scalar_subquery(),
+    select(func.count()).select_from(Passage).where(Passage.embedding.is_(None)).scalar_subquery(),
+    select(func.count()).select_from(Position).scalar_subquery(),
+    select(func.max(Position.id)).scalar_subquery(),
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,7 @@ class IndexedPassage:
     parties: frozenset[str]  # parties mentioned directly or through their actors
     issues: frozenset[str]  # issues mentioned directly or through their places
     mentions: tuple = ()  # the profile's Mentions in the text, found once when indexed
+    fragment: bool = False  # a heading or scrap, not evidence on its own (see is_fragment)
 
 
 @dataclass(frozen=True)
@@ -187,16 +201,18 @@ class PassageIndex:
         self._last_passage_id = 0
         self._embedded_count = 0
         self._ledger_state: tuple[int, int] = (0, 0)
+        self._group_rows: dict[TermGroup, dict[int, float]] = {}
+        self._recent_cosines: list[tuple[np.ndarray, np.ndarray]] = []
+        self._entity_alternatives: dict[str, tuple[tuple[str, float], ...]] = {}
 
     # -- syncing with the database ------------------------------------------------------------
 
     def sync(self) -> bool:
         """Pick up passages, vectors and ledger rows stored since the last call; True when anything changed."""
         with self._lock, Session(self.engine) as session:
-            max_id, count, embedded = session.exec(
-                select(func.max(Passage.id), func.count(Passage.id), func.count(Passage.embedding))
-            ).one()
-            max_id, count, embedded = max_id or 0, count or 0, embedded or 0
+            max_id, count, unembedded, *ledger_state = session.exec(select(*_CHANGE_PROBES)).one()
+            max_id, count = max_id or 0, count or 0
+            embedded = count - (unembedded or 0)
             changed = False
             if max_id < self._last_passage_id or count < len(self.passages):
                 log.info("passages were removed from the database; rebuilding the index")
@@ -208,7 +224,10 @@ class PassageIndex:
                 self._load_vectors(session)
                 self._embedded_count = embedded
                 changed = True
-            changed |= self._sync_ledger(session)
+            changed |= self._sync_ledger(session, tuple(v or 0 for v in ledger_state))
+            if changed:
+                self._group_rows.clear()
+                self._recent_cosines = []
             return changed
 
     def _load_passages(self, session: Session) -> None:
@@ -242,18 +261,19 @@ class PassageIndex:
         entities = frozenset(m.key for m in mentions)
         parties = frozenset(p for p in (self.profile.party_of(k) for k in entities) if p)
         issues = frozenset(i for i in (self.profile.issue_of(k) for k in entities) if i)
+        words = textnorm.tokenize(text)
         passage = IndexedPassage(pid, len(self.passages), document_id, seq, paragraph, start, end, text,
-                                 language or "en", entities, parties, issues, tuple(mentions))
-        tokens = Counter(self._terms(text, mentions))
+                                 language or "en", entities, parties, issues, tuple(mentions), is_fragment(text, words))
+        tokens = Counter(self._terms(text, mentions, words))
         self._bm25.add(passage.row, tokens)
         self.document_terms[document_id].update(ENTITY_PREFIX + key for key in entities)
         self.passages.append(passage)
         self.by_id[pid] = passage
 
-    def _terms(self, text: str, mentions=None) -> list[str]:
+    def _terms(self, text: str, mentions=None, words: list[str] | None = None) -> list[str]:
         """Index terms of a text: its words, its profile entities, and the English glosses of its Chinese words
         (so an English question reaches a Chinese passage)."""
-        words = textnorm.tokenize(text)
+        words = textnorm.tokenize(text) if words is None else words
         mentions = self.profile.find(text) if mentions is None else mentions
         terms = words + [ENTITY_PREFIX + key for key in dict.fromkeys(m.key for m in mentions)]
         return terms + [GLOSS_PREFIX + gloss for word in dict.fromkeys(words) for gloss in self.glossary.english(word)]
@@ -286,8 +306,7 @@ class PassageIndex:
         if filled:
             log.info("loaded %d passage vectors", filled)
 
-    def _sync_ledger(self, session: Session) -> bool:
-        state = tuple(v or 0 for v in session.exec(select(func.count(Position.id), func.max(Position.id))).one())
+    def _sync_ledger(self, session: Session, state: tuple[int, int]) -> bool:
         if state == self._ledger_state:
             return False
         rows = session.exec(select(Position).order_by(Position.id)).all()
@@ -320,12 +339,15 @@ class PassageIndex:
 
     def entity_group(self, key: str, surface: str = "") -> TermGroup:
         """A profile entity as one term: its pseudo-token plus its one-word aliases in every script."""
-        alternatives = {ENTITY_PREFIX + key: 1.0}
-        for alias in self.profile.expand(key):
-            tokens = textnorm.tokenize(alias)
-            if len(tokens) == 1:  # multi-word aliases are already covered by the entity token
-                alternatives.setdefault(tokens[0], 1.0)
-        return TermGroup(tuple(alternatives.items()), entity=key, surface=surface or key)
+        alternatives = self._entity_alternatives.get(key)
+        if alternatives is None:
+            found = {ENTITY_PREFIX + key: 1.0}
+            for alias in self.profile.expand(key):
+                tokens = textnorm.tokenize(alias)
+                if len(tokens) == 1:  # multi-word aliases are already covered by the entity token
+                    found.setdefault(tokens[0], 1.0)
+            alternatives = self._entity_alternatives[key] = tuple(found.items())
+        return TermGroup(alternatives, entity=key, surface=surface or key)
 
     def word_group(self, token: str) -> TermGroup:
         """One plain query word with its dictionary translations (weighted lower than a direct match).
@@ -362,12 +384,18 @@ class PassageIndex:
         return self._bm25.idf(ENTITY_PREFIX + key)
 
     def group_rows(self, group: TermGroup) -> dict[int, float]:
-        """Rows containing any alternative of ``group``, each with the best weight it contains."""
-        rows: dict[int, float] = {}
-        for token, weight in group.alternatives:
-            for row, _ in self._bm25.postings.get(token, ()):
-                if weight > rows.get(row, 0.0):
-                    rows[row] = weight
+        """Rows containing any alternative of ``group``, each with the best weight it contains (read-only: cached
+        until the next sync that changes the index, since an answer asks for the same groups many times)."""
+        rows = self._group_rows.get(group)
+        if rows is None:
+            rows = {}
+            for token, weight in group.alternatives:
+                for row, _ in self._bm25.postings.get(token, ()):
+                    if weight > rows.get(row, 0.0):
+                        rows[row] = weight
+            if len(self._group_rows) >= GROUP_CACHE_SIZE:
+                self._group_rows.clear()
+            self._group_rows[group] = rows
         return rows
 
     def search(self, text: str, *, groups: list[TermGroup] | None = None, boost_entities: set[str] | frozenset[str] = frozenset(),
@@ -380,7 +408,7 @@ class PassageIndex:
             lexical, matched = self._lexical(groups)
             dense = self._dense(text, vector)
             fused: dict[int, float] = defaultdict(float)
-            rankings = (sorted(lexical, key=lexical.get, reverse=True), self._dense_order(dense))
+            rankings = (sorted(lexical, key=lexical.get, reverse=True), self._dense_order(dense, limit * 3))
             for ranking in rankings:
                 for rank, row in enumerate(ranking[: limit * 3]):
                     fused[row] += 1.0 / (RRF_K + rank + 1)
@@ -413,20 +441,37 @@ class PassageIndex:
             if self.embedder is None:
                 return None
             vector = self.embedder.query(text)
-        return self._vectors[: len(self.passages)] @ vector
+        return self._cosines(vector)
 
-    def _dense_order(self, dense: np.ndarray | None) -> list[int]:
+    def _cosines(self, vector: np.ndarray) -> np.ndarray:
+        """Every passage's cosine with ``vector`` (read-only). The last few are remembered: an answer asks for the
+        same question's scores more than once, and one product over every vector is a search's biggest cost."""
+        for known, scores in self._recent_cosines:
+            if known is vector:
+                return scores
+        with single_threaded_blas():  # threaded BLAS on a busy machine turns a 1 ms product into 10
+            scores = self._vectors[: len(self.passages)] @ vector
+        scores.setflags(write=False)
+        self._recent_cosines = [(vector, scores), *self._recent_cosines[: RECENT_COSINES - 1]]
+        return scores
+
+    def _dense_order(self, dense: np.ndarray | None, depth: int) -> list[int]:
+        """Rows of the ``depth`` best cosines, best first (a partial sort: only the top of the ranking is used)."""
         if dense is None:
             return []
         rows = np.flatnonzero(self._has_vector[: len(self.passages)])
-        return rows[np.argsort(-dense[rows], kind="stable")].tolist()
+        values = dense[rows]
+        if len(rows) > depth:
+            top = np.argpartition(-values, depth - 1)[:depth]
+            rows, values = rows[top], values[top]
+        return rows[np.argsort(-values, kind="stable")].tolist()
 
     def dense_scores(self, vector: np.ndarray) -> np.ndarray | None:
         """Cosine of ``vector`` with every passage (NaN where a passage has no vector yet); None when none has one."""
         with self._lock:
             if not self.passages or not self._has_vector.any():
                 return None
-            scores = self._vectors[: len(self.passages)] @ vector
+            scores = self._cosines(vector).copy()
             scores[~self._has_vector[: len(self.passages)]] = np.nan
             return scores
 
@@ -466,6 +511,13 @@ class PassageIndex:
     def document_passages(self, document_id: str) -> list[IndexedPassage]:
         """All passages of a document, in order."""
         return sorted((p for p in self.passages if p.document_id == document_id), key=lambda p: p.seq)
+
+
+def is_fragment(text: str, words: list[str] | None = None) -> bool:
+    """Headings and scraps ("Background:", "Comment:") and questions are not evidence on their own."""
+    words = textnorm.tokenize(text) if words is None else words
+    stripped = text.rstrip()
+    return len(words) < 4 or (stripped.endswith((":", ":")) and len(words) < 10) or stripped.endswith(("?", "?"))
 
 
 class Glossary:
