@@ -956,6 +956,7 @@ class _GroupMatcher:
         self.profile = profile
         self.names = names  # tokens of the question's capitalized words: proper names
         self._rows: dict[int, dict[int, float]] = {}
+        self._group_weights: dict[int, tuple[list[TermGroup], list[float]]] = {}
 
     def _matching_rows(self, group: TermGroup) -> dict[int, float]:
         key = id(group)
@@ -969,17 +970,26 @@ class _GroupMatcher:
         A word no passage contains weighs a fraction of the average known term: it may be a paraphrase
         ("negotiable" for "not up for discussion"), but several of them mean the corpus is not about it.
         """
+        weights = self._weights(groups)
+        total = sum(weights)
+        matched = sum(weight * self.credit(passage, group, context) for group, weight in zip(groups, weights))
+        return matched / total if total else 0.0
+
+    def _weights(self, groups: list[TermGroup]) -> list[float]:
+        """Each group's weight in ``coverage``: its idf, or for a word no passage contains a fraction of the known
+        terms' average; the same for every candidate of a question, so worked out once per list of groups."""
+        known = self._group_weights.get(id(groups))
+        if known is not None and known[0] is groups:
+            return known[1]
         weights = [self.index.idf(group) for group in groups]
         seen = [w for w in weights if w]
         unseen_weight = UNSEEN_WEIGHT * (sum(seen) / len(seen)) if seen else 1.0
-        total = matched = 0.0
-        for group, weight in zip(groups, weights):
+        for i, (group, weight) in enumerate(zip(groups, weights)):
             if not weight:
                 # A name the corpus never mentions (a person, a country) means the question is about something else.
-                weight = self.index.unseen_idf() if group.entity or group.tokens & self.names else unseen_weight
-            total += weight
-            matched += weight * self.credit(passage, group, context)
-        return matched / total if total else 0.0
+                weights[i] = self.index.unseen_idf() if group.entity or group.tokens & self.names else unseen_weight
+        self._group_weights[id(groups)] = (groups, weights)  # holding the list keeps its id from being reused
+        return weights
 
     def credit(self, passage: IndexedPassage, group: TermGroup, context: IndexedPassage | None = None) -> float:
         """How fully the passage contains one group: 1 directly, less through a translation, context or the party."""

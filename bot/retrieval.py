@@ -7,8 +7,9 @@ import math
 import re
 import threading
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 from sqlalchemy import func
@@ -34,6 +35,7 @@ ENTITY_BOOST = 0.35  # per matched question entity, relative to a perfect fused 
 LOAD_CHUNK = 2000
 GROUP_CACHE_SIZE = 4096  # term groups whose matching rows are kept between questions
 RECENT_COSINES = 4  # question vectors whose cosines with every passage are kept
+MAX_QUERY_GROUPS = 60  # terms of one query that are scored (a bit each in a 64-bit mask)
 
 # What ``sync`` compares with its last look, in one round trip of index-only lookups: the newest passage, how many
 # there are, how many still wait for a vector, and the ledger's size and newest row.
@@ -109,7 +111,7 @@ class TermGroup:
     entity: str | None = None
     surface: str = ""
 
-    @property
+    @cached_property
     def tokens(self) -> frozenset[str]:
         return frozenset(token for token, _ in self.alternatives)
 
@@ -125,13 +127,37 @@ class Hit:
     matched: frozenset[int] = frozenset()  # indices of the TermGroups the passage contains
 
 
-@dataclass
-class _Bm25:
-    """An incremental Okapi BM25 over token counts: rows can be appended at any time."""
+class RowWeights:
+    """Per passage row, the weight of the best alternative of a term group it contains (0 when none): a dense array
+    with the read-only mapping interface callers use (``get``, ``len``, truth)."""
 
-    postings: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
-    lengths: list[int] = field(default_factory=list)
-    total_length: int = 0
+    __slots__ = ("weights", "count")
+
+    def __init__(self, weights: np.ndarray):
+        self.weights = weights
+        self.count = int(np.count_nonzero(weights))
+
+    def get(self, row: int, default: float = 0.0) -> float:
+        value = float(self.weights[row]) if 0 <= row < len(self.weights) else 0.0
+        return value if value else default
+
+    def __len__(self) -> int:
+        return self.count
+
+
+class _Bm25:
+    """An incremental Okapi BM25 over token counts: rows can be appended at any time.
+
+    Postings grow as Python lists; a search reads them as numpy arrays, built once per token and
+    rebuilt only when the token gained rows, so scoring a common word costs a few vector operations.
+    """
+
+    def __init__(self):
+        self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.lengths: list[int] = []
+        self.total_length = 0
+        self._arrays: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
+        self._length_array = np.zeros(0, dtype=np.float32)
 
     def add(self, row: int, tokens: Counter) -> None:
         for token, count in tokens.items():
@@ -149,27 +175,50 @@ class _Bm25:
         n = len(self.lengths)
         return math.log(1 + (n + 0.5) / 0.5)
 
-    def group_scores(self, alternatives: tuple[tuple[str, float], ...]) -> dict[int, float]:
-        """Per row, the BM25 score of a group of synonyms taken as one term (as Lucene's SynonymQuery does).
+    def _posting_arrays(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
+        postings = self.postings.get(token)
+        if not postings:
+            return None
+        cached = self._arrays.get(token)
+        if cached is None or cached[0] != len(postings):
+            pairs = np.array(postings, dtype=np.int64).reshape(-1, 2)
+            cached = self._arrays[token] = (len(postings), pairs[:, 0], pairs[:, 1].astype(np.float32))
+        return cached[1], cached[2]
+
+    def best_alternatives(self, alternatives: tuple[tuple[str, float], ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, the weight of the best alternative the row contains and that alternative's term frequency
+        (the first listed among equal weights); zeros where the row has none."""
+        n = len(self.lengths)
+        weights = np.zeros(n, dtype=np.float32)
+        frequencies = np.zeros(n, dtype=np.float32)
+        for token, weight in sorted(alternatives, key=lambda item: -item[1]):  # stable: first listed wins a tie
+            arrays = self._posting_arrays(token)
+            if arrays is None or weight <= 0:
+                continue
+            rows, tf = arrays
+            unset = weights[rows] == 0
+            weights[rows[unset]] = weight
+            frequencies[rows[unset]] = tf[unset]
+        return weights, frequencies
+
+    def group_scores(self, alternatives: tuple[tuple[str, float], ...]) -> np.ndarray:
+        """Per row, the BM25 score of a group of synonyms taken as one term (as Lucene's SynonymQuery does);
+        0 where the row contains none of them.
 
         The group's document frequency is that of the union of its alternatives, so a rare alias or a
         noisy translation does not outweigh the common word; each row scores its best-weighted alternative.
         """
-        best: dict[int, tuple[float, int]] = {}
-        for token, weight in alternatives:
-            for row, tf in self.postings.get(token, ()):
-                if weight > best.get(row, (0.0, 0))[0]:
-                    best[row] = (weight, tf)
-        if not best:
-            return {}
-        n, df = len(self.lengths), len(best)
+        weights, tf = self.best_alternatives(alternatives)
+        n = len(self.lengths)
+        df = int(np.count_nonzero(weights))
+        if not df:
+            return np.zeros(n, dtype=np.float64)
+        if len(self._length_array) != n:
+            self._length_array = np.asarray(self.lengths, dtype=np.float32)
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         average = max(self.total_length / max(n, 1), 1.0)
-        scores = {}
-        for row, (weight, tf) in best.items():
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * self.lengths[row] / average)
-            scores[row] = weight * idf * tf * (BM25_K1 + 1) / (tf + norm)
-        return scores
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * self._length_array / average)
+        return (weights * idf * tf * (BM25_K1 + 1) / (tf + norm)).astype(np.float64)
 
 
 class PassageIndex:
@@ -201,7 +250,7 @@ class PassageIndex:
         self._last_passage_id = 0
         self._embedded_count = 0
         self._ledger_state: tuple[int, int] = (0, 0)
-        self._group_rows: dict[TermGroup, dict[int, float]] = {}
+        self._group_rows: dict[TermGroup, RowWeights] = {}
         self._recent_cosines: list[tuple[np.ndarray, np.ndarray]] = []
         self._entity_alternatives: dict[str, tuple[tuple[str, float], ...]] = {}
 
@@ -383,16 +432,12 @@ class PassageIndex:
         """How rare mentions of a profile entity are across passages (0 when none mentions it)."""
         return self._bm25.idf(ENTITY_PREFIX + key)
 
-    def group_rows(self, group: TermGroup) -> dict[int, float]:
-        """Rows containing any alternative of ``group``, each with the best weight it contains (read-only: cached
-        until the next sync that changes the index, since an answer asks for the same groups many times)."""
+    def group_rows(self, group: TermGroup) -> RowWeights:
+        """Rows containing any alternative of ``group``, each with the best weight it contains (cached until the
+        next sync that changes the index, since an answer asks for the same groups many times)."""
         rows = self._group_rows.get(group)
         if rows is None:
-            rows = {}
-            for token, weight in group.alternatives:
-                for row, _ in self._bm25.postings.get(token, ()):
-                    if weight > rows.get(row, 0.0):
-                        rows[row] = weight
+            rows = RowWeights(self._bm25.best_alternatives(group.alternatives)[0])
             if len(self._group_rows) >= GROUP_CACHE_SIZE:
                 self._group_rows.clear()
             self._group_rows[group] = rows
@@ -408,7 +453,7 @@ class PassageIndex:
             lexical, matched = self._lexical(groups)
             dense = self._dense(text, vector)
             fused: dict[int, float] = defaultdict(float)
-            rankings = (sorted(lexical, key=lexical.get, reverse=True), self._dense_order(dense, limit * 3))
+            rankings = (_top_rows(lexical, np.flatnonzero(lexical), limit * 3), self._dense_order(dense, limit * 3))
             for ranking in rankings:
                 for rank, row in enumerate(ranking[: limit * 3]):
                     fused[row] += 1.0 / (RRF_K + rank + 1)
@@ -419,19 +464,20 @@ class PassageIndex:
             for row, score in fused.items():
                 passage = self.passages[row]
                 shared = len(boost_entities & (passage.entities | passage.parties | passage.issues))
-                hits.append(Hit(passage, score / best + ENTITY_BOOST * shared, lexical.get(row, 0.0),
+                hits.append(Hit(passage, score / best + ENTITY_BOOST * shared, float(lexical[row]),
                                 None if dense is None or not self._has_vector[row] else float(dense[row]),
-                                frozenset(matched.get(row, ()))))
+                                frozenset(i for i in range(len(groups)) if matched[row] >> i & 1)))
             hits.sort(key=lambda hit: hit.score, reverse=True)
             return hits[:limit] + [hit for hit in hits[limit:] if hit.passage.row in keep]
 
-    def _lexical(self, groups: list[TermGroup]) -> tuple[dict[int, float], dict[int, set[int]]]:
-        scores: dict[int, float] = defaultdict(float)
-        matched: dict[int, set[int]] = defaultdict(set)
-        for index, group in enumerate(groups):
-            for row, value in self._bm25.group_scores(group.alternatives).items():
-                scores[row] += value
-                matched[row].add(index)
+    def _lexical(self, groups: list[TermGroup]) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, the summed BM25 score of the groups, and a bit mask of the groups it contains."""
+        scores = np.zeros(len(self.passages), dtype=np.float64)
+        matched = np.zeros(len(self.passages), dtype=np.int64)
+        for index, group in enumerate(groups[:MAX_QUERY_GROUPS]):
+            group_scores = self._bm25.group_scores(group.alternatives)
+            scores += group_scores
+            matched[group_scores > 0] |= 1 << index
         return scores, matched
 
     def _dense(self, text: str, vector: np.ndarray | None) -> np.ndarray | None:
@@ -456,15 +502,10 @@ class PassageIndex:
         return scores
 
     def _dense_order(self, dense: np.ndarray | None, depth: int) -> list[int]:
-        """Rows of the ``depth`` best cosines, best first (a partial sort: only the top of the ranking is used)."""
+        """Rows of the ``depth`` best cosines, best first."""
         if dense is None:
             return []
-        rows = np.flatnonzero(self._has_vector[: len(self.passages)])
-        values = dense[rows]
-        if len(rows) > depth:
-            top = np.argpartition(-values, depth - 1)[:depth]
-            rows, values = rows[top], values[top]
-        return rows[np.argsort(-values, kind="stable")].tolist()
+        return _top_rows(dense, np.flatnonzero(self._has_vector[: len(self.passages)]), depth)
 
     def dense_scores(self, vector: np.ndarray) -> np.ndarray | None:
         """Cosine of ``vector`` with every passage (NaN where a passage has no vector yet); None when none has one."""
@@ -511,6 +552,16 @@ class PassageIndex:
     def document_passages(self, document_id: str) -> list[IndexedPassage]:
         """All passages of a document, in order."""
         return sorted((p for p in self.passages if p.document_id == document_id), key=lambda p: p.seq)
+
+
+def _top_rows(scores: np.ndarray, rows: np.ndarray, depth: int) -> list[int]:
+    """The ``depth`` rows (of ``rows``, ascending) with the highest scores, best first; ties keep row order.
+    A partial sort: only the top of a ranking is ever used."""
+    values = scores[rows]
+    if len(rows) > depth:
+        top = np.sort(np.argpartition(-values, depth - 1)[:depth])
+        rows, values = rows[top], values[top]
+    return rows[np.argsort(-values, kind="stable")].tolist()
 
 
 def is_fragment(text: str, words: list[str] | None = None) -> bool:
