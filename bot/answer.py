@@ -182,6 +182,16 @@ class Answerer:
         with self._lock:
             return self._ask(question, fallback_language)
 
+    def rank(self, question: str, limit: int = 50) -> list[int]:
+        """Passage ids in the order the answer engine weighs them as evidence for ``question`` (search, ledger and
+        coverage together), best first: what recall is measured on."""
+        with self._lock:
+            self.index.sync()
+            if not self.index.passages:
+                return []
+            candidates = self._candidates(parse_question(question, self.profile))
+            return [c.passage.id for c in candidates[:limit]]
+
     def _ask(self, question: str, fallback_language: str | None) -> Reply:
         self.index.sync()
         q = parse_question(question, self.profile, fallback_language)

@@ -369,3 +369,17 @@ def test_the_asked_stance_counts_as_on_issue_when_its_article_is_about_the_issue
     assert in_ceasefire_article and "ceasefire" not in in_ceasefire_article[0].issues
     assert answerer._on_issue(q, in_ceasefire_article[0])
     assert not answerer._on_issue(replace(q, issues=("no_such_issue",)), in_ceasefire_article[0])
+
+
+def test_rank_orders_evidence_as_the_answer_weighs_it(answerer):
+    ranked = answerer.rank("What does Russia demand on NATO?", limit=10)
+    assert 0 < len(ranked) <= 10 and len(set(ranked)) == len(ranked)
+    top = answerer.index.by_id[ranked[0]]
+    assert "NATO" in top.text or "北约" in top.text or "北約" in top.text
+    reply = answerer.ask("What does Russia demand on NATO?")
+    first_cited = reply.citations[0].quote
+    assert any(answerer.index.by_id[pid].text in first_cited for pid in ranked[:3])
+
+
+def test_rank_on_an_empty_corpus_is_empty(services):
+    assert services.answerer.rank("What does Russia demand on NATO?") == []
