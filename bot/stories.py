@@ -51,7 +51,7 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -446,8 +446,7 @@ def position_changes(session, document: Document, findings) -> list[Change]:
         grouped.setdefault((finding.party, finding.issue), []).append(finding)
     changes = []
     for (party, issue), group in grouped.items():
-        earlier = _earlier_positions(session, document, party, issue)
-        found = _stance_change(group, earlier) or _denial(group, earlier)
+        found = _stance_change(session, document, group) or _denial(session, document, group)
         if found is not None:
             current, before = found
             changes.append(Change(party, issue, current.stance, change_kind(before.stance, current.stance), current.quote,
@@ -455,20 +454,24 @@ def position_changes(session, document: Document, findings) -> list[Change]:
     return changes
 
 
-def _stance_change(group, earlier: list[Position]):
+def _stance_change(session, document: Document, group):
     """(the finding, the earlier position) when none of the document's stated stances was in the latest earlier report."""
     stated = [f for f in group if f.stance != "denies"]
-    previous = _latest_report(earlier, lambda p: p.stance != "denies")
-    if not stated or not previous or {f.stance for f in stated} & {p.stance for p in previous}:
+    if not stated:
+        return None
+    previous = _latest_report(session, document, stated[0].party, stated[0].issue, denials=False)
+    if not previous or {f.stance for f in stated} & {p.stance for p in previous}:
         return None
     return stated[0], _most_common_position(previous)
 
 
-def _denial(group, earlier: list[Position]):
+def _denial(session, document: Document, group):
     """(the denial, the earlier position) when the latest earlier report stated a position and did not deny it."""
     denial = next((f for f in group if f.stance == "denies"), None)
-    previous = _latest_report(earlier, lambda p: True)
-    if denial is None or not previous or any(p.stance == "denies" for p in previous):
+    if denial is None:
+        return None
+    previous = _latest_report(session, document, denial.party, denial.issue, denials=True)
+    if not previous or any(p.stance == "denies" for p in previous):
         return None
     return denial, _most_common_position(previous)
 
@@ -482,19 +485,21 @@ def change_kind(previous: str, current: str) -> str:
     return "changed"
 
 
-def _earlier_positions(session, document: Document, party: str, issue: str) -> list[Position]:
-    query = select(Position).where(Position.party == party, Position.issue == issue, Position.document_id != document.id,
-                                   Position.published.is_not(None), Position.published <= document.published)
-    return list(session.exec(query).all())
+def _latest_report(session, document: Document, party: str, issue: str, *, denials: bool) -> list[Position]:
+    """The party's positions on the issue in the latest earlier dated document reporting one (denials included or not).
 
-
-def _latest_report(positions: list[Position], keep) -> list[Position]:
-    """The positions of the latest document among those kept."""
-    kept = [p for p in positions if keep(p)]
-    if not kept:
+    Only that one document's rows are read: the ledger of a large corpus holds thousands of earlier positions
+    on a common party and issue, and reading them all for every new document made ingestion quadratic.
+    """
+    earlier = [Position.party == party, Position.issue == issue, Position.document_id != document.id,
+               Position.published.is_not(None), Position.published <= document.published]
+    if not denials:
+        earlier.append(Position.stance != "denies")
+    latest = session.exec(select(Position.document_id).where(*earlier)
+                          .order_by(Position.published.desc(), Position.created_at.desc(), Position.id.desc()).limit(1)).first()
+    if latest is None:
         return []
-    latest = max(kept, key=lambda p: (p.published or date.min, p.created_at, p.id or 0)).document_id
-    return [p for p in kept if p.document_id == latest]
+    return list(session.exec(select(Position).where(*earlier, Position.document_id == latest)).all())
 
 
 def _most_common_position(positions: list[Position]) -> Position:
