@@ -94,7 +94,7 @@ class ParleyUnderTest:
         return self.services.profile
 
     def ingest(self, corpus: Corpus, on_progress=None) -> IngestFigures:
-        """Ingest every document through ``Ingestor.ingest_bytes``, timing parse, ledger, embed, stories and store."""
+        """Ingest every document through ``Ingestor.ingest_items``, timing parse, ledger, embed, stories and store."""
         import bot.ingest as ingest_module
         import bot.ledger as ledger_module
         import bot.stories as stories_module
@@ -104,6 +104,7 @@ class ParleyUnderTest:
         ingestor = ingest_module.Ingestor(self.services)
         statuses: dict[str, int] = {}
         errors: list[str] = []
+        items = (ingest_module.Item(document.text.encode("utf-8"), origin=document.name) for document in corpus.documents)
         with ExitStack() as stack:
             for module, name, stage in ((ingest_module, "decode_bytes", "parse"), (ingest_module, "extract_text", "parse"),
                                         (ingest_module, "extract_html", "parse"), (ledger_module, "extract_positions", "ledger"),
@@ -111,16 +112,19 @@ class ParleyUnderTest:
                 stack.enter_context(patched(module, name, timer.wrap(stage, getattr(module, name))))
             stack.enter_context(patched(embedder, "passages", timer.wrap("embed", embedder.passages)))
             start = time.perf_counter()
-            for number, document in enumerate(corpus.documents, 1):
-                try:
-                    with timer.stage("store"):  # whatever the other stages don't claim: transactions, rows, outbox
-                        result = ingestor.ingest_bytes(document.text.encode("utf-8"), origin=document.name)
-                    statuses[result.status] = statuses.get(result.status, 0) + 1
-                except Exception as exc:  # a failed document is a finding, not the end of the bench
-                    errors.append(f"{document.name}: {exc}")
-                    log.warning("bench ingest failed for %s: %s", document.name, exc)
-                if on_progress:
-                    on_progress(number)
+            done = 0
+            try:
+                with timer.stage("store"):  # whatever the other stages don't claim: transactions, rows, outbox
+                    for done, result in enumerate(ingestor.ingest_items(items), 1):
+                        if result.status == "error":
+                            errors.append(f"{result.origin}: {result.error}")
+                        else:
+                            statuses[result.status] = statuses.get(result.status, 0) + 1
+                        if on_progress:
+                            on_progress(done)
+            except Exception as exc:  # a failure is a finding, not the end of the bench
+                errors.append(f"ingestion stopped after {done} documents: {exc}")
+                log.exception("bench ingest stopped after %d documents", done)
             seconds = time.perf_counter() - start
         stages = {stage: timer.seconds.get(stage, 0.0) for stage in STAGES}
         return IngestFigures(len(corpus.documents), self.count_passages(), seconds, stages, statuses, errors)

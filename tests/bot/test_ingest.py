@@ -1,4 +1,4 @@
-"""Ingestion end to end: seed metadata, idempotent re-ingestion, bad input, crash recovery, PostgreSQL."""
+"""Ingestion end to end: seed metadata, idempotent re-ingestion, bad input, batches, crash recovery, PostgreSQL."""
 from __future__ import annotations
 
 import json
@@ -7,15 +7,21 @@ import threading
 import time
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+import bot.ingest
 import cli
-from bot.ingest import Ingestor
+from bot.embed import from_blob
+from bot.ingest import Ingestor, Item
 from storage.models import Document, Passage, Position
 from tests.conftest import SEEDS, build_services, make_settings
+
+STORIES = SEEDS.parent / "tests" / "data" / "stories"
 
 runner = CliRunner()
 
@@ -140,7 +146,7 @@ def test_private_and_loopback_urls_are_refused_by_default(services):
 def test_a_crash_between_store_and_announce_is_finished_on_the_next_start(services, monkeypatch):
     ingestor = Ingestor(services)
 
-    def crash(_document_id):
+    def crash(_document_id, _vectors=None):
         raise KeyboardInterrupt("power cut")
 
     monkeypatch.setattr(ingestor, "announce", crash)
@@ -155,6 +161,35 @@ def test_a_crash_between_store_and_announce_is_finished_on_the_next_start(servic
         assert document.announced_at is not None and document.story_id
 
 
+def test_a_crash_inside_a_batch_leaves_one_document_to_finish_and_the_rest_to_ingest_again(services, monkeypatch):
+    inputs = [str(STORIES / name) for name in ("a1_black_sea_deal.txt", "a2_black_sea_deal_zh_hans.txt", "b1_un_administration.txt")]
+    ingestor = Ingestor(services)
+    announce = ingestor.announce
+    announced = []
+
+    def crash_on_second(document_id, vectors=None):
+        if announced:
+            raise KeyboardInterrupt("power cut")
+        announced.append(document_id)
+        return announce(document_id, vectors)
+
+    monkeypatch.setattr(ingestor, "announce", crash_on_second)
+    seen = []
+    with pytest.raises(KeyboardInterrupt):
+        for result in ingestor.ingest_paths(inputs, on_item=seen.append):
+            pass
+    assert [r.origin for r in seen] == inputs[:1]  # the first was announced and reported; the crash came on the second
+    with Session(services.engine) as session:
+        stored = {d.origin: d.announced_at is not None for d in session.exec(select(Document))}
+    assert stored == {inputs[0]: True, inputs[1]: False}  # at most one document waits; the third was never stored
+
+    restarted = Ingestor(services)
+    assert restarted.announce_pending() == 1
+    again = list(restarted.ingest_paths(inputs))
+    assert [r.status for r in again] == ["unchanged", "unchanged", "new"]
+    assert again[1].story_id and again[1].summary["headline"]  # finished: clustered and summarized
+
+
 def test_seeds_on_postgresql(postgres_url):
     services = build_services(make_settings(postgres_url), seed=True)
     with Session(services.engine) as session:
@@ -164,3 +199,69 @@ def test_seeds_on_postgresql(postgres_url):
     again = list(Ingestor(services).ingest_paths([str(SEEDS)]))
     assert {r.status for r in again} == {"unchanged"}
     services.engine.dispose()
+
+
+# -- batches: many documents embedded in one call, with the same results as one at a time --
+
+def spy_on_embedder(services, monkeypatch) -> list[int]:
+    """The sizes of the embedder's passage calls (the real embedder still runs)."""
+    sizes: list[int] = []
+    real = services.embedder.passages
+
+    def passages(texts):
+        sizes.append(len(texts))
+        return real(texts)
+
+    monkeypatch.setattr(services.embedder, "passages", passages)
+    return sizes
+
+
+def stored_vectors(services) -> dict[tuple[str, int], np.ndarray]:
+    with Session(services.engine) as session:
+        return {(p.document_id, p.seq): from_blob(p.embedding) for p in session.exec(select(Passage))}
+
+
+def test_a_batch_gives_the_same_documents_stories_and_summaries_as_one_at_a_time(tmp_path, monkeypatch):
+    monkeypatch.setattr(bot.ingest, "BATCH_PASSAGES", 60)  # several batches, each spanning documents
+    inputs = list(bot.ingest.expand_inputs([str(SEEDS), str(STORIES)]))
+    one_by_one = build_services(make_settings(f"sqlite:///{tmp_path / 'one.db'}"), seed=False)
+    batched = build_services(make_settings(f"sqlite:///{tmp_path / 'batch.db'}"), seed=False)
+    single_calls = spy_on_embedder(one_by_one, monkeypatch)
+    batch_calls = spy_on_embedder(batched, monkeypatch)
+
+    expected = [Ingestor(one_by_one).ingest_file(Path(name)).to_json() for name in inputs]
+    got = [r.to_json() for r in Ingestor(batched).ingest_paths(inputs)]
+
+    assert got == expected  # statuses, stories, duplicates and summaries: the ``ingest --json`` lines, byte for byte
+    assert {r["status"] for r in got} == {"new", "duplicate"}
+    assert max(batch_calls) > max(single_calls)  # the batch path did embed across documents
+    assert len(batch_calls) < len(single_calls)
+    before, after = stored_vectors(one_by_one), stored_vectors(batched)
+    assert before.keys() == after.keys()
+    assert min(float(before[k] @ after[k]) for k in before) > 0.9999
+    one_by_one.engine.dispose()
+    batched.engine.dispose()
+
+
+def test_the_same_content_twice_in_one_batch_is_stored_once_and_the_second_is_unchanged(services, monkeypatch):
+    sizes = spy_on_embedder(services, monkeypatch)
+    text = (STORIES / "b1_un_administration.txt").read_bytes()
+    first, second = Ingestor(services).ingest_items([Item(text, "inbox/b1.txt"), Item(text, "mirror/b1.txt")])
+    assert first.status == "new" and second.status == "unchanged"
+    assert (second.document_id, second.story_id, second.summary) == (first.document_id, first.story_id, first.summary)
+    assert second.origin == first.origin == "inbox/b1.txt"  # as before batches: the stored document's origin
+    with Session(services.engine) as session:
+        passages = len(session.exec(select(Passage)).all())
+    assert sizes[0] == passages  # the copy's passages were not embedded again
+
+
+def test_results_and_progress_come_in_input_order_with_one_error_per_bad_item(services):
+    good = [(STORIES / name).read_bytes() for name in ("a1_black_sea_deal.txt", "b2_mykolaiv_strike.txt")]
+    items = [Item(b"\x00\x01\x02" * 100, "bin.dat"), Item(good[0], "a1.txt"), Item(b"  \n ", "empty.txt"),
+             Item(good[1], "b2.txt"), Item(b"x" * (services.settings.max_document_bytes + 1), "huge.txt")]
+    progress = []
+    results = list(Ingestor(services).ingest_items(items, on_item=progress.append))
+    assert [r.origin for r in results] == [i.origin for i in items]
+    assert progress == results
+    assert [r.status for r in results] == ["error", "new", "error", "new", "error"]
+    assert all(r.error and "\n" not in r.error for r in results if r.status == "error")
