@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from sqlmodel import Session, select
@@ -170,7 +171,8 @@ class Answerer:
         self.profile = profile
         self.settings = settings
         self.embedder = embedder or Embedder(threads=getattr(settings, "embed_threads", 0))
-        self.index = PassageIndex(engine, profile, self.embedder)
+        cache_dir = getattr(settings, "cache_dir", None)
+        self.index = PassageIndex(engine, profile, self.embedder, snapshot_dir=Path(cache_dir) / "index" if cache_dir else None)
         self._ledger_indexed: tuple[list | None, tuple[dict, dict]] = (None, ({}, {}))
         # One question at a time: answering reads the index in many steps, and a sync may rebuild it.
         self._lock = threading.RLock()

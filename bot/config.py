@@ -16,6 +16,11 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir / 'parley.db'}"
 
 
+def default_cache_dir() -> Path:
+    """The user's cache directory: rebuildable files only."""
+    return Path(platformdirs.user_cache_dir("parley", appauthor=False))
+
+
 class Settings(BaseSettings):
     """Parley's configuration. Each field's description is its help line in ``parley config``."""
 
@@ -33,6 +38,7 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(20.0, description="Seconds before a fetch of a URL is abandoned.")
     allow_private_urls: bool = Field(False, description="Allow fetching URLs on private, loopback or link-local addresses (tests, intranets).")
     user_agent: str = Field("ParleyBot/0.1 (+https://github.com/parley)", description="User-Agent sent when fetching feeds and pages.")
+    cache_dir: Path = Field(default_factory=default_cache_dir, description="Folder for rebuildable caches (snapshots of the answer index of large corpora); deleting it only slows the next start.")
     embed_threads: int = Field(0, description="Threads for computing embeddings; 0 means one per core.")
 
     # chat behaviour

@@ -1,6 +1,7 @@
 """The replaceable conflict profile: parties, actors, issues, places, their aliases in every script, and dated events."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import unicodedata
@@ -56,6 +57,7 @@ class Profile:
                  ignore: tuple[str, ...] = ()):
         self.name = name
         self.source = source
+        self.ignore = ignore
         self.events = sorted(events, key=lambda event: event[0])
         self._entities: dict[str, Entity] = {}
         for entity in entities:
@@ -106,6 +108,12 @@ class Profile:
         profile = cls(name.strip(), entities, events, source, ignore)
         log.info("loaded profile %r from %s: %s entities", profile.name, source, len(entities))
         return profile
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of everything that decides what the profile finds in a text: equal profiles, equal digests."""
+        content = repr((self.name, sorted(map(repr, self._entities.values())), self.events, self.ignore))
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
     def find(self, text: str) -> list[Mention]:
         """Every alias occurrence in ``text``, any script, longest match first, ordered by position."""

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import logging
 import math
+import os
+import pickle
 import re
+import sys
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import func
@@ -228,12 +233,14 @@ class PassageIndex:
     a document is searchable lexically as soon as its passages are committed, and densely once embedded.
     """
 
-    def __init__(self, engine: Engine, profile, embedder=None, glossary: "Glossary | None" = None):
+    def __init__(self, engine: Engine, profile, embedder=None, glossary: "Glossary | None" = None,
+                 snapshot_dir: Path | None = None):
         self.engine = engine
         self.profile = profile
         self.embedder = embedder
         self.glossary = glossary or Glossary()
         self._lock = threading.RLock()
+        self._snapshots = IndexSnapshots(snapshot_dir, engine, profile) if snapshot_dir else None
         self._reset()
 
     def _reset(self) -> None:
@@ -263,6 +270,8 @@ class PassageIndex:
             max_id, count = max_id or 0, count or 0
             embedded = count - (unembedded or 0)
             changed = False
+            if not self.passages and self._snapshots is not None and max_id >= SNAPSHOT_MIN_PASSAGES:
+                changed = self._snapshots.restore(self, session)
             if max_id < self._last_passage_id or count < len(self.passages):
                 log.info("passages were removed from the database; rebuilding the index")
                 self._reset()
@@ -277,6 +286,8 @@ class PassageIndex:
             if changed:
                 self._group_rows.clear()
                 self._recent_cosines = []
+                if self._snapshots is not None:
+                    self._snapshots.save_if_due(self)
             return changed
 
     def _load_passages(self, session: Session) -> None:
@@ -358,11 +369,16 @@ class PassageIndex:
     def _sync_ledger(self, session: Session, state: tuple[int, int]) -> bool:
         if state == self._ledger_state:
             return False
-        rows = session.exec(select(Position).order_by(Position.id)).all()
+        rows = session.exec(  # columns, not ORM objects: a large ledger loads several times faster
+            select(Position.id, Position.document_id, Position.passage_id, Position.party, Position.issue, Position.stance,
+                   Position.quote, Position.speaker, Position.attribution, Position.relayed_from, Position.places,
+                   Position.published).order_by(Position.id)
+        ).all()
         self.ledger = [
-            LedgerEntry(p.id, p.document_id, p.passage_id, p.party, p.issue, p.stance, p.quote, p.speaker,
-                        p.attribution or "on_record", p.relayed_from, tuple(p.places or ()), p.published)
-            for p in rows
+            LedgerEntry(pid, document_id, passage_id, party, issue, stance, quote, speaker, attribution or "on_record",
+                        relayed_from, tuple(places or ()), published)
+            for pid, document_id, passage_id, party, issue, stance, quote, speaker, attribution, relayed_from, places,
+            published in rows
         ]
         self._load_documents(session, {p.document_id for p in self.ledger})
         self._ledger_state = state
@@ -552,6 +568,93 @@ class PassageIndex:
     def document_passages(self, document_id: str) -> list[IndexedPassage]:
         """All passages of a document, in order."""
         return sorted((p for p in self.passages if p.document_id == document_id), key=lambda p: p.seq)
+
+
+class IndexSnapshots:
+    """Snapshots of a PassageIndex on disk, so a new process does not re-read every passage.
+
+    Indexing tokenizes each passage and finds the profile's names in it: about a millisecond a passage,
+    so a minute for 50,000 before a fresh process could answer. A snapshot holds everything derived from
+    the passages up to one id (terms, postings, vectors); loading it takes a second or two, and ``sync``
+    then adds what was stored since. A snapshot is only used when the database still holds exactly the
+    passages it was made from (same count and sum of ids up to its last id) and was made by the same
+    code from the same profile and database; otherwise it is ignored and rebuilt. The files are
+    caches: deleting them only slows the next start.
+    """
+
+    def __init__(self, folder: Path, engine: Engine, profile):
+        self.folder = Path(folder)
+        self.prefix = "index-" + _digest(engine.url.render_as_string(hide_password=True))[:12]
+        self.path = self.folder / f"{self.prefix}-{_digest(profile.fingerprint, _code_fingerprint())[:12]}.pickle"
+        self._saved_passages = 0
+
+    def restore(self, index: "PassageIndex", session: Session) -> bool:
+        """Load the snapshot into an empty ``index`` when it still matches the database; True when loaded."""
+        if not self.path.is_file():
+            return False
+        try:
+            with self.path.open("rb") as handle:
+                state = pickle.load(handle)
+        except Exception as exc:  # a truncated or foreign file is only a cache miss
+            log.warning("ignoring the unreadable index snapshot %s: %s", self.path, exc)
+            return False
+        if state.get("format") != SNAPSHOT_FORMAT:
+            return False
+        last = state["_last_passage_id"]
+        count, id_sum = session.exec(select(func.count(), func.coalesce(func.sum(Passage.id), 0))
+                                     .where(Passage.id <= last)).one()
+        if (count, int(id_sum)) != (len(state["passages"]), state["id_sum"]):
+            log.info("index snapshot %s no longer matches the database; re-indexing", self.path.name)
+            return False
+        for name in SNAPSHOT_FIELDS:
+            setattr(index, name, state[name])
+        index.by_id = {p.id: p for p in index.passages}
+        index._has_vector = index._has_vector.copy()  # the embedded count is re-read: vectors may have arrived since
+        index._embedded_count = -1
+        self._saved_passages = len(index.passages)
+        log.info("loaded the answer index of %d passages from %s", len(index.passages), self.path)
+        return True
+
+    def save_if_due(self, index: "PassageIndex") -> None:
+        """Write a new snapshot when the index holds many passages the last one lacks."""
+        size = len(index.passages)
+        if size < SNAPSHOT_MIN_PASSAGES or size - self._saved_passages < max(SNAPSHOT_MIN_PASSAGES, self._saved_passages // 5):
+            return
+        state = {name: getattr(index, name) for name in SNAPSHOT_FIELDS}
+        state.update(format=SNAPSHOT_FORMAT, id_sum=sum(p.id for p in index.passages))
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_suffix(f".{os.getpid()}.tmp")
+            with partial.open("wb") as handle:
+                pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.replace(self.path)  # atomic: another process never reads half a snapshot
+            for stale in self.folder.glob(self.prefix + "-*.pickle"):
+                if stale != self.path:  # the same database indexed by older code or another profile
+                    stale.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("could not write the index snapshot %s: %s", self.path, exc)
+            return
+        self._saved_passages = size
+        log.info("saved the answer index of %d passages to %s", size, self.path)
+
+
+SNAPSHOT_FORMAT = 1
+SNAPSHOT_MIN_PASSAGES = 2000  # smaller corpora index in a second or two: no file is worth it
+SNAPSHOT_FIELDS = ("passages", "documents", "document_terms", "title_terms", "_bm25", "_vectors", "_has_vector",
+                   "_last_passage_id")
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """The source of the modules that decide what an index holds: a change to any of them invalidates snapshots."""
+    from bot import profile as profile_module
+
+    sources = [Path(module.__file__).read_bytes() for module in (sys.modules[__name__], textnorm, profile_module)]
+    return hashlib.sha256(b"\x00".join(sources)).hexdigest()
 
 
 def _top_rows(scores: np.ndarray, rows: np.ndarray, depth: int) -> list[int]:

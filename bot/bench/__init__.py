@@ -163,7 +163,7 @@ def _cold_start(parley: ParleyUnderTest, engine: str, mix: list[tuple[str, str]]
     """A fresh ``python -m bot.bench.coldstart`` on the bench database: wall time to its first answer, and its RSS."""
     settings = parley.settings
     job = {"database_url": settings.database_url, "profile": str(settings.profile) if settings.profile else None,
-           "embed_threads": settings.embed_threads, "engine": engine, "questions": mix}
+           "embed_threads": settings.embed_threads, "engine": engine, "questions": mix, "cache_dir": str(settings.cache_dir)}
     start = time.perf_counter()
     completed = subprocess.run([sys.executable, "-m", "bot.bench.coldstart", json.dumps(job)], capture_output=True,
                                text=True, timeout=600, env={**os.environ, "PYTHONPATH": _import_root()})

@@ -21,7 +21,7 @@ def main(argv: list[str]) -> dict:
     imported = time.perf_counter()
     settings = Settings(_env_file=None, database_url=job["database_url"], profile=job.get("profile"),
                         embed_threads=job.get("embed_threads", 0), telegram_token=None, discord_token=None,
-                        scheduler_enabled=False)
+                        scheduler_enabled=False, **({"cache_dir": job["cache_dir"]} if job.get("cache_dir") else {}))
     services = build_services(settings)
     attach_engine(services, job["engine"])
     built = time.perf_counter()

@@ -124,3 +124,68 @@ def test_glosses_carry_british_spellings_too():
     # CC-CEDICT writes "recognize"; a British source's "recognised" must still meet 承认.
     glosses = Glossary().english("承认")
     assert "recogniz" in glosses and "recognis" in glosses
+
+
+# -- snapshots: a new process loads the index instead of re-reading every passage -------------------
+
+@pytest.fixture
+def small_snapshots(monkeypatch):
+    """Snapshots for this tiny corpus (in production only corpora of thousands of passages get one)."""
+    import bot.retrieval as retrieval
+
+    monkeypatch.setattr(retrieval, "SNAPSHOT_MIN_PASSAGES", 3)
+
+
+def snapshot_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("index-*.pickle"))
+
+
+def searches(index: PassageIndex) -> list[list[int]]:
+    return [[hit.passage.id for hit in index.search(q, boost_entities=set())]
+            for q in ("What did Aliyev demand about the constitution?", "阿利耶夫对宪法有什么要求?", "transit corridor")]
+
+
+def test_a_new_index_loads_the_snapshot_and_searches_alike(corpus, profile, tmp_path, small_snapshots, monkeypatch, caplog):
+    built = PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache")
+    built.sync()
+    assert len(snapshot_files(tmp_path / "cache")) == 1
+    indexed = []
+    monkeypatch.setattr(PassageIndex, "_add_passage", lambda self, *row: indexed.append(row))
+    caplog.set_level("INFO", logger="bot.retrieval")
+    loaded = PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache")
+    assert loaded.sync() is True
+    assert indexed == [] and "loaded the answer index of 6 passages" in caplog.text
+    monkeypatch.undo()
+    assert searches(loaded) == searches(built)
+    assert [p.entities for p in loaded.passages] == [p.entities for p in built.passages]
+
+
+def test_passages_stored_after_the_snapshot_are_added_to_it(corpus, profile, tmp_path, small_snapshots):
+    PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache").sync()
+    store(corpus, "en2", ["Pashinyan said the constitution would not be changed under pressure."], "en", date(2025, 8, 3))
+    loaded = PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache")
+    loaded.sync()
+    assert len(loaded.passages) == 7
+    assert top_text(loaded, "Will the constitution be changed under pressure?").startswith("Pashinyan said")
+
+
+def test_a_snapshot_that_no_longer_matches_the_database_is_ignored(corpus, profile, tmp_path, small_snapshots):
+    PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache").sync()
+    with Session(corpus) as session:  # a passage the snapshot holds is gone: its rows no longer add up
+        session.delete(session.get(Passage, 2))
+        session.commit()
+    loaded = PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache")
+    loaded.sync()
+    assert [p.id for p in loaded.passages] == [1, 3, 4, 5, 6]
+
+
+def test_a_corrupt_snapshot_is_rebuilt_and_another_profile_gets_its_own(corpus, profile, tmp_path, small_snapshots, caplog):
+    PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache").sync()
+    [path] = snapshot_files(tmp_path / "cache")
+    path.write_bytes(b"not a pickle")
+    loaded = PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache")
+    loaded.sync()
+    assert len(loaded.passages) == 6 and "ignoring the unreadable index snapshot" in caplog.text
+    other = Profile.load(None)  # the bundled profile finds other names: its snapshot is another file
+    PassageIndex(corpus, other, snapshot_dir=tmp_path / "cache").sync()
+    assert len(snapshot_files(tmp_path / "cache")) == 1 and snapshot_files(tmp_path / "cache") != [path]
