@@ -225,8 +225,10 @@ class Ingestor:
                 result = entry
             else:
                 origin, source_id, document = entry
+                passage_vectors, title_vector = next(vectors)
                 try:
-                    result = self.store(document, origin=origin, source_id=source_id, vectors=next(vectors))
+                    result = self.store(document, origin=origin, source_id=source_id, vectors=passage_vectors,
+                                        title_vector=title_vector)
                 except IngestError as exc:
                     log.warning("not ingested: %s: %s", origin, exc)
                     result = IngestResult(origin=origin, status="error", error=str(exc))
@@ -234,8 +236,9 @@ class Ingestor:
                 on_item(result)
             yield result
 
-    def _embed_new(self, documents: Sequence[Extracted]) -> list:
-        """Per document, its passages' vectors, or None when its content is stored already or earlier in the batch."""
+    def _embed_new(self, documents: Sequence[Extracted]) -> list[tuple]:
+        """Per document, its passages' vectors and its headline's (for its summary), or Nones when its content is
+        stored already or earlier in the batch."""
         from sqlmodel import Session, select
 
         if not documents:
@@ -247,19 +250,25 @@ class Ingestor:
         for digest, extracted in zip(digests, documents):
             fresh.append(digest not in known)
             known.add(digest)
-        texts = [s.text for extracted, new in zip(documents, fresh) if new for s in extracted.sentences]
+        texts = [text for extracted, new in zip(documents, fresh) if new for text in _embedded_texts(extracted)]
         vectors = self.services.embedder.passages(texts) if texts else None
         per_document, start = [], 0
         for extracted, new in zip(documents, fresh):
-            count = len(extracted.sentences) if new else 0
-            per_document.append(vectors[start:start + count] if new else None)
-            start += count
+            if not new:
+                per_document.append((None, None))
+                continue
+            count = len(extracted.sentences)
+            title = vectors[start + count] if extracted.title.strip() else None
+            per_document.append((vectors[start:start + count], title))
+            start += count + (title is not None)
         return per_document
 
     # -- the two transactions -----------------------------------------------------------
 
-    def store(self, extracted: Extracted, *, origin: str, source_id: int | None = None, vectors=None) -> IngestResult:
-        """Store a new document (or report it unchanged), then announce it (``vectors``: its passages', if already embedded)."""
+    def store(self, extracted: Extracted, *, origin: str, source_id: int | None = None, vectors=None,
+              title_vector=None) -> IngestResult:
+        """Store a new document (or report it unchanged), then announce it (``vectors``, ``title_vector``: its passages'
+        and headline's embeddings, when already computed)."""
         digest = content_hash(extracted)
         with session_scope(self.services.engine) as session:
             existing = document_by_hash(session, digest)
@@ -267,7 +276,7 @@ class Ingestor:
                 return IngestResult.of(existing, "unchanged")
             document = self._store_document(session, extracted, digest, origin, source_id)
             document_id = document.id
-        return self.announce(document_id, vectors)
+        return self.announce(document_id, vectors, title_vector)
 
     def _store_document(self, session, extracted: Extracted, digest: str, origin: str, source_id: int | None) -> Document:
         from bot.ledger import extract_positions
@@ -297,10 +306,11 @@ class Ingestor:
         log.info("stored %s (%s, %d sentences, %d positions) from %s", document.id, document.outlet, len(passages), len(findings), origin)
         return document
 
-    def announce(self, document_id: str, vectors=None) -> IngestResult:
+    def announce(self, document_id: str, vectors=None, title_vector=None) -> IngestResult:
         """Embed a stored document, decide its story and summary, and queue deliveries, in one transaction.
 
-        ``vectors`` are its passages' embeddings in order, when the caller computed them already."""
+        ``vectors`` are its passages' embeddings in order and ``title_vector`` its headline's, when the caller
+        computed them already."""
         from sqlmodel import select
 
         from bot.delivery import enqueue_for_document
@@ -320,7 +330,7 @@ class Ingestor:
                 passage.embedding = to_blob(vector)
                 session.add(passage)
             findings = list(session.exec(select(Position).where(Position.document_id == document_id)).all())
-            arrival = on_arrival(session, self.services, document, passages, vectors, findings)
+            arrival = on_arrival(session, self.services, document, passages, vectors, findings, title_vector=title_vector)
             arrival.notify = arrival.notify and self.notify
             document.story_id = arrival.story_id
             document.duplicate_of = arrival.duplicate_of
@@ -354,6 +364,11 @@ def ensure_seeded(services, on_item: Callable[[IngestResult], None] | None = Non
     log.info("empty database: ingesting the seed corpus from %s", seeds)
     results = list(Ingestor(services).ingest_paths([str(seeds)], on_item=on_item))
     return sum(r.status == "new" or r.status == "duplicate" for r in results)
+
+
+def _embedded_texts(extracted: Extracted) -> list[str]:
+    """What a new document needs embedded: its sentences, then its headline (when it has one)."""
+    return [s.text for s in extracted.sentences] + ([extracted.title] if extracted.title.strip() else [])
 
 
 def _looks_like_html(text: str, content_type: str | None) -> bool:

@@ -140,8 +140,10 @@ class Change:
 # ------------------------------------------------------------------------------ the entry point
 
 
-def on_arrival(session, services, document: Document, passages: list[Passage], vectors, findings) -> Arrival:
-    """Decide the story of a stored, embedded document, write its Story row, and build its summary."""
+def on_arrival(session, services, document: Document, passages: list[Passage], vectors, findings, *,
+               title_vector=None) -> Arrival:
+    """Decide the story of a stored, embedded document, write its Story row, and build its summary
+    (``title_vector``: the headline's embedding, when the caller embedded it with the passages)."""
     vectors = np.asarray(vectors, dtype=np.float32)
     if len(passages) and vectors.ndim == 1:
         vectors = vectors.reshape(len(passages), -1)
@@ -157,7 +159,8 @@ def on_arrival(session, services, document: Document, passages: list[Passage], v
     for change in changes:
         change.names = {role: {lang: _display(services.profile, key, lang) for lang in i18n.LANGUAGES}
                         for role, key in (("party", change.party), ("issue", change.issue))}
-    title_vector = services.embedder.passages([document.title])[0] if document.title.strip() else None
+    if title_vector is None and document.title.strip():
+        title_vector = services.embedder.passages([document.title])[0]
     items = summarize.select_items(passages, vectors, findings, services.profile, title_vector=title_vector)
     if match is None:
         story = _new_story(session, document, vectors)

@@ -146,7 +146,7 @@ def test_private_and_loopback_urls_are_refused_by_default(services):
 def test_a_crash_between_store_and_announce_is_finished_on_the_next_start(services, monkeypatch):
     ingestor = Ingestor(services)
 
-    def crash(_document_id, _vectors=None):
+    def crash(_document_id, _vectors=None, _title_vector=None):
         raise KeyboardInterrupt("power cut")
 
     monkeypatch.setattr(ingestor, "announce", crash)
@@ -167,11 +167,11 @@ def test_a_crash_inside_a_batch_leaves_one_document_to_finish_and_the_rest_to_in
     announce = ingestor.announce
     announced = []
 
-    def crash_on_second(document_id, vectors=None):
+    def crash_on_second(document_id, vectors=None, title_vector=None):
         if announced:
             raise KeyboardInterrupt("power cut")
         announced.append(document_id)
-        return announce(document_id, vectors)
+        return announce(document_id, vectors, title_vector)
 
     monkeypatch.setattr(ingestor, "announce", crash_on_second)
     seen = []
@@ -236,6 +236,7 @@ def test_a_batch_gives_the_same_documents_stories_and_summaries_as_one_at_a_time
     assert {r["status"] for r in got} == {"new", "duplicate"}
     assert max(batch_calls) > max(single_calls)  # the batch path did embed across documents
     assert len(batch_calls) < len(single_calls)
+    assert min(batch_calls) > 1  # headlines are embedded with their batch's passages, not one call each
     before, after = stored_vectors(one_by_one), stored_vectors(batched)
     assert before.keys() == after.keys()
     assert min(float(before[k] @ after[k]) for k in before) > 0.9999
@@ -252,7 +253,7 @@ def test_the_same_content_twice_in_one_batch_is_stored_once_and_the_second_is_un
     assert second.origin == first.origin == "inbox/b1.txt"  # as before batches: the stored document's origin
     with Session(services.engine) as session:
         passages = len(session.exec(select(Passage)).all())
-    assert sizes[0] == passages  # the copy's passages were not embedded again
+    assert sizes[0] == passages + 1  # its passages and headline, once: the copy's were not embedded again
 
 
 def test_results_and_progress_come_in_input_order_with_one_error_per_bad_item(services):
