@@ -548,7 +548,7 @@ class Answerer:
         """Two outlets' sentences stating one fact: near-identical vectors and shared words, and no conflicting figures."""
         if {f.value for f in extract_figures(a.text)} != {f.value for f in extract_figures(b.text)}:
             return False
-        left, right = set(textnorm.tokenize(a.text)), set(textnorm.tokenize(b.text))
+        left, right = _word_set(a.text), _word_set(b.text)
         jaccard = len(left & right) / len(left | right) if left and right else 0.0
         cosine = self.index.cosine(a, b)
         if jaccard >= SAME_FACT_JACCARD or (cosine is not None and cosine >= SAME_FACT_COSINE and jaccard >= 0.3):
@@ -589,7 +589,7 @@ class Answerer:
         specific = {k for k in following.entities
                     if self.profile.entity(k).kind == "place" and self.profile.issue_of(k) in q.issues}
         named_here = {k for k in passage.entities if self.profile.entity(k).kind == "place"}
-        shared = set(textnorm.tokenize(passage.text)) & set(textnorm.tokenize(following.text))
+        shared = _word_set(passage.text) & _word_set(following.text)
         return len(specific) >= 2 and not named_here and bool(shared - FRAME_WORDS)
 
     def _cover_parts(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
@@ -1459,6 +1459,11 @@ def _opens_quote(text: str) -> bool:
     straight = text.count('"') % 2 == 1
     curly = text.count("“") + text.count("「") > text.count("”") + text.count("」")
     return straight or curly
+
+
+@lru_cache(maxsize=1 << 13)  # candidates are compared pairwise: each sentence is tokenized once, not per pair
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(textnorm.tokenize(text))
 
 
 def _same_script(passage_language: str, question_language: str) -> bool:
