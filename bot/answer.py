@@ -353,7 +353,8 @@ class Answerer:
 
     def _ledger_passages(self, q: Question, pool: dict[int, Candidate], dense_z) -> list[IndexedPassage]:
         """Passages of ledger entries on what is asked that the search missed: the LEDGER_DEPTH closest in meaning to the
-        question (the newest without vectors), so the pool stays the same size however many such stances the corpus holds."""
+        question (when no passage has a vector yet: the newest), so the pool stays the same size however many such
+        stances the corpus holds."""
         found = {}
         for entry in self._ledger_for(q):
             passage = self.index.by_id.get(entry.passage_id)
@@ -361,11 +362,15 @@ class Answerer:
                 found[passage.id] = (passage, entry.published or date.min)
         if len(found) <= LEDGER_DEPTH:
             return [passage for passage, _ in found.values()]
-        if dense_z is not None:
-            key = lambda item: float(dense_z[item[0].row])  # noqa: E731
-        else:
-            key = lambda item: (item[1], item[0].id)  # noqa: E731
-        return [passage for passage, _ in heapq.nlargest(LEDGER_DEPTH, found.values(), key=key)]
+
+        def closeness(item) -> float:
+            return float(dense_z[item[0].row])
+
+        def recency(item) -> tuple:
+            return item[1], item[0].id
+
+        ranked = heapq.nlargest(LEDGER_DEPTH, found.values(), key=closeness if dense_z is not None else recency)
+        return [passage for passage, _ in ranked]
 
     def _ledger_for(self, q: Question) -> list[LedgerEntry]:
         """Ledger entries about the asked parties (and issues, when the question names some)."""

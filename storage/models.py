@@ -94,6 +94,9 @@ class Issue(SQLModel, table=True):
 class Position(SQLModel, table=True):
     """One entry of the position ledger: a party's stance on an issue, quoted from a document."""
 
+    # A new document's stance is compared with the latest earlier report on the same party and issue.
+    __table_args__ = (Index("ix_position_party_issue_published", "party", "issue", "published"),)
+
     id: int | None = Field(default=None, primary_key=True)
     document_id: str = Field(foreign_key="document.id", index=True, max_length=32)
     passage_id: int | None = Field(default=None, foreign_key="passage.id")

@@ -48,7 +48,7 @@ def plan_for(docs: int) -> Plan:
     return Plan(mix_questions=40, delivery_chats=max(30, docs * 3))
 
 
-EMBED_BATCH = 32  # bot.embed.Embedder's batch size
+EMBED_BATCH = 32  # texts per call in the side-by-side: the same batches for both engines (stock's Embedder chunk size)
 
 
 def run_bench(docs: int, json_path: Path | None, console, *, engine: str = "auto", seed: int = DEFAULT_SEED,
@@ -172,6 +172,7 @@ def _cold_start(parley: ParleyUnderTest, engine: str, mix: list[tuple[str, str]]
         log.warning("cold-start process failed: %s", completed.stderr[-2000:])
         return {"error": completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "failed"}
     figures = json.loads(completed.stdout.strip().splitlines()[-1])
+    figures["index_snapshot"] = any((Path(settings.cache_dir) / "index").glob("index-*.pickle"))
     # The parent's clock covers interpreter start-up too; the questions after the first are not cold start.
     figures["wall_seconds"] = round(wall - figures["rest_seconds"], 3)
     return figures

@@ -96,7 +96,10 @@ def _latency_table(result: dict) -> Table:
     cold = answers["parley"].get("cold_start", {})
     embedding = answers["parley"].get("query_embedding_ms", {})
     table.add_row("Parley (full answer)", _fmt(warm.get("p50")), _fmt(warm.get("p95")), _fmt(warm.get("p99")), "",
-                  f"cold start to first answer {_fmt(cold.get('wall_seconds'))} s; abstained {answers['parley']['abstained']}")
+                  f"cold start to first answer {_fmt(cold.get('wall_seconds'))} s"
+                  f"{' (index loaded from the snapshot the first process saved)' if cold.get('index_snapshot') else ''}; "
+                  f"first process, building the index from the database: {_fmt(answers['parley'].get('first_in_process_seconds'))} s; "
+                  f"abstained {answers['parley']['abstained']}")
     table.add_row("  of which embedding the question", _fmt(embedding.get("p50")), _fmt(embedding.get("p95")),
                   _fmt(embedding.get("p99")), "", "")
     for name, peer in result["peers"].items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlmodel import Session
 
@@ -189,3 +190,39 @@ def test_a_corrupt_snapshot_is_rebuilt_and_another_profile_gets_its_own(corpus, 
     other = Profile.load(None)  # the bundled profile finds other names: its snapshot is another file
     PassageIndex(corpus, other, snapshot_dir=tmp_path / "cache").sync()
     assert len(snapshot_files(tmp_path / "cache")) == 1 and snapshot_files(tmp_path / "cache") != [path]
+
+
+def test_a_snapshot_of_a_replaced_database_is_not_loaded(corpus, profile, tmp_path, small_snapshots):
+    PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache").sync()
+    path = corpus.url.database
+    corpus.dispose()
+    Path(path).unlink()
+    fresh = open_database(f"sqlite:///{path}")  # the same file name, other documents with the same passage ids
+    store(fresh, "other", ["Pashinyan met Aliyev in Abu Dhabi.", "They spoke about the border.", "No date was set.",
+                           "Officials called the talks useful.", "A second round may follow.", "Nothing was signed."], "en")
+    loaded = PassageIndex(fresh, profile, snapshot_dir=tmp_path / "cache")
+    loaded.sync()
+    assert [p.document_id for p in loaded.passages] == ["other"] * 6
+    assert top_text(loaded, "Where did Pashinyan meet Aliyev?") == "Pashinyan met Aliyev in Abu Dhabi."
+    fresh.dispose()
+
+
+def test_a_snapshot_others_could_have_written_is_not_read(corpus, profile, tmp_path, small_snapshots, caplog):
+    PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache").sync()
+    [path] = snapshot_files(tmp_path / "cache")
+    assert path.stat().st_mode & 0o077 == 0 and (tmp_path / "cache").stat().st_mode & 0o077 == 0
+    path.chmod(0o666)
+    loaded = PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache")
+    loaded.sync()
+    assert "must belong to this user and be writable by no one else" in caplog.text
+    assert len(loaded.passages) == 6  # indexed from the database instead
+
+
+def test_top_rows_keeps_equal_scores_in_row_order():
+    from bot.retrieval import _top_rows
+
+    scores = np.array([1.0] * 300 + [2.0, 0.5])
+    rows = np.arange(len(scores))
+    assert _top_rows(scores, rows, 5) == [300, 0, 1, 2, 3]
+    assert _top_rows(scores, rows, 5) == sorted(rows.tolist(), key=lambda r: -scores[r])[:5]
+    assert _top_rows(scores, rows[::3], 3) == [300, 0, 3]

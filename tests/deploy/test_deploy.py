@@ -37,6 +37,11 @@ def test_compose_parses_and_passes_every_setting():
     parley = compose["services"]["parley"]
     assert set(parley["environment"]) == SETTINGS
     assert parley["depends_on"]["db"]["condition"] == "service_healthy"
+    # An empty value would override the image's paths with Parley's defaults, which the container cannot use.
+    image = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    for name in ("PARLEY_SEEDS_DIR", "PARLEY_CACHE_DIR"):
+        default = parley["environment"][name].split(":-", 1)[1].rstrip("}")
+        assert default and f"{name}={default}" in image
     assert "pgdata" in compose["volumes"]
     assert any(v.startswith("pgdata:") for v in compose["services"]["db"]["volumes"])
 
