@@ -56,7 +56,7 @@ def render(result: dict, console: Console) -> None:
     console.print(f"machine: {machine['cpu']}, {machine['cores']} cores, {machine.get('memory_gb')} GB; "
                   f"load average {result['load_average']['start']} -> {result['load_average']['end']}")
     console.print(f"embedding engine: {result['engine']}; corpus seed {corpus['seed']}, profile {corpus['profile']!r}; "
-                  f"bench took {result['bench_seconds']:.0f} s")
+                  f"bench took {result['bench_seconds']:.0f} s; code {machine.get('parley_commit') or 'unknown'}")
     for table in (_ingest_table(result), _latency_table(result), _retrieval_table(result), _embedding_table(result),
                   _delivery_table(result), _memory_table(result), _targets_table(result)):
         console.print(table)

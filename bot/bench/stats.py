@@ -112,12 +112,37 @@ def machine() -> dict:
 
     info = {"cpu": _cpu_model(), "cores": os.cpu_count(), "memory_gb": _memory_gb(),
             "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
-            "numpy": numpy.__version__}
+            "numpy": numpy.__version__, "onnxruntime": _version("onnxruntime"), "parley_commit": _commit()}
     try:
         info["load_average"] = [round(x, 2) for x in os.getloadavg()]
     except OSError:
         pass
     return info
+
+
+def _version(package: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _commit() -> str | None:
+    """The git commit of the code measured, "+changes" when the work tree differs from it; None outside a checkout."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+changes" if dirty else "")
 
 
 def load_average() -> list[float] | None:
