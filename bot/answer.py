@@ -12,14 +12,13 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 from sqlmodel import Session, select
 
 from bot import i18n, textnorm
 from bot.embed import Embedder
 from bot.messages import Bullet, Citation, Reply
 from bot.question import FRAME_WORDS, STANCE_WORDS, Question, parse_question
-from bot.retrieval import ENTITY_PREFIX, IndexedPassage, LedgerEntry, PassageIndex, TermGroup
+from bot.retrieval import ENTITY_PREFIX, CosineZ, IndexedPassage, LedgerEntry, PassageIndex, TermGroup
 from storage.models import Document, Passage
 
 log = logging.getLogger(__name__)
@@ -290,7 +289,7 @@ class Answerer:
             context = self._antecedent(candidate.passage)
             candidate.coverage = matches.coverage(candidate.passage, groups, context)
             candidate.title = matches.title_coverage(candidate.passage, groups)
-            candidate.dense_z = float(dense_z[candidate.passage.row]) if dense_z is not None else 0.0
+            candidate.dense_z = dense_z[candidate.passage.row] if dense_z is not None else 0.0
             candidate.topical = matches.topical(candidate.passage, groups, context) or (
                 dense_z is not None and dense_z[candidate.passage.row] >= DENSE_RESCUE_Z and not candidate.passage.fragment)
             candidate.part_coverage = {i: matches.coverage(candidate.passage, g, context) for i, g in enumerate(part_groups)}
@@ -307,15 +306,9 @@ class Answerer:
             candidate.retrieval = max(candidate.retrieval, hit.score * weight)
         return vector
 
-    def _dense_z(self, vector) -> "np.ndarray | None":
+    def _dense_z(self, vector) -> "CosineZ | None":
         """How far each passage's cosine stands above the corpus's (z-scores): unrelated text scores ~0.7 too."""
-        if vector is None:
-            return None
-        scores = self.index.dense_scores(vector)
-        if scores is None or np.count_nonzero(~np.isnan(scores)) < 10:
-            return None
-        spread = float(np.nanstd(scores)) or 1.0
-        return np.nan_to_num((scores - float(np.nanmean(scores))) / spread, nan=-10.0)
+        return None if vector is None else self.index.cosine_z(vector)
 
     def _follow_speakers(self, q: Question, pool: dict[int, Candidate], groups, matches, ledger_by_passage) -> None:
         """What someone said often continues in the next sentences ("He also called it..."): lift those quotes.

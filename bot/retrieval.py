@@ -211,24 +211,25 @@ class _Bm25:
             frequencies[rows[unset]] = tf[unset]
         return weights, frequencies
 
-    def group_scores(self, alternatives: tuple[tuple[str, float], ...]) -> np.ndarray:
-        """Per row, the BM25 score of a group of synonyms taken as one term (as Lucene's SynonymQuery does);
-        0 where the row contains none of them.
+    def group_scores(self, alternatives: tuple[tuple[str, float], ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows containing a group of synonyms taken as one term (as Lucene's SynonymQuery does), and each one's
+        BM25 score for it.
 
         The group's document frequency is that of the union of its alternatives, so a rare alias or a
         noisy translation does not outweigh the common word; each row scores its best-weighted alternative.
         """
         weights, tf = self.best_alternatives(alternatives)
+        rows = np.flatnonzero(weights)
+        if not len(rows):
+            return rows, np.zeros(0, dtype=np.float64)
         n = len(self.lengths)
-        df = int(np.count_nonzero(weights))
-        if not df:
-            return np.zeros(n, dtype=np.float64)
         if len(self._length_array) != n:
             self._length_array = np.asarray(self.lengths, dtype=np.float64)
-        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        idf = math.log(1 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
         average = max(self.total_length / max(n, 1), 1.0)
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * self._length_array / average)
-        return weights * idf * tf * (BM25_K1 + 1) / (tf + norm)
+        tf = tf[rows]
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * self._length_array[rows] / average)
+        return rows, weights[rows] * idf * tf * (BM25_K1 + 1) / (tf + norm)
 
 
 class PassageIndex:
@@ -496,10 +497,10 @@ class PassageIndex:
         scores = np.zeros(len(self.passages), dtype=np.float64)
         matched = np.zeros(len(self.passages), dtype=np.int64)
         for index, group in enumerate(groups):
-            group_scores = self._bm25.group_scores(group.alternatives)
-            scores += group_scores
+            rows, values = self._bm25.group_scores(group.alternatives)
+            scores[rows] += values
             if index < MASK_GROUPS:  # a question of more terms than this is rare; its last ones only add to the score
-                matched[group_scores > 0] |= 1 << index
+                matched[rows] |= 1 << index
         return scores, matched
 
     def _dense(self, text: str, vector: np.ndarray | None) -> np.ndarray | None:
@@ -529,14 +530,20 @@ class PassageIndex:
             return []
         return _top_rows(dense, np.flatnonzero(self._has_vector[: len(self.passages)]), depth)
 
-    def dense_scores(self, vector: np.ndarray) -> np.ndarray | None:
-        """Cosine of ``vector`` with every passage (NaN where a passage has no vector yet); None when none has one."""
+    def cosine_z(self, vector: np.ndarray) -> "CosineZ | None":
+        """How far each passage's cosine with ``vector`` stands above the corpus's, in standard deviations, read per
+        row on demand; None while fewer than 10 passages have vectors."""
         with self._lock:
-            if not self.passages or not self._has_vector.any():
+            if not self.passages:
                 return None
-            scores = self._cosines(vector).copy()
-            scores[~self._has_vector[: len(self.passages)]] = np.nan
-            return scores
+            has_vector = self._has_vector[: len(self.passages)]
+            count = int(np.count_nonzero(has_vector))
+            if count < 10:
+                return None
+            cosines = self._cosines(vector)
+            valid = cosines if count == len(cosines) else cosines[has_vector]
+            return CosineZ(cosines, has_vector.copy(), float(valid.mean(dtype=np.float64)),
+                           float(valid.std(dtype=np.float64)) or 1.0)
 
     def cosine(self, a: IndexedPassage, b: IndexedPassage) -> float | None:
         """Cosine similarity of two passages' vectors, or None when either has none yet."""
@@ -574,6 +581,20 @@ class PassageIndex:
     def document_passages(self, document_id: str) -> list[IndexedPassage]:
         """All passages of a document, in order."""
         return sorted((p for p in self.passages if p.document_id == document_id), key=lambda p: p.seq)
+
+
+@dataclass(frozen=True)
+class CosineZ:
+    """Passages' cosines with a question as z-scores against the corpus (unrelated text scores ~0.7 too); a passage
+    without a vector yet reads as far below."""
+
+    cosines: np.ndarray
+    has_vector: np.ndarray
+    mean: float
+    spread: float
+
+    def __getitem__(self, row: int) -> float:
+        return (float(self.cosines[row]) - self.mean) / self.spread if self.has_vector[row] else -10.0
 
 
 class IndexSnapshots:

@@ -1,7 +1,6 @@
 """The command line: every command and setting is documented, config masks secrets, errors are clear."""
 from __future__ import annotations
 
-import json
 
 import pytest
 from typer.testing import CliRunner
