@@ -979,14 +979,7 @@ class _GroupMatcher:
         self.index = index
         self.profile = profile
         self.names = names  # tokens of the question's capitalized words: proper names
-        self._rows: dict[int, dict[int, float]] = {}
         self._group_weights: dict[int, tuple[list[TermGroup], list[float]]] = {}
-
-    def _matching_rows(self, group: TermGroup) -> dict[int, float]:
-        key = id(group)
-        if key not in self._rows:
-            self._rows[key] = self.index.group_rows(group)
-        return self._rows[key]
 
     def coverage(self, passage: IndexedPassage, groups: list[TermGroup], context: IndexedPassage | None = None) -> float:
         """Share of the groups' weight the passage (or the sentence it refers back to) contains; translations count less.
@@ -1017,7 +1010,7 @@ class _GroupMatcher:
 
     def credit(self, passage: IndexedPassage, group: TermGroup, context: IndexedPassage | None = None) -> float:
         """How fully the passage contains one group: 1 directly, less through a translation, context or the party."""
-        rows = self._matching_rows(group)
+        rows = self.index.group_rows(group)
         credit = max(rows.get(passage.row, 0.0), CONTEXT_CREDIT * rows.get(context.row, 0.0) if context else 0.0)
         if credit < PARTY_CREDIT and group.entity and rows and self._party_match(group.entity, passage):
             credit = PARTY_CREDIT  # not for someone the corpus never mentions: the question is about them

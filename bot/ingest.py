@@ -141,10 +141,6 @@ class Ingestor:
         """One local file (plain text or HTML)."""
         return self.ingest_item(self.read_file(path))
 
-    def ingest_url(self, url: str) -> IngestResult:
-        """One web page, fetched safely (no private addresses unless allowed)."""
-        return self.ingest_item(self.read_url(url))
-
     def ingest_bytes(self, data: bytes, *, origin: str, url: str | None = None,
                      content_type: str | None = None, source_id: int | None = None) -> IngestResult:
         """Extract, store and announce one document given as bytes."""
@@ -206,8 +202,7 @@ class Ingestor:
                 item = entry if isinstance(entry, Item) else self.read(entry)
                 extracted = self.extract(item)
             except IngestError as exc:
-                log.warning("not ingested: %s: %s", origin, exc)
-                batch.append(IngestResult(origin=origin, status="error", error=str(exc)))
+                batch.append(_not_ingested(origin, exc))
             else:
                 batch.append((origin, item.source_id, extracted))
                 passages += len(extracted.sentences)
@@ -230,8 +225,7 @@ class Ingestor:
                     result = self.store(document, origin=origin, source_id=source_id, vectors=passage_vectors,
                                         title_vector=title_vector)
                 except IngestError as exc:
-                    log.warning("not ingested: %s: %s", origin, exc)
-                    result = IngestResult(origin=origin, status="error", error=str(exc))
+                    result = _not_ingested(origin, exc)
             if on_item:
                 on_item(result)
             yield result
@@ -365,6 +359,11 @@ def ensure_seeded(services, on_item: Callable[[IngestResult], None] | None = Non
     log.info("empty database: ingesting the seed corpus from %s", seeds)
     results = list(Ingestor(services).ingest_paths([str(seeds)], on_item=on_item))
     return sum(r.status == "new" or r.status == "duplicate" for r in results)
+
+
+def _not_ingested(origin: str, error: IngestError) -> IngestResult:
+    log.warning("not ingested: %s: %s", origin, error)
+    return IngestResult(origin=origin, status="error", error=str(error))
 
 
 def _embedded_texts(extracted: Extracted) -> list[str]:

