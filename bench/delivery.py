@@ -1,7 +1,7 @@
 """Delivery throughput: one new document pushed to N subscribed Telegram groups through the real outbox and adapter.
 
 Chats subscribe with the real /subscribe command, the document is ingested (its outbox rows are
-written in the ingest transaction), and ``bot.delivery.deliver_due`` sends them through
+written in the ingest transaction), and ``bot.delivery.outbox.deliver_due`` sends them through
 ``adapters.telegram_bot.TelegramAdapter`` to the enforcing fake on 127.0.0.1.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 
-from bot.bench.telegram_fake import TOKEN, EnforcingTelegramAPI
+from bench.telegram_fake import TOKEN, EnforcingTelegramAPI
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,8 @@ async def measure_delivery(services, bot, push_text: str, chats: int, *, per_sec
                            group_per_minute: int = 20) -> dict:
     """Push one document to ``chats`` groups; returns the rate achieved, the enforced rate and the 429s seen."""
     from adapters.telegram_bot import TelegramAdapter, TelegramConfig
-    from bot.delivery import Outbox, deliver_due
-    from bot.ingest import Ingestor
+    from bot.delivery.outbox import Outbox, deliver_due
+    from bot.ingestion.pipeline import Ingestor
 
     await subscribe_groups(bot, chats)
     result = await asyncio.to_thread(Ingestor(services).ingest_bytes, push_text.encode("utf-8"), origin="bench-push.txt")

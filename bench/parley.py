@@ -7,10 +7,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.bench.corpus import BenchQuestion, Corpus
-from bot.bench.peers import Passage
-from bot.bench.stats import StageTimer, patched
-from bot.embed import ENGINES as EMBEDDING_ENGINES
+from bench.corpus import BenchQuestion, Corpus
+from bench.peers import Passage
+from bench.stats import StageTimer, patched
+from bot.embedding.embedder import ENGINES as EMBEDDING_ENGINES
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def bench_settings(workdir: Path, base=None):
 
 def build_services(settings):
     """The wiring cli.py does: migrate, load the profile, sync it, build Services."""
-    from bot.profile import Profile
+    from bot.text.profile import Profile
     from bot.services import Services
     from storage.db import open_database
     from storage.repo import sync_profile
@@ -46,10 +46,10 @@ def build_services(settings):
 def attach_engine(services, engine: str) -> str:
     """Make Parley's embedders (ingestion's and the answerer's) run ``engine``; returns its description.
 
-    "auto" is what ``bot.embed.Embedder`` loads by default (the fastest engine available here); the others
-    pin one engine (see ``bot.embed.load_engine``). One instance serves both embedders.
+    "auto" is what ``bot.embedding.embedder.Embedder`` loads by default (the fastest engine available here); the others
+    pin one engine (see ``bot.embedding.embedder.load_engine``). One instance serves both embedders.
     """
-    from bot.embed import load_engine
+    from bot.embedding.embedder import load_engine
 
     if engine not in ENGINES:
         raise ValueError(f"unknown embedding engine {engine!r}; choose one of {ENGINES}")
@@ -58,7 +58,7 @@ def attach_engine(services, engine: str) -> str:
         with embedder._lock:
             embedder._model = model
     workers = getattr(model, "workers", None)
-    return f"{engine_label(model)} ({workers} workers, via bot.embed.Embedder)" if workers else f"{engine_label(model)} (via bot.embed.Embedder)"
+    return f"{engine_label(model)} ({workers} workers, via bot.embedding.embedder.Embedder)" if workers else f"{engine_label(model)} (via bot.embedding.embedder.Embedder)"
 
 
 def engine_label(model) -> str:
@@ -100,9 +100,9 @@ class ParleyUnderTest:
 
     def ingest(self, corpus: Corpus, on_progress=None) -> IngestFigures:
         """Ingest every document through ``Ingestor.ingest_items``, timing parse, ledger, embed, stories and store."""
-        import bot.ingest as ingest_module
-        import bot.ledger as ledger_module
-        import bot.stories as stories_module
+        import bot.ingestion.pipeline as ingest_module
+        import bot.ingestion.ledger as ledger_module
+        import bot.ingestion.stories as stories_module
 
         timer = StageTimer()
         embedder = self.services.embedder
@@ -161,7 +161,7 @@ class ParleyUnderTest:
         """Parley's stored vectors for these passage ids (None where missing)."""
         from sqlmodel import Session, select
 
-        from bot.embed import from_blob
+        from bot.embedding.embedder import from_blob
         from storage.models import Passage as PassageRow
 
         with Session(self.services.engine) as session:

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from bot import i18n, textnorm
-from bot.embed import Embedder
+from bot.text import i18n, normalize as textnorm
+from bot.embedding.embedder import Embedder
 from bot.messages import Bullet, Citation, Reply
-from bot.question import FRAME_WORDS, STANCE_WORDS, Question, parse_question
-from bot.retrieval import ENTITY_PREFIX, CosineZ, IndexedPassage, LedgerEntry, PassageIndex, TermGroup
+from bot.answering.question import FRAME_WORDS, STANCE_WORDS, Question, parse_question
+from bot.answering.index import ENTITY_PREFIX, CosineZ, IndexedPassage, LedgerEntry, PassageIndex, TermGroup
 from storage.models import Document, Passage
 
 log = logging.getLogger(__name__)

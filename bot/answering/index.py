@@ -21,9 +21,9 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import textnorm
-from bot.blas import single_threaded_blas
-from bot.embed import DIMENSIONS, from_blob
+from bot.text import normalize as textnorm
+from bot.embedding.blas import single_threaded_blas
+from bot.embedding.embedder import DIMENSIONS, from_blob
 from storage.models import Document, Passage, Position
 
 log = logging.getLogger(__name__)
@@ -714,7 +714,7 @@ def _code_fingerprint() -> str:
     of them invalidates snapshots."""
     from importlib import metadata
 
-    from bot import profile as profile_module
+    from bot.text import profile as profile_module
 
     sources = [Path(module.__file__).read_bytes() for module in (sys.modules[__name__], textnorm, profile_module)]
     versions = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot import textnorm
+from bot.text import normalize as textnorm
 
 # Question kinds. "general" is a question about the corpus with no more specific shape.
 KINDS = ("position", "factual", "timeline", "comparison", "aggregation", "attribution", "disagreement",

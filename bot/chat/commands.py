@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import importlib
 
-from bot import i18n
-from bot.core import Bot, CommandSpec
+from bot.text import i18n
+from bot.chat.dispatch import Bot, CommandSpec
 from bot.errors import BadArguments
 from bot.messages import Reply, Request
 
@@ -73,12 +73,12 @@ def delegated(module: str, function: str, doc: str):
     return handler
 
 
-subscribe = delegated("bot.subscriptions", "subscribe_command", "/subscribe [instant|daily HH:MM] [filters].")
-unsubscribe = delegated("bot.subscriptions", "unsubscribe_command", "/unsubscribe: stop this chat's summaries.")
-settings = delegated("bot.subscriptions", "settings_command", "/settings [language LANG] [timezone TZ]: show or change this chat's preferences.")
-sources = delegated("bot.sources", "sources_command", "/sources: what Parley reads.")
-addsource = delegated("bot.sources", "addsource_command", "/addsource URL [interval]: admin-only.")
-removesource = delegated("bot.sources", "removesource_command", "/removesource ID|URL: admin-only.")
+subscribe = delegated("bot.delivery.subscriptions", "subscribe_command", "/subscribe [instant|daily HH:MM] [filters].")
+unsubscribe = delegated("bot.delivery.subscriptions", "unsubscribe_command", "/unsubscribe: stop this chat's summaries.")
+settings = delegated("bot.delivery.subscriptions", "settings_command", "/settings [language LANG] [timezone TZ]: show or change this chat's preferences.")
+sources = delegated("bot.ingestion.sources", "sources_command", "/sources: what Parley reads.")
+addsource = delegated("bot.ingestion.sources", "addsource_command", "/addsource URL [interval]: admin-only.")
+removesource = delegated("bot.ingestion.sources", "removesource_command", "/removesource ID|URL: admin-only.")
 
 
 COMMANDS: list[CommandSpec] = [

@@ -8,7 +8,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from bot import i18n
+from bot.text import i18n
 from bot.config import Settings
 from bot.errors import NotAllowed, RateLimited, UnknownCommand, UserError
 from bot.messages import Reply, Request
@@ -54,7 +54,7 @@ class Bot:
     """Dispatches requests to command handlers and turns user errors into replies.
 
     ``services`` is whatever the handlers need (settings, database, answer engine);
-    the CLI builds it. Handlers are plain async functions registered in bot.commands.
+    the CLI builds it. Handlers are plain async functions registered in bot.chat.commands.
     """
 
     def __init__(self, settings: Settings, services: object, commands: list[CommandSpec]):

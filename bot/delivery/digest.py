@@ -12,9 +12,9 @@ from typing import Iterable
 
 from sqlmodel import Session, select
 
-from bot import i18n
+from bot.text import i18n
 from bot.messages import Bullet, Citation, Reply
-from bot.stories import describe_change
+from bot.ingestion.stories import describe_change
 from storage.models import Document, Position, Story
 
 log = logging.getLogger(__name__)

@@ -452,7 +452,7 @@ def _mark_final(engine, row_id: int, status: str, reason: str) -> None:
 
 async def _handle_permanent(services, outbox: Outbox, row: Delivery, chat: ChatRef, reply: Reply,
                             exc: PermanentDeliveryError, state: _Pass) -> None:
-    from bot import subscriptions
+    from bot.delivery import subscriptions
 
     if not exc.migrate_to:
         await asyncio.to_thread(subscriptions.deactivate, services.engine, row.chat, str(exc))
@@ -526,14 +526,14 @@ def _reply_for(services, row: Delivery, state: _Pass) -> Reply | None:
 
 def render_document(services, document: Document, language: str) -> Reply:
     """A document's arrival summary for a subscriber reading ``language``."""
-    from bot.digest import render_summary
+    from bot.delivery.digest import render_summary
 
     return render_summary(document, language, profile=services.profile)
 
 
 def render_digest(services, subscription: Subscription, row: Delivery, language: str) -> Reply | None:
     """The daily digest since the subscription's last one, or None when there is nothing new."""
-    from bot.digest import build_digest
+    from bot.delivery.digest import build_digest
 
     since = subscription.last_digest_at or (row.created_at - timedelta(days=1))
     filters = {"parties": list(subscription.parties), "issues": list(subscription.issues),

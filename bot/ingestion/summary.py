@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot import textnorm
+from bot.text import normalize as textnorm
 
 log = logging.getLogger(__name__)
 

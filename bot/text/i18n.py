@@ -1,4 +1,4 @@
-"""Localized message templates (en, zh-Hans, zh-Hant), read from the YAML files in bot/i18n/."""
+"""Localized message templates (en, zh-Hans, zh-Hant), read from the YAML files in bot/text/locales/."""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 LANGUAGES = ("en", "zh-Hans", "zh-Hant")
-_FOLDER = Path(__file__).resolve().parent / "i18n"
+_FOLDER = Path(__file__).resolve().parent / "locales"
 _ALIASES = {
     "en": "en", "zh": "zh-Hans", "zh-hans": "zh-Hans", "zh-cn": "zh-Hans", "zh-sg": "zh-Hans",
     "zh-hant": "zh-Hant", "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh-mo": "zh-Hant",
@@ -39,7 +39,7 @@ def t(key: str, language: str | None = "en", **values: object) -> str:
     """The message ``key`` in ``language`` (falling back to English), formatted with ``values``."""
     texts = _catalog().get(key)
     if texts is None:
-        raise KeyError(f"no message {key!r} in bot/i18n/*.yaml")
+        raise KeyError(f"no message {key!r} in bot/text/locales/*.yaml")
     template = texts.get(language or "en") or texts["en"]
     return template.format(**values) if values else template
 

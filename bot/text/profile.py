@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from bot import textnorm
+from bot.text import normalize as textnorm
 from bot.errors import ParleyError
 
 log = logging.getLogger(__name__)

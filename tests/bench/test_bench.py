@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from bot.bench import Plan, run_bench
-from bot.bench.corpus import LANGUAGES, generate
-from bot.bench.parley import first_rank, relevant_passages
-from bot.bench.stats import StageTimer, patched, percentiles, rank_metrics
-from bot.bench.telegram_fake import TOKEN, EnforcingTelegramAPI
+from bench import Plan, run_bench
+from bench.corpus import LANGUAGES, generate
+from bench.parley import first_rank, relevant_passages
+from bench.stats import StageTimer, patched, percentiles, rank_metrics
+from bench.telegram_fake import TOKEN, EnforcingTelegramAPI
 from bot.config import REPO_ROOT
-from bot.extract import extract_text
-from bot.profile import Profile
+from bot.ingestion.extract import extract_text
+from bot.text.profile import Profile
 
 CAUCASUS = REPO_ROOT / "tests" / "data" / "profiles" / "caucasus.yaml"
 
@@ -177,7 +177,7 @@ async def test_fake_limits_each_group_to_20_a_minute_but_not_private_chats():
 
 def test_chroma_returns_the_same_top5_as_brute_force_cosine():
     pytest.importorskip("chromadb")
-    from bot.bench.peers import ChromaPeer, Passage
+    from bench.peers import ChromaPeer, Passage
 
     texts = [f"{party} said talks on {issue} would resume in {city}." for party, issue, city in
              [("Russia", "prisoners", "Istanbul"), ("Ukraine", "energy", "Riyadh"), ("The EU", "sanctions", "Brussels"),
@@ -195,7 +195,7 @@ def test_chroma_returns_the_same_top5_as_brute_force_cosine():
 
 def test_bm25_peer_finds_words_in_both_scripts():
     pytest.importorskip("bm25s")
-    from bot.bench.peers import Bm25Peer, Passage
+    from bench.peers import Bm25Peer, Passage
 
     peer = Bm25Peer()
     peer.index([Passage(1, "Russia rejected the ceasefire proposal."), Passage(2, "俄罗斯拒绝了停火提议。"),
@@ -239,7 +239,7 @@ def test_a_child_process_reports_its_own_peak_memory_not_its_parents():
     import subprocess
     import sys
 
-    from bot.bench.stats import peak_rss_mb
+    from bench.stats import peak_rss_mb
 
     ballast = np.ones(300 * 2**20, dtype=np.uint8)  # 300 MiB resident in this process
     child = subprocess.run([sys.executable, "-c", "from bot.bench.stats import peak_rss_mb; print(peak_rss_mb())"],

@@ -13,8 +13,8 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.config import REPO_ROOT
-from bot.delivery import Outbox
-from bot.jobs import LeaderLease, Runtime, build_scheduler, deliver, keep_lease, poll_sources, queue_digests
+from bot.delivery.outbox import Outbox
+from bot.scheduler import LeaderLease, Runtime, build_scheduler, deliver, keep_lease, poll_sources, queue_digests
 from storage.db import open_database, session_scope
 from storage.models import Lease, Source, utcnow
 from tests.bot.support.platforms import MemoryPlatform, read_receipts

@@ -10,13 +10,13 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
-from bot import textnorm
-from bot.answer import Answerer, asked_units, extract_figures, render_figure, to_contract_json
-from bot.embed import Embedder
-from bot.profile import Profile
+from bot.text import normalize as textnorm
+from bot.answering.engine import Answerer, asked_units, extract_figures, render_figure, to_contract_json
+from bot.embedding.embedder import Embedder
+from bot.text.profile import Profile
 from storage.db import open_database
 from storage.models import Document, Passage, Position
-from tests.bot.test_retrieval import CHINESE, ENGLISH, PROFILE as CAUCASUS, store
+from tests.bot.answering.test_index import CHINESE, ENGLISH, PROFILE as CAUCASUS, store
 from tests.conftest import SEEDS, build_services, make_settings
 
 
@@ -360,7 +360,7 @@ def test_a_sentence_closing_a_quotation_refers_back_to_the_speaker_who_opened_it
 
 
 def test_the_asked_stance_counts_as_on_issue_when_its_article_is_about_the_issue(answerer):
-    from bot.question import parse_question
+    from bot.answering.question import parse_question
 
     answerer.index.sync()
     q = parse_question("What does Russia offer on a ceasefire?", answerer.profile, None)

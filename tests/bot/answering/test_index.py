@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from sqlmodel import Session
 
-from bot.embed import Embedder, embed_pending
-from bot.profile import Profile
-from bot.retrieval import Glossary, PassageIndex
+from bot.embedding.embedder import Embedder, embed_pending
+from bot.text.profile import Profile
+from bot.answering.index import Glossary, PassageIndex
 from storage.db import open_database
 from storage.models import Document, Passage, Position
 
-PROFILE = Path(__file__).resolve().parent.parent / "data" / "profiles" / "caucasus.yaml"
+PROFILE = Path(__file__).resolve().parents[2] / "data" / "profiles" / "caucasus.yaml"
 
 ENGLISH = [
     "Azerbaijan's President Ilham Aliyev demanded that Armenia change its constitution before any peace treaty is signed.",
@@ -132,7 +132,7 @@ def test_glosses_carry_british_spellings_too():
 @pytest.fixture
 def small_snapshots(monkeypatch):
     """Snapshots for this tiny corpus (in production only corpora of thousands of passages get one)."""
-    import bot.retrieval as retrieval
+    import bot.answering.index as retrieval
 
     monkeypatch.setattr(retrieval, "SNAPSHOT_MIN_PASSAGES", 3)
 
@@ -152,7 +152,7 @@ def test_a_new_index_loads_the_snapshot_and_searches_alike(corpus, profile, tmp_
     assert len(snapshot_files(tmp_path / "cache")) == 1
     indexed = []
     monkeypatch.setattr(PassageIndex, "_add_passage", lambda self, *row: indexed.append(row))
-    caplog.set_level("INFO", logger="bot.retrieval")
+    caplog.set_level("INFO", logger="bot.answering.index")
     loaded = PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache")
     assert loaded.sync() is True
     assert indexed == [] and "loaded the answer index of 6 passages" in caplog.text
@@ -219,7 +219,7 @@ def test_a_snapshot_others_could_have_written_is_not_read(corpus, profile, tmp_p
 
 
 def test_top_rows_keeps_equal_scores_in_row_order():
-    from bot.retrieval import _top_rows
+    from bot.answering.index import _top_rows
 
     scores = np.array([1.0] * 300 + [2.0, 0.5])
     rows = np.arange(len(scores))

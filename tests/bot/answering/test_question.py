@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.profile import Profile
-from bot.question import FRAME_WORDS, STANCE_WORDS, content_tokens, parse_question, split_parts
+from bot.text.profile import Profile
+from bot.answering.question import FRAME_WORDS, STANCE_WORDS, content_tokens, parse_question, split_parts
 
-CAUCASUS = Path(__file__).resolve().parent.parent / "data" / "profiles" / "caucasus.yaml"
+CAUCASUS = Path(__file__).resolve().parents[2] / "data" / "profiles" / "caucasus.yaml"
 
 
 @pytest.fixture(scope="module")

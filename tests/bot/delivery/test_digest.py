@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from bot.digest import build_digest, render_summary
-from bot.ingest import Ingestor
+from bot.delivery.digest import build_digest, render_summary
+from bot.ingestion.pipeline import Ingestor
 from storage.models import Document, utcnow
 from tests.conftest import build_services, make_settings
 
-STORIES = Path(__file__).resolve().parent.parent / "data" / "stories"
+STORIES = Path(__file__).resolve().parents[2] / "data" / "stories"
 ARRIVALS = ["a1_black_sea_deal.txt", "a3_black_sea_deal_zh_hant.txt", "a4_black_sea_recap.txt",
             "b1_un_administration.txt", "p1_peacekeepers_rejected.txt", "p2_peacekeepers_observers.txt"]
 

@@ -7,13 +7,13 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.commands import COMMANDS
-from bot.core import Bot
-from bot.delivery import (Outbox, Pacer, RetryPolicy, claim_due, deliver_due, due_digest_day, enqueue_digests,
+from bot.chat.commands import COMMANDS
+from bot.chat.dispatch import Bot
+from bot.delivery.outbox import (Outbox, Pacer, RetryPolicy, claim_due, deliver_due, due_digest_day, enqueue_digests,
                           enqueue_for_document)
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.messages import ChatRef
-from bot.stories import Arrival
+from bot.ingestion.stories import Arrival
 from storage.db import session_scope
 from storage.models import Chat, Delivery, Document, Position, Subscription, utcnow
 from tests.bot.support.platforms import MemoryPlatform

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from bot.commands import COMMANDS
-from bot.core import Bot
+from bot.chat.commands import COMMANDS
+from bot.chat.dispatch import Bot
 from bot.messages import ChatRef, Request, Sender
-from bot.subscriptions import deactivate, migrate
+from bot.delivery.subscriptions import deactivate, migrate
 from storage.models import Chat, Subscription
 from tests.bot.support.rows import add_document, add_subscription, deliveries, queue, subscription_of
 

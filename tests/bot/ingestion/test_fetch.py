@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.errors import BadDocument, BlockedAddress, FetchError
-from bot.fetch import _GuardedBackend, check_url, fetch
+from bot.ingestion.fetch import _GuardedBackend, check_url, fetch
 
 PUBLIC_IP = "93.184.216.34"  # a global address; tests only ever reach it through the loopback proxy
 
@@ -229,7 +229,7 @@ def test_redirect_between_public_hosts_is_followed(server):
 
 def test_fetch_connects_through_the_guard_when_the_check_was_fooled(server, monkeypatch):
     # As if DNS answered "public" to check_url and "127.0.0.1" to the connection (rebinding).
-    monkeypatch.setattr("bot.fetch.check_url", lambda url, allow_private=False: None)
+    monkeypatch.setattr("bot.ingestion.fetch.check_url", lambda url, allow_private=False: None)
     requests_before = len(Handler.seen)
     with pytest.raises(BlockedAddress):
         fetch(f"{server}/ok", timeout=5, max_bytes=10_000)

@@ -1,20 +1,20 @@
-"""Tests for bot.ledger: positions extracted from the real seed documents, and from sentences about another conflict."""
+"""Tests for bot.ingestion.ledger: positions extracted from the real seed documents, and from sentences about another conflict."""
 import re
 from pathlib import Path
 
 import pytest
 
-from bot.ledger import Finding, extract_positions
-from bot.profile import Profile
+from bot.ingestion.ledger import Finding, extract_positions
+from bot.text.profile import Profile
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
 if not SEEDS.is_dir():
     SEEDS = Path("/work/shared/seeds")
-CAUCASUS = Path(__file__).resolve().parent.parent / "data" / "profiles" / "caucasus.yaml"
+CAUCASUS = Path(__file__).resolve().parents[2] / "data" / "profiles" / "caucasus.yaml"
 FOUR_REGIONS = {"donetsk", "luhansk", "zaporizhzhia", "kherson"}
 
 try:
-    from bot.extract import split_sentences as _split_spans
+    from bot.ingestion.extract import split_sentences as _split_spans
 
     def split(text: str) -> list[str]:
         return [text[start:end] for start, end in _split_spans(text)]

@@ -14,10 +14,10 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-import bot.ingest
+import bot.ingestion.pipeline
 import cli
-from bot.embed import from_blob
-from bot.ingest import Ingestor, Item
+from bot.embedding.embedder import from_blob
+from bot.ingestion.pipeline import Ingestor, Item
 from storage.models import Document, Passage, Position
 from tests.conftest import SEEDS, build_services, make_settings
 
@@ -222,8 +222,8 @@ def stored_vectors(services) -> dict[tuple[str, int], np.ndarray]:
 
 
 def test_a_batch_gives_the_same_documents_stories_and_summaries_as_one_at_a_time(tmp_path, monkeypatch):
-    monkeypatch.setattr(bot.ingest, "BATCH_PASSAGES", 60)  # several batches, each spanning documents
-    inputs = list(bot.ingest.expand_inputs([str(SEEDS), str(STORIES)]))
+    monkeypatch.setattr(bot.ingestion.pipeline, "BATCH_PASSAGES", 60)  # several batches, each spanning documents
+    inputs = list(bot.ingestion.pipeline.expand_inputs([str(SEEDS), str(STORIES)]))
     one_by_one = build_services(make_settings(f"sqlite:///{tmp_path / 'one.db'}"), seed=False)
     batched = build_services(make_settings(f"sqlite:///{tmp_path / 'batch.db'}"), seed=False)
     single_calls = spy_on_embedder(one_by_one, monkeypatch)

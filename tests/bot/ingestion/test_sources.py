@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from bot.commands import COMMANDS
-from bot.core import Bot
-from bot.delivery import Outbox, deliver_due
+from bot.chat.commands import COMMANDS
+from bot.chat.dispatch import Bot
+from bot.delivery.outbox import Outbox, deliver_due
 from bot.errors import BadArguments, BadDocument, BlockedAddress
 from bot.messages import ChatRef, Request, Sender
-from bot.sources import (add_source, list_sources, parse_feed, parse_interval, pause_source, poll_due, poll_source,
+from bot.ingestion.sources import (add_source, list_sources, parse_feed, parse_interval, pause_source, poll_due, poll_source,
                          remove_source)
 from storage.db import session_scope
 from storage.models import Document, Source, utcnow
@@ -97,7 +97,7 @@ async def test_a_new_feed_entry_reaches_a_subscribed_telegram_chat_within_one_po
 # -- feeds --------------------------------------------------------------------------------------------
 
 async def test_a_new_feeds_backlog_is_stored_but_not_pushed_and_later_entries_are(services):
-    from bot.subscriptions import subscribe_command
+    from bot.delivery.subscriptions import subscribe_command
     from storage.models import Delivery
 
     request = Request(ChatRef("telegram", "77"), Sender("1"), "subscribe", "", (), "en", is_private=True)

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 from sqlmodel import Session, select
 
-from bot.ingest import Ingestor
-from bot.stories import (ALIGN, ALIGN_ACROSS, NOVEL, RESTATED, STRONG, Change, LanguageSpace, Sentences, aligned_pairs, change_kind,
+from bot.ingestion.pipeline import Ingestor
+from bot.ingestion.stories import (ALIGN, ALIGN_ACROSS, NOVEL, RESTATED, STRONG, Change, LanguageSpace, Sentences, aligned_pairs, change_kind,
                          changes_in_new_sentences, compare, covered_sentences, first_report, language_group,
                          position_changes, source_key)
 from storage.db import session_scope
 from storage.models import Delivery, Document, Passage, Position, Story, Subscription
 from tests.conftest import build_services, make_settings
 
-STORIES = Path(__file__).resolve().parent.parent / "data" / "stories"
+STORIES = Path(__file__).resolve().parents[2] / "data" / "stories"
 
 
 def short_name(origin: str) -> str:

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.extract import decode_bytes, extract_text
-from bot.ledger import extract_positions
-from bot.profile import Profile
-from bot.summary import MAX_BULLET_CHARS, bullet_count, calendar_days, headline, numbers, select_items, shorten
+from bot.ingestion.extract import decode_bytes, extract_text
+from bot.ingestion.ledger import extract_positions
+from bot.text.profile import Profile
+from bot.ingestion.summary import MAX_BULLET_CHARS, bullet_count, calendar_days, headline, numbers, select_items, shorten
 from storage.models import Passage, Position
 from tests.conftest import SEEDS
 
-STORIES = Path(__file__).resolve().parent.parent / "data" / "stories"
+STORIES = Path(__file__).resolve().parents[2] / "data" / "stories"
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def profile() -> Profile:
 
 @pytest.fixture(scope="module")
 def embedder():
-    from bot.embed import Embedder
+    from bot.embedding.embedder import Embedder
 
     return Embedder()
 

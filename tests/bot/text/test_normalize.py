@@ -1,6 +1,6 @@
-"""Tests for bot.textnorm: folding, tokens, CJK detection and teaching jieba new words."""
-from bot import textnorm
-from bot.textnorm import add_words, fold, fold_with_offsets, is_cjk, language_of, tokenize
+"""Tests for bot.text.normalize: folding, tokens, CJK detection and teaching jieba new words."""
+from bot.text import normalize as textnorm
+from bot.text.normalize import add_words, fold, fold_with_offsets, is_cjk, language_of, tokenize
 
 
 def test_fold_unifies_scripts_width_and_case():

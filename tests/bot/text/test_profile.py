@@ -1,4 +1,4 @@
-"""Tests for bot.profile: the bundled profile, alias matching in every script, and a profile for another conflict."""
+"""Tests for bot.text.profile: the bundled profile, alias matching in every script, and a profile for another conflict."""
 import re
 from datetime import date
 from pathlib import Path
@@ -7,10 +7,10 @@ import pytest
 import yaml
 
 from bot.errors import ParleyError
-from bot.profile import DEFAULT_PROFILE, Profile, ProfileError
+from bot.text.profile import DEFAULT_PROFILE, Profile, ProfileError
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "profiles"
-BOT = Path(__file__).resolve().parent.parent.parent / "bot"
+DATA = Path(__file__).resolve().parents[2] / "data" / "profiles"
+BOT = Path(__file__).resolve().parents[3] / "bot"
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +168,7 @@ def test_code_names_no_party_of_the_default_profile():
              for name in entry["names"].values()}
     names |= {alias for section in ("actors", "places") for entry in data[section].values()
               for alias in entry.get("aliases", []) if len(alias) > 3}
-    generic = [BOT / "profile.py", BOT / "textnorm.py", BOT / "ledger.py", BOT / "data" / "stances.yaml"]
+    generic = [BOT / "text" / "profile.py", BOT / "text" / "normalize.py", BOT / "ingestion" / "ledger.py", BOT / "text" / "data" / "stances.yaml"]
     for path in generic:
         source = path.read_text(encoding="utf-8")
         found = [name for name in names if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", source)]
