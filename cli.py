@@ -208,7 +208,7 @@ def ask(
     """Answer questions from the corpus, with citations."""
     services = open_services(quiet=as_json)
     settings = services.settings
-    from bot.answering.engine import to_contract_json
+    from bot.answering.contract import to_contract_json
 
     for question in questions:
         reply = services.answerer.ask(question, fallback_language=settings.default_language)

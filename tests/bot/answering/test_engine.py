@@ -11,7 +11,9 @@ import pytest
 from sqlmodel import Session
 
 from bot.text import normalize as textnorm
-from bot.answering.engine import Answerer, asked_units, extract_figures, render_figure, to_contract_json
+from bot.answering.contract import to_contract_json
+from bot.answering.engine import Answerer
+from bot.answering.figures import asked_units, extract_figures, render_figure
 from bot.embedding.embedder import Embedder
 from bot.text.profile import Profile
 from storage.db import open_database
