@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from bot.errors import BadDocument, IngestError
-from bot.ingestion.extract import Extracted, decode_bytes, extract_html, extract_text
+from bot.ingestion.decoding import decode_bytes
+from bot.ingestion.extract import Extracted, extract_html, extract_text
 from storage.db import session_scope
 from storage.models import Document, Passage, Position, utcnow
 from storage.repo import document_by_hash, unannounced_documents

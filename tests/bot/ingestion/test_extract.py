@@ -9,15 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.errors import BadDocument
-from bot.ingestion.extract import (
-    Extracted,
-    decode_bytes,
-    detect_language,
-    extract_html,
-    extract_text,
-    outlet_for_url,
-    split_sentences,
-)
+from bot.ingestion.decoding import decode_bytes, detect_language
+from bot.ingestion.extract import Extracted, extract_html, extract_text, outlet_for_url
+from bot.ingestion.sentences import split_sentences
 
 REPO = Path(__file__).resolve().parents[3]
 SEEDS = REPO / "seeds"

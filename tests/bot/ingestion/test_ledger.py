@@ -14,7 +14,7 @@ CAUCASUS = Path(__file__).resolve().parents[2] / "data" / "profiles" / "caucasus
 FOUR_REGIONS = {"donetsk", "luhansk", "zaporizhzhia", "kherson"}
 
 try:
-    from bot.ingestion.extract import split_sentences as _split_spans
+    from bot.ingestion.sentences import split_sentences as _split_spans
 
     def split(text: str) -> list[str]:
         return [text[start:end] for start, end in _split_spans(text)]

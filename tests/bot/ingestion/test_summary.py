@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingestion.extract import decode_bytes, extract_text
+from bot.ingestion.decoding import decode_bytes
+from bot.ingestion.extract import extract_text
 from bot.ingestion.ledger import extract_positions
 from bot.text.profile import Profile
 from bot.ingestion.summary import MAX_BULLET_CHARS, bullet_count, calendar_days, headline, numbers, select_items, shorten
