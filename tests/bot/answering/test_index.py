@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from bot.embedding.embedder import Embedder, embed_pending
 from bot.text.profile import Profile
-from bot.answering.index import Glossary, PassageIndex
+from bot.answering.index import PassageIndex
+from bot.text.glossary import Glossary
 from storage.db import open_database
 from storage.models import Document, Passage, Position
 
@@ -133,8 +134,10 @@ def test_glosses_carry_british_spellings_too():
 def small_snapshots(monkeypatch):
     """Snapshots for this tiny corpus (in production only corpora of thousands of passages get one)."""
     import bot.answering.index as retrieval
+    import bot.answering.snapshots as snapshots
 
-    monkeypatch.setattr(retrieval, "SNAPSHOT_MIN_PASSAGES", 3)
+    monkeypatch.setattr(retrieval, "SNAPSHOT_MIN_PASSAGES", 3)  # whether to look for one
+    monkeypatch.setattr(snapshots, "SNAPSHOT_MIN_PASSAGES", 3)  # whether to write one
 
 
 def snapshot_files(folder: Path) -> list[Path]:
@@ -152,7 +155,7 @@ def test_a_new_index_loads_the_snapshot_and_searches_alike(corpus, profile, tmp_
     assert len(snapshot_files(tmp_path / "cache")) == 1
     indexed = []
     monkeypatch.setattr(PassageIndex, "_add_passage", lambda self, *row: indexed.append(row))
-    caplog.set_level("INFO", logger="bot.answering.index")
+    caplog.set_level("INFO", logger="bot.answering.snapshots")
     loaded = PassageIndex(corpus, profile, snapshot_dir=tmp_path / "cache")
     assert loaded.sync() is True
     assert indexed == [] and "loaded the answer index of 6 passages" in caplog.text
