@@ -24,7 +24,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 
 from bot.text import i18n
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from bot.messages import ChatRef, Citation, Reply, Request, Sender
+from bot.messages import ChatRef, Reply, Request, Sender, Source, renumber_markers
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -176,34 +176,44 @@ def _without_mentions(message: Message, me: Identity) -> str | None:
 def render(reply: Reply) -> list[str]:
     """A reply as Telegram HTML messages: escaped text, numbered citation links, sources, "as of".
 
-    Each message is at most 4096 characters and has balanced tags.
+    Each document is listed once, by outlet (or its title, marked as such), date and link;
+    a server path never appears. Each message is at most 4096 characters and has balanced tags.
     """
-    labels = {**i18n.labels(reply.language), **reply.labels}
-    links = _citation_links(reply.citations)
+    reply = _localized(reply)
+    sources, numbers = reply.sources()
+    links = {s.number: s.link for s in sources if s.link}
     bold = reply.kind in ("summary", "digest")
-    lines = [_lead_line(line, links, bold) for line in reply.lead.splitlines()]
+    lines = [_lead_line(renumber_markers(line, numbers), links, bold) for line in reply.lead.splitlines()]
     if reply.bullets:
         lines.append("")
-        lines += [f"• {_linkify(b.text, links)} {_cites(b.cites, links)}".rstrip() for b in reply.bullets]
-    if reply.citations:
-        lines += ["", f"<b>{_esc(labels['sources'])}</b>"]
-        lines += [_source_line(c, labels) for c in reply.citations]
-    if reply.as_of:
-        lines += ["", f"<i>{_esc(labels['as_of'])} {reply.as_of.isoformat()}</i>"]
+        for b in reply.bullets:
+            lines.append(f"• {_esc(b.text)} {_cites(dict.fromkeys(numbers.get(n, n) for n in b.cites), links)}".rstrip())
+            if b.note:
+                lines.append(f"   <i>{_esc(b.note)}</i>")
+    if sources:
+        lines += ["", f"<b>{_esc(reply.labels['sources'])}</b>"]
+        lines += [_source_line(reply, s) for s in sources]
+    if reply.as_of_line() or reply.notes:
+        lines.append("")
+        lines += [f"<i>{_esc(line)}</i>" for line in (reply.as_of_line(), *reply.notes) if line]
     return split_html(lines)
 
 
 def render_evidence(reply: Reply) -> list[str]:
-    """The expanded sources behind a reply: each citation with its verbatim quote."""
-    labels = {**i18n.labels(reply.language), **reply.labels}
-    lines = [f"<b>{_esc(labels['sources'])}</b>"]
-    for citation in reply.citations:
-        lines += ["", _source_line(citation, labels)]
-        if citation.title and citation.title != citation.outlet:
-            lines.append(f"<i>{_esc(_shorten(citation.title))}</i>")
-        if citation.quote.strip():
-            lines.append(f"“{_esc(' '.join(citation.quote.split()))}”")
+    """The expanded sources behind a reply: each document once, with its verbatim quotes."""
+    reply = _localized(reply)
+    sources, _ = reply.sources()
+    lines = [f"<b>{_esc(reply.labels['sources'])}</b>"]
+    for source in sources:
+        lines += ["", _source_line(reply, source)]
+        if source.citation.title and not source.named_by_title:
+            lines.append(f"<i>{_esc(_shorten(source.citation.title))}</i>")
+        lines += [f"“{_esc(' '.join(quote.split()))}”" for quote in source.quotes]
     return split_html(lines)
+
+
+def _localized(reply: Reply) -> Reply:
+    return replace(reply, labels={**i18n.labels(reply.language), **reply.labels})
 
 
 def _esc(text: str) -> str:
@@ -213,10 +223,6 @@ def _esc(text: str) -> str:
 def _shorten(text: str, limit: int = _MAX_LABEL) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _citation_links(citations: Iterable[Citation]) -> dict[int, str]:
-    return {c.n: c.url for c in citations if c.url and urlparse(c.url).scheme in ("http", "https")}
 
 
 def _cite(n: int, links: dict[int, str]) -> str:
@@ -237,14 +243,13 @@ def _lead_line(line: str, links: dict[int, str], bold: bool) -> str:
     return f"<b>{rendered}</b>" if bold and line.strip() and len(line) <= 300 else rendered
 
 
-def _source_line(citation: Citation, labels: dict[str, str]) -> str:
-    name = _esc(_shorten(citation.outlet or citation.title or citation.origin))
-    links = _citation_links([citation])
-    if links:
-        name = f'<a href="{_esc(links[citation.n])}">{name}</a>'
-    when = citation.published.isoformat() if citation.published else _esc(labels["undated"])
-    where = "" if links else f": {_esc(_shorten(citation.url or citation.origin))}"
-    return f"[{citation.n}] {name}, {when}{where}"
+def _source_line(reply: Reply, source: Source) -> str:
+    name = _esc(_shorten(reply.source_name(source)))
+    if source.link:
+        name = f'<a href="{_esc(source.link)}">{name}</a>'
+    published = source.citation.published
+    when = published.isoformat() if published else _esc(reply.labels["undated"])
+    return f"[{source.number}] {name}, {when}"
 
 
 # splitting --------------------------------------------------------------------------------------------------

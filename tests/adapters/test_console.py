@@ -43,3 +43,20 @@ def test_parley_run_answers_in_the_terminal(seeded_template, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Parley is ready" in result.stdout
     assert "哈尔科夫" in result.stdout or "Kharkiv" in result.stdout
+
+
+def test_console_replies_name_outlets_never_server_paths():
+    from datetime import date
+
+    from adapters.console import render
+    from bot.messages import Bullet, Citation, Reply
+
+    def cite(n, quote):
+        return Citation(n, "d1", "/srv/parley/seeds/002_58a5.txt", None, "Peace plan", "V7N", date(2024, 11, 23), quote)
+
+    reply = Reply(lead="Russia demands [1][2][3].", bullets=(Bullet("a", (1, 2)), Bullet("b", (3,))),
+                  citations=(cite(1, "a"), cite(2, "b"), cite(3, "c")), as_of=date(2024, 11, 23))
+    text = render(reply)
+    assert "/srv/" not in text and "002_58a5" not in text
+    assert "Russia demands [1]." in text and "[2]" not in text
+    assert "[1] V7N, 2024-11-23" in text
