@@ -37,9 +37,11 @@ The rule (a story is one event, not one topic)
   differently from a restated sentence (a translation, a reprint) is the same report again,
   not a change. A duplicate without new points is not pushed.
 - Position changes: per (party, issue), the document's stances are compared with the latest
-  earlier report in the ledger (published on or before it); none of them there is a change
-  (hardened or softened by ``FIRMNESS``), a denial after a report that stated a position is a
-  denial. The earlier stance is dated and sourced by its first report in its story, not by
+  report in the ledger published on an earlier date (the same day is not "earlier": a change
+  needs two dates); none of them there is a change, a denial after a report that stated a
+  position is a denial. "Hardened"/"softened" only where ``HARDER`` orders the two stances
+  (towards rejection hardens: accepts -> conditions, conditions -> rejects; away from it softens);
+  any other pair (offers -> accepts, demands -> offers ...) "changed from ... to ...". The earlier stance is dated and sourced by its first report in its story, not by
   the latest reprint or relay of it. Undated documents change nothing and are changed by
   nothing: they cannot be placed on the timeline.
 - Independent sources: members that relay the same agency count once; otherwise each outlet
@@ -89,8 +91,10 @@ MIN_GROUP_DOCUMENTS = 2  # fewer documents of a language group: use the all-lang
 MAX_NEW_ITEMS = 4  # new sentences of a duplicate shown as its new points
 MAX_CHANGES = 3  # position changes listed for one document
 
-# Firmness of a stance, for telling a hardened position from a softened one.
-FIRMNESS = {"accepts": 0, "offers": 1, "conditions": 2, "demands": 3, "rejects": 4}
+# (before, after) pairs whose direction is defined: moving towards rejection hardens a position, the reverse softens it.
+# Stances outside a pair (demands vs offers, offers vs accepts, anything vs denies) have no order: they "changed".
+HARDER = frozenset({("accepts", "conditions"), ("accepts", "rejects"), ("offers", "conditions"), ("offers", "rejects"),
+                    ("conditions", "rejects")})
 
 
 @dataclass
@@ -484,8 +488,10 @@ def change_kind(previous: str, current: str) -> str:
     """hardened, softened, denial or changed, for a stance that differs from the one on record."""
     if current == "denies":
         return "denial"
-    if previous in FIRMNESS and current in FIRMNESS and FIRMNESS[previous] != FIRMNESS[current]:
-        return "hardened" if FIRMNESS[current] > FIRMNESS[previous] else "softened"
+    if (previous, current) in HARDER:
+        return "hardened"
+    if (current, previous) in HARDER:
+        return "softened"
     return "changed"
 
 
@@ -496,7 +502,7 @@ def _latest_report(session, document: Document, party: str, issue: str, *, denia
     on a common party and issue, and reading them all for every new document made ingestion quadratic.
     """
     earlier = [Position.party == party, Position.issue == issue, Position.document_id != document.id,
-               Position.published.is_not(None), Position.published <= document.published]
+               Position.published.is_not(None), Position.published < document.published]
     if not denials:
         earlier.append(Position.stance != "denies")
     latest = session.exec(select(Position.document_id).where(*earlier)
