@@ -147,7 +147,7 @@ _ZH_UNIT_WORDS = {
     "平方公里": "square_km", "平方千米": "square_km", "公里": "km", "千米": "km", "美元": "usd", "欧元": "eur",
     "歐元": "eur", "英镑": "gbp", "英鎊": "gbp", "卢布": "rub", "盧布": "rub", "格里夫纳": "uah", "格里夫納": "uah",
     "人民币": "cny", "人民幣": "cny", "元": "cny",
-    "名战俘": "prisoners", "名戰俘": "prisoners", "名士兵": "troops", "名军人": "troops", "名軍人": "troops",
+    "兵力": "troops", "士兵": "troops", "名战俘": "prisoners", "名戰俘": "prisoners", "名士兵": "troops", "名军人": "troops", "名軍人": "troops",
     "人": "people", "名": "people", "位": "people", "具": "bodies", "次": "times", "票": "votes",
     "个国家": "countries", "個國家": "countries", "国": "countries", "國": "countries", "架无人机": "drones",
     "架無人機": "drones", "枚导弹": "missiles", "枚導彈": "missiles", "户": "households", "戶": "households",
