@@ -74,29 +74,20 @@ def _secret_values(settings: Settings) -> list[SecretStr]:
     return [v for v in (getattr(settings, name) for name in Settings.model_fields) if isinstance(v, SecretStr) and v.get_secret_value()]
 
 
-def build_services(settings: Settings, *, seed: bool = True, progress: bool = False):
-    """Open the database (migrating it), load the profile, and ingest the seeds on an empty database."""
-    from bot.ingestion.pipeline import Ingestor, ensure_seeded
-    from bot.text.profile import Profile
-    from bot.services import Services
+def build_services(settings: Settings, *, seed: bool = True):
+    """bot.services.build_services for a command: wait for the database, finish interrupted announcements, seed an
+    empty database, and end the process with the reason when the database or the profile cannot be opened."""
+    from bot.services import build_services as build
     from storage.db import redact
-    from storage.repo import sync_profile
 
     try:
-        engine = wait_for_database(settings)
-        profile = Profile.load(settings.profile)
+        return build(settings, seed=seed, announce_pending=True, open_engine=lambda _url: wait_for_database(settings))
     except ParleyError as exc:
         err.print(f"[red]Error:[/red] {exc} ({redact(settings.database_url)})")
         raise typer.Exit(1)
     except (OSError, ValueError) as exc:
         err.print(f"[red]Error:[/red] {exc}")
         raise typer.Exit(1)
-    sync_profile(engine, profile)
-    services = Services(settings, engine, profile)
-    Ingestor(services).announce_pending()
-    if seed:
-        ensure_seeded(services)
-    return services
 
 
 def open_services(*, quiet: bool, seed: bool = True):

@@ -11,6 +11,7 @@ from bench.corpus import BenchQuestion, Corpus
 from bench.peers import Passage
 from bench.stats import StageTimer, patched
 from bot.embedding.embedder import ENGINES as EMBEDDING_ENGINES
+from bot.services import build_services
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +29,6 @@ def bench_settings(workdir: Path, base=None):
     return Settings(_env_file=None, database_url=f"sqlite:///{workdir / 'parley.db'}", seeds_dir=empty, cache_dir=workdir / "cache",
                     profile=base.profile, embed_threads=base.embed_threads, telegram_token=None, discord_token=None,
                     admin_ids="", scheduler_enabled=False, log_level=base.log_level)
-
-
-def build_services(settings):
-    """The wiring cli.py does: migrate, load the profile, sync it, build Services."""
-    from bot.text.profile import Profile
-    from bot.services import Services
-    from storage.db import open_database
-    from storage.repo import sync_profile
-
-    engine = open_database(settings.database_url)
-    profile = Profile.load(settings.profile)
-    sync_profile(engine, profile)
-    return Services(settings, engine, profile)
 
 
 def attach_engine(services, engine: str) -> str:
@@ -100,8 +88,8 @@ class ParleyUnderTest:
 
     def ingest(self, corpus: Corpus, on_progress=None) -> IngestFigures:
         """Ingest every document through ``Ingestor.ingest_items``, timing parse, ledger, embed, stories and store."""
-        import bot.ingestion.pipeline as ingest_module
         import bot.ingestion.ledger as ledger_module
+        import bot.ingestion.pipeline as ingest_module
         import bot.ingestion.stories as stories_module
 
         timer = StageTimer()

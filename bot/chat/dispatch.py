@@ -8,10 +8,12 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from bot.text import i18n
+from bot.chat.suggestions import suggest_entities
 from bot.config import Settings
 from bot.errors import NotAllowed, RateLimited, UnknownCommand, UserError
 from bot.messages import Reply, Request
+from bot.services import Services
+from bot.text import i18n
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +55,11 @@ class RateLimiter:
 class Bot:
     """Dispatches requests to command handlers and turns user errors into replies.
 
-    ``services`` is whatever the handlers need (settings, database, answer engine);
-    the CLI builds it. Handlers are plain async functions registered in bot.chat.commands.
+    ``services`` holds what the handlers need (settings, database, answer engine), from ``build_services``.
+    Handlers are plain async functions registered in bot.chat.commands.
     """
 
-    def __init__(self, settings: Settings, services: object, commands: list[CommandSpec]):
+    def __init__(self, settings: Settings, services: Services, commands: list[CommandSpec]):
         self.settings = settings
         self.services = services
         self.commands = {spec.name: spec for spec in commands}
@@ -65,8 +67,7 @@ class Bot:
 
     def language_for(self, request: Request) -> str:
         """The chat's chosen language, else the platform's hint, else the default."""
-        chosen = getattr(self.services, "chat_language", None)
-        preferred = chosen(str(request.chat)) if chosen else None
+        preferred = self.services.chat_language(str(request.chat))
         return preferred or i18n.normalize_language(request.language) or self.settings.default_language
 
     async def handle(self, request: Request) -> Reply:
@@ -98,6 +99,11 @@ class Bot:
             self.rate_limiter.check(f"{request.chat.platform}:{request.sender.user_id}")
         except RateLimited as exc:
             raise RateLimited(i18n.t("error.rate_limited", language, seconds=str(exc))) from None
+
+    def suggest(self, kind: str, typed: str, language: str, limit: int) -> list[tuple[str, str]]:
+        """``(label, value)`` pairs of parties (``kind="party"``) or issues whose names contain ``typed``, for
+        autocomplete; ``value`` is a name the commands read back as the same party or issue."""
+        return suggest_entities(self.services.profile, kind, typed, language, limit)
 
     async def run_blocking(self, func, *args, **kwargs):
         """Run CPU- or IO-bound core work off the event loop, so other chats are not stalled."""

@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 
 from bot.text import i18n
 from bot.messages import Bullet, Citation, Reply
-from bot.ingestion.stories import describe_change
 from storage.models import Document, Position, Story
 
 log = logging.getLogger(__name__)
@@ -225,3 +224,38 @@ def _story_bullets(entry: _StoryEntry, language: str, citations: _Citations, pro
 def _first_quote(document: Document) -> str:
     items = _items(document.summary or {}, "items")
     return items[0]["quote"] if items else document.title
+
+
+def describe_change(change, profile, language: str) -> str:
+    """One sentence saying how a party's stance moved, in ``language``, with the earlier stance and its date.
+
+    ``change`` is a ``bot.ingestion.stories.Change`` or its JSON form (as stored in a document's summary)."""
+    data = change if isinstance(change, dict) else change.to_json()
+    names = data.get("names") or {}
+    values = {
+        "party": (names.get("party") or {}).get(language) or display_name(profile, data["party"], language),
+        "issue": (names.get("issue") or {}).get(language) or display_name(profile, data["issue"], language),
+        "stance": stance_label(data["stance"], language),
+    }
+    previous = data.get("previous") or {}
+    values.update(
+        previous=stance_label(previous.get("stance", "-"), language),
+        date=previous.get("published") or i18n.t("label.undated", language),
+        outlet=previous.get("outlet") or "-",
+    )
+    return i18n.t(f"summary.change.{data['kind']}", language, **values)
+
+
+def stance_label(stance: str, language: str) -> str:
+    """The localized verb for a ledger stance."""
+    try:
+        return i18n.t(f"summary.stance.{stance}", language)
+    except KeyError:
+        return stance
+
+
+def display_name(profile, key: str, language: str) -> str:
+    try:
+        return profile.display(key, language)
+    except (KeyError, AttributeError):
+        return key.replace("_", " ")

@@ -60,6 +60,7 @@ import numpy as np
 from sqlalchemy import or_
 from sqlmodel import select
 
+from bot.delivery.digest import describe_change, display_name
 from bot.text import i18n
 from bot.ingestion import summary as summarize
 from bot.text.i18n import normalize_language
@@ -162,7 +163,7 @@ def on_arrival(session, services, document: Document, passages: list[Passage], v
         changes = changes_in_new_sentences(changes, passages, covered)
     changes = changes[:MAX_CHANGES]
     for change in changes:
-        change.names = {role: {lang: _display(services.profile, key, lang) for lang in i18n.LANGUAGES}
+        change.names = {role: {lang: display_name(services.profile, key, lang) for lang in i18n.LANGUAGES}
                         for role, key in (("party", change.party), ("issue", change.issue))}
     if title_vector is None and document.title.strip():
         title_vector = services.embedder.passages([document.title])[0]
@@ -545,39 +546,6 @@ def _describe_previous(session, previous: Position) -> dict:
         "outlet": outlet,
         "quote": previous.quote,
     }
-
-
-def describe_change(change: Change | dict, profile, language: str) -> str:
-    """One sentence saying how a party's stance moved, in ``language``, with the earlier stance and its date."""
-    data = change.to_json() if isinstance(change, Change) else change
-    names = data.get("names") or {}
-    values = {
-        "party": (names.get("party") or {}).get(language) or _display(profile, data["party"], language),
-        "issue": (names.get("issue") or {}).get(language) or _display(profile, data["issue"], language),
-        "stance": stance_label(data["stance"], language),
-    }
-    previous = data.get("previous") or {}
-    values.update(
-        previous=stance_label(previous.get("stance", "-"), language),
-        date=previous.get("published") or i18n.t("label.undated", language),
-        outlet=previous.get("outlet") or "-",
-    )
-    return i18n.t(f"summary.change.{data['kind']}", language, **values)
-
-
-def stance_label(stance: str, language: str) -> str:
-    """The localized verb for a ledger stance."""
-    try:
-        return i18n.t(f"summary.stance.{stance}", language)
-    except KeyError:
-        return stance
-
-
-def _display(profile, key: str, language: str) -> str:
-    try:
-        return profile.display(key, language)
-    except (KeyError, AttributeError):
-        return key.replace("_", " ")
 
 
 # ------------------------------------------------------------------------------ the Story row
