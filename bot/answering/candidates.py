@@ -276,7 +276,7 @@ class CandidateSearch:
     def _answerable(self, q: Question, candidates: list[Candidate]) -> bool:
         """The best passage must contain most of what the question asks about (ledger matches need less)."""
         candidates = [c for c in candidates if c.topical]
-        if not candidates or self._misses_a_name(q, candidates):
+        if not candidates or self._misses_a_name(q, candidates) or self._misses_an_entity(q, candidates):
             return False
         best = max(candidates, key=lambda c: c.coverage)
         if best.coverage >= MIN_COVERAGE:
@@ -298,6 +298,31 @@ class CandidateSearch:
                 continue
             rows = self.index.group_rows(group)
             if not any(rows.get(c.passage.row, 0.0) >= 1.0 for c in top):
+                return True
+        return False
+
+    def _misses_an_entity(self, q: Question, candidates: list[Candidate]) -> bool:
+        """A party, person or place the question names that none of the strong candidates (or the sentence each refers
+        back to) names, in any script: "who led the delegation in Jeddah" answered from talks in Istanbul, "what did
+        India say" answered with Russia's words. A person may be stood for by their side (the Kremlin for Putin)
+        only when the corpus names that person somewhere."""
+        top = candidates[:NAME_CHECK_DEPTH * 2]
+        for mention in self.profile.find(q.text):
+            kind = self.profile.entity(mention.key).kind
+            if kind not in ("party", "actor", "place"):
+                continue
+            group = self.index.entity_group(mention.key, mention.surface)
+            rows = self.index.group_rows(group)
+            if not rows:
+                return True  # the corpus never names it
+
+            def names(c: Candidate) -> bool:
+                context = self._antecedent(c.passage)
+                if rows.get(c.passage.row, 0.0) >= 1.0 or (context is not None and rows.get(context.row, 0.0) >= 1.0):
+                    return True
+                return kind == "actor" and self.profile.party_of(mention.key) in c.passage.parties
+
+            if not any(names(c) for c in top):
                 return True
         return False
 

@@ -56,7 +56,7 @@ _ZH = {
     "speech": r"(?:说|称|表示|认为|看待|回应|评论|评价|形容|描述|警告|声称|透露|如何看|立场|态度)",
     "percent": r"(?:百分之|比例|%|几成)",
     "response": r"(?:回应|反应|回复|答复)",
-    "yes_no": r"(?:吗|么)\W*$|是否|有没有|是不是|会不会|能不能|愿不愿意?|同不同意|肯不肯",
+    "yes_no": r"(?<![什怎多那这為为])(?:吗|么|嗎|麼)\W*$|是否|有没有|是不是|会不会|能不能|愿不愿意?|同不同意|肯不肯",
 }
 # The stance a question asks about, by the verbs it uses.
 _STANCES = {
@@ -64,8 +64,8 @@ _STANCES = {
                 r"(?:要求|坚持|寻求|希望|想要|索要|主张|争取)"),
     "rejects": (r"\b(?:reject\w*|refus\w*|rule\w* out|oppos\w*|negotiable|non-negotiable|red lines?|won'?t accept)\b",
                 r"(?:拒绝|反对|排除|不接受|不容谈判|红线)"),
-    "accepts": (r"\b(?:agree\w*|accept\w*|endors\w*|back\w*|approv\w*|sign\w* up|give up|giving up|gave up|concede\w*|abandon\w*|renounc\w*|drop\w*)\b",
-                r"(?:同意|接受|赞成|认可|放弃|让步|答应)"),
+    "accepts": (r"\b(?:agree\w*|accept\w*|support\w*|endors\w*|back\w*|approv\w*|sign\w* up|give up|giving up|gave up|concede\w*|abandon\w*|renounc\w*|drop\w*)\b",
+                r"(?:同意|接受|支持|赞成|认可|放弃|让步|答应)"),
     "offers": (r"\b(?:offer(?:s|ed|ing)?|propos(?:e|es|ed|ing)|promis\w*|pledg\w*|vow\w*|commit(?:s|ted)?|willing|open to|ready to|"
                r"prepared to)\b", r"(?:愿意|准备|承诺|保证|答应提供)"),
     "denies": (r"\b(?:den(?:y|ies|ied)|dismiss\w*)\b", r"(?:否认)"),
@@ -155,7 +155,7 @@ def parse_question(text: str, profile, fallback_language: str | None = None) -> 
     if "disagreement" in cues and stance == "accepts":
         stance = None  # "do the sources agree", "说法一致": the sources' agreement, not a party's
     facets = frozenset(c for c in ("how_much", "when", "where", "who") if c in cues)
-    kind = _kind(cues, stance, parties, issues, folded)
+    kind = _kind(cues, stance, parties, issues, folded, bare_news="latest" in cues and is_bare_news(folded, keys))
     return Question(
         text=text, language=language, kind=kind, facets=facets, stance=stance, parties=parties,
         actors=tuple(k for k in keys if kinds[k] == "actor"), issues=issues,
@@ -213,12 +213,13 @@ def _stance(folded: str) -> str | None:
     return None
 
 
-def _kind(cues: frozenset[str], stance: str | None, parties: tuple[str, ...], issues: tuple[str, ...], folded: str) -> str:
+def _kind(cues: frozenset[str], stance: str | None, parties: tuple[str, ...], issues: tuple[str, ...], folded: str,
+          bare_news: bool = False) -> str:
     """The most specific kind the cues support; order matters (out of scope and latest first)."""
     if "out_of_scope" in cues and not (parties and issues):
         return "out_of_scope"
-    if "latest" in cues:
-        return "latest"
+    if "latest" in cues and bare_news:
+        return "latest"  # a bare request for news; otherwise "latest" only asks for the newest evidence
     if "premise" in cues and stance in ("accepts", "offers") and parties:
         return "false_premise"  # a candidate: the answer checks the premise against the sources
     if "disagreement" in cues:
@@ -236,6 +237,20 @@ def _kind(cues: frozenset[str], stance: str | None, parties: tuple[str, ...], is
     if parties and (stance or "position" in cues):
         return "position"
     return "general"
+
+
+_NEWS_WORDS = (r"\b(?:latest|newest|most recent|recent|new|news|what'?s new|updates?|developments?|happen\w*|today|just in|"
+               r"any|the|on|is|are|what|tell|me|give|show|please|there)\b|最新|最近|新消息|消息|新闻|新聞|进展|動態|动态|有何|有什么|"
+               r"今天|发生|刚刚|是什么|什么|了|吗|呢")
+
+
+def is_bare_news(folded: str, entities) -> bool:
+    """A request for news and nothing else ("what's new?", "最新消息"): no entity and no content word is left once the
+    news and frame words are gone. "What is the latest EU decision on frozen assets?" is a question, not a listing."""
+    if entities:
+        return False
+    rest = re.sub(_NEWS_WORDS, " ", folded)
+    return not [t for t in textnorm.tokenize(rest) if t not in FRAME_WORDS and t.strip("?？!！.。,，")]
 
 
 def split_parts(text: str) -> tuple[str, ...]:
