@@ -79,6 +79,8 @@ def configure_endpoints(settings: Settings) -> None:
 
 def build_client(settings: Settings) -> discord.Client:
     """A Client, or an AutoShardedClient when shards are configured; interactions need no privileged intents."""
+    # Parley has no voice features: without this, every start warns that PyNaCl and davey are missing.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     options: dict[str, Any] = dict(
         intents=discord.Intents(guilds=True),
         max_ratelimit_timeout=settings.discord_max_ratelimit_timeout,

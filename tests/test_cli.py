@@ -74,3 +74,15 @@ def test_readme_documents_exactly_the_settings():
     documented = set(re.findall(r"`(PARLEY_[A-Z_]+)`", (REPO_ROOT / "README.md").read_text(encoding="utf-8")))
     defined = {f"PARLEY_{name.upper()}" for name in Settings.model_fields}
     assert documented == defined
+
+
+def test_ask_prints_no_migration_lines_and_logs_them_to_the_file(env, monkeypatch):
+    empty = env / "no-seeds"
+    empty.mkdir()
+    monkeypatch.setenv("PARLEY_SEEDS_DIR", str(empty))
+    monkeypatch.setenv("PARLEY_LOG_FILE", str(env / "logs" / "parley.log"))
+    monkeypatch.delenv("PARLEY_LOG_LEVEL", raising=False)
+    result = runner.invoke(cli.app, ["ask", "What does Russia demand?"])
+    assert result.exit_code == 0, result.output
+    assert "Running upgrade" not in result.output and "setup plugin" not in result.output and "INFO" not in result.output
+    assert "Running upgrade" in (env / "logs" / "parley.log").read_text(encoding="utf-8")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -14,8 +15,10 @@ from bot.errors import NotAllowed, RateLimited, UnknownCommand, UserError
 from bot.messages import Reply, Request
 from bot.services import Services
 from bot.text import i18n
+from bot.text.normalize import language_of
 
 log = logging.getLogger(__name__)
+_LETTERS = re.compile(r"[^\W\d_]")
 
 Handler = Callable[["Bot", Request, str], Awaitable[Reply]]
 
@@ -66,9 +69,15 @@ class Bot:
         self.rate_limiter = RateLimiter(settings.questions_per_minute)
 
     def language_for(self, request: Request) -> str:
-        """The chat's chosen language, else the platform's hint, else the default."""
+        """The chat's chosen language, else the platform's hint, else the language of the command's arguments
+        (a console has no locale: "/positions 乌克兰" is answered in Chinese), else the default."""
         preferred = self.services.chat_language(str(request.chat))
-        return preferred or i18n.normalize_language(request.language) or self.settings.default_language
+        hinted = i18n.normalize_language(request.language)
+        if preferred or hinted:
+            return preferred or hinted
+        if _LETTERS.search(request.text):
+            return language_of(request.text, self.settings.default_language)
+        return self.settings.default_language
 
     async def handle(self, request: Request) -> Reply:
         """Answer one request. Never raises: failures become a polite reply."""
