@@ -231,7 +231,7 @@ async def run_forever(services, console: bool | None = None) -> None:
     settings = services.settings
     bot = Bot(settings, services, COMMANDS)
     adapters = build_adapters(bot, settings, console)
-    outbox = Outbox(adapters, settings)
+    outbox = Outbox(adapters)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -276,7 +276,7 @@ def ask(
             print(json.dumps(to_contract_json(question, reply), ensure_ascii=False), flush=True)
         else:
             out.print(f"[bold]Q:[/bold] {question}", highlight=False)
-            out.print(reply.text, highlight=False, markup=False)
+            out.print(reply.plain(), highlight=False, markup=False)
             out.print()
 
 
@@ -304,7 +304,7 @@ def ingest(
             for result in ingestor.ingest_paths(items, on_item=lambda _r: progress.advance(task)):
                 results.append(result)
         _print_ingest_table(results)
-    if results and all(r.status == "error" for r in results):
+    if results and all(r.status in ("error", "skipped") for r in results):
         raise typer.Exit(1)
 
 
@@ -313,9 +313,10 @@ def _print_ingest_table(results) -> None:
     for column in ("status", "outlet", "published", "lang", "title / error"):
         table.add_column(column)
     for r in results:
-        style = {"error": "red", "new": "green", "duplicate": "yellow"}.get(r.status, "")
+        style = {"error": "red", "new": "green", "duplicate": "yellow", "skipped": "dim"}.get(r.status, "")
+        detail = f"{Path(r.origin).name}: {r.error}" if r.status in ("error", "skipped") else (r.title or r.origin)[:80]
         table.add_row(r.status, r.outlet or "-", r.published.isoformat() if r.published else "-", r.language or "-",
-                      r.error if r.status == "error" else (r.title or r.origin)[:80], style=style)
+                      detail, style=style)
     out.print(table)
 
 
@@ -365,7 +366,7 @@ def db_current() -> None:
 
 
 def _print_reply(reply) -> None:
-    out.print(reply.text, highlight=False, markup=False)
+    out.print(reply.plain(), highlight=False, markup=False)
 
 
 def _language(lang: Optional[str], settings: Settings) -> str:

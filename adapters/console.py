@@ -5,10 +5,12 @@ import asyncio
 import logging
 import sys
 import threading
+from dataclasses import replace
 from typing import TextIO
 
 from bot.chat.dispatch import Bot
 from bot.messages import ChatRef, Reply, Request, Sender
+from bot.text import i18n
 
 log = logging.getLogger(__name__)
 CHAT = ChatRef("console", "local")
@@ -35,8 +37,8 @@ def to_request(line: str, language: str | None = None) -> Request | None:
 
 
 def render(reply: Reply) -> str:
-    """Plain text: the lead, evidence bullets, numbered sources and the as-of date."""
-    return reply.text
+    """Plain text: the lead, evidence bullets, each cited document once, the as-of date and notes."""
+    return replace(reply, labels={**i18n.labels(reply.language), **reply.labels}).plain()
 
 
 class ConsoleAdapter:
@@ -48,6 +50,7 @@ class ConsoleAdapter:
     """
 
     platform = "console"
+    pacing = None  # a terminal takes every message at once
 
     def __init__(self, bot: Bot, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout, prompt: str = "parley> "):
         self.bot = bot

@@ -1,6 +1,8 @@
 """The platform-free messages that flow between adapters and the core."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -129,6 +131,16 @@ def renumber_markers(text: str, numbers: dict[int, int]) -> str:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (a chart): its bytes, a file name, and the text that stands in for it."""
+
+    data: bytes
+    filename: str
+    alt: str
+    mime: str = "image/png"
+
+
+@dataclass(frozen=True)
 class Reply:
     """What the core answers. Adapters format it; text and citations stay apart.
 
@@ -146,6 +158,7 @@ class Reply:
     kind: str = "answer"  # answer | summary | digest | info | error
     labels: dict[str, str] = field(default_factory=dict)
     ephemeral: bool = False  # only the sender should see it, where the platform allows
+    attachment: Attachment | None = None  # a picture sent with the text (a photo in Telegram, a file in Discord)
     as_of_arrived: bool = False  # ``as_of`` is the date the (undated) sources arrived, not a publication date
     notes: tuple[str, ...] = ()  # localized lines after the sources, e.g. that the evidence is old
 
@@ -187,8 +200,21 @@ class Reply:
 
     @property
     def text(self) -> str:
-        """The reply as plain text, the way the console and ``ask --json`` show it. Server paths never appear."""
-        sources, numbers = self.sources()
+        """The reply as plain text with one source line per citation, numbered as ``citations`` are (``ask --json``).
+
+        Server paths never appear; ``plain()`` is what a reader sees, each document listed once.
+        """
+        return self._plain(merged=False)
+
+    def plain(self) -> str:
+        """The reply as a reader sees it in plain text (the console): each cited document listed once."""
+        return self._plain(merged=True)
+
+    def _plain(self, merged: bool) -> str:
+        if merged:
+            sources, numbers = self.sources()
+        else:
+            sources, numbers = tuple(Source(c.n, c, (c.quote,)) for c in self.citations), {}
         lines = [renumber_markers(self.lead, numbers)]
         for b in self.bullets:
             lines.append(f"• {b.text} " + "".join(f"[{n}]" for n in dict.fromkeys(numbers.get(c, c) for c in b.cites)))
@@ -203,3 +229,13 @@ class Reply:
             lines.append(self.as_of_line())
         lines += list(self.notes)
         return "\n".join(line.rstrip() for line in lines)
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How fast a platform lets a bot push, as its adapter declares it: messages per second overall and per minute
+    to one group chat (0: no limit), and which chats are groups. The outbox keeps to it."""
+
+    per_second: float = 0.0
+    group_per_minute: int = 0
+    is_group: Callable[[ChatRef], bool] = field(default=lambda chat: False, compare=False)

@@ -316,7 +316,7 @@ def _poll_folder(services, source: Source) -> PollOutcome:
     root = Path(source.location)
     if not root.exists():
         raise IngestError(f"{root}: no such folder or file", str(root))
-    files = [root] if root.is_file() else [Path(p) for p in expand_inputs([str(root)])]
+    files = [root] if root.is_file() else [Path(p) for p in expand_inputs([str(root)]) if isinstance(p, str)]
     outcome = PollOutcome()
     previous = set(source.seen or [])
     current: list[str] = []
