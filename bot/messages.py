@@ -141,6 +141,16 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (a chart): its bytes, a file name, and the text that stands in for it."""
+
+    data: bytes
+    filename: str
+    alt: str
+    mime: str = "image/png"
+
+
+@dataclass(frozen=True)
 class Reply:
     """What the core answers. Adapters format it; text and citations stay apart.
 
@@ -158,6 +168,7 @@ class Reply:
     kind: str = "answer"  # answer | summary | digest | info | error
     labels: dict[str, str] = field(default_factory=dict)
     ephemeral: bool = False  # only the sender should see it, where the platform allows
+    attachment: Attachment | None = None  # a picture sent with the text (a photo in Telegram, a file in Discord)
     attachment: Attachment | None = None  # a picture sent with the text (a photo in Telegram, a file in Discord)
     as_of_arrived: bool = False  # ``as_of`` is the date the (undated) sources arrived, not a publication date
     notes: tuple[str, ...] = ()  # localized lines after the sources, e.g. that the evidence is old
