@@ -276,7 +276,7 @@ def ask(
             print(json.dumps(to_contract_json(question, reply), ensure_ascii=False), flush=True)
         else:
             out.print(f"[bold]Q:[/bold] {question}", highlight=False)
-            out.print(reply.plain(), highlight=False, markup=False)
+            _print_reply(reply, services)
             out.print()
 
 
@@ -365,7 +365,12 @@ def db_current() -> None:
     out.print(f"{redact(settings.database_url)}: {current_revision(engine) or 'empty (no migrations applied)'}")
 
 
-def _print_reply(reply) -> None:
+def _print_reply(reply, services=None) -> None:
+    """A reply as the console shows it: with its as-of date, staleness note and other outlets when ``services`` is given."""
+    if services is not None:
+        from bot.delivery.provenance import annotate
+
+        reply = annotate(services.engine, reply, stale_after_days=services.settings.stale_after_days)
     out.print(reply.plain(), highlight=False, markup=False)
 
 
@@ -392,7 +397,7 @@ def positions(party: Optional[str] = typer.Argument(None, help="A party name in 
         for row in services.answerer.ledger_json(key):
             print(json.dumps(row, ensure_ascii=False))
         return
-    _print_reply(services.answerer.positions(key, _language(lang, settings)))
+    _print_reply(services.answerer.positions(key, _language(lang, settings)), services)
 
 
 @app.command()
@@ -410,7 +415,7 @@ def timeline(party: Optional[str] = typer.Argument(None, help="A party name (or 
     if party_key is None and issue_key is None:
         fail(f"no party or issue named {words!r} in the profile")
     language = _language(lang, settings)
-    _print_reply(services.answerer.timeline(party_key, issue_key, language))
+    _print_reply(services.answerer.timeline(party_key, issue_key, language), services)
     if png is not None:
         picture = services.answerer.timeline_picture(party_key, issue_key, language)
         if picture is None:
@@ -429,7 +434,7 @@ def compare(first: str = typer.Argument(..., help="A party name."), second: str 
     issue_key = services.resolve("issue", issue) if issue else None
     if None in keys or (issue and issue_key is None):
         fail("unknown party or issue name; `parley positions` lists what the corpus covers")
-    _print_reply(services.answerer.compare(keys[0], keys[1], issue_key, _language(lang, settings)))
+    _print_reply(services.answerer.compare(keys[0], keys[1], issue_key, _language(lang, settings)), services)
 
 
 @app.command()
@@ -447,7 +452,7 @@ def matrix(issues: Optional[list[str]] = typer.Argument(None, help="Issue names 
         print(json.dumps(services.answerer.matrix_data(keys), ensure_ascii=False))
         return
     reply = services.answerer.matrix(keys, _language(lang, settings), picture=png is not None)
-    _print_reply(reply)
+    _print_reply(reply, services)
     if png is not None and reply.attachment is not None:
         png.write_bytes(reply.attachment.data)
 
@@ -457,7 +462,7 @@ def latest(lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans 
     """The newest documents and what they added."""
     services = open_services(quiet=True)
     settings = services.settings
-    _print_reply(services.answerer.latest(_language(lang, settings)))
+    _print_reply(services.answerer.latest(_language(lang, settings)), services)
 
 
 @app.command()
@@ -473,7 +478,7 @@ def digest(since: str = typer.Option(..., "--since", help="Date (YYYY-MM-DD) fro
     except ValueError:
         fail(f"--since wants a date like 2025-03-11, not {since!r}")
     services = build_services(settings)
-    _print_reply(build_digest(services.engine, since_date, _language(lang, settings), profile=services.profile))
+    _print_reply(build_digest(services.engine, since_date, _language(lang, settings), profile=services.profile), services)
 
 
 @sources_app.command("add")

@@ -141,16 +141,6 @@ class Attachment:
 
 
 @dataclass(frozen=True)
-class Attachment:
-    """A file sent with a reply (a chart): its bytes, a file name, and the text that stands in for it."""
-
-    data: bytes
-    filename: str
-    alt: str
-    mime: str = "image/png"
-
-
-@dataclass(frozen=True)
 class Reply:
     """What the core answers. Adapters format it; text and citations stay apart.
 
@@ -168,7 +158,6 @@ class Reply:
     kind: str = "answer"  # answer | summary | digest | info | error
     labels: dict[str, str] = field(default_factory=dict)
     ephemeral: bool = False  # only the sender should see it, where the platform allows
-    attachment: Attachment | None = None  # a picture sent with the text (a photo in Telegram, a file in Discord)
     attachment: Attachment | None = None  # a picture sent with the text (a photo in Telegram, a file in Discord)
     as_of_arrived: bool = False  # ``as_of`` is the date the (undated) sources arrived, not a publication date
     notes: tuple[str, ...] = ()  # localized lines after the sources, e.g. that the evidence is old
@@ -232,7 +221,7 @@ class Reply:
             if b.note:
                 lines.append(f"  {b.note}")
         if sources:
-            lines.append(self.label("sources", "Sources") + ":")
+            lines.append(self.label("sources", "Sources") + ("：" if self.language.startswith("zh") else ":"))
             for s in sources:
                 when = s.citation.published.isoformat() if s.citation.published else self.label("undated", "undated")
                 lines.append(f"[{s.number}] {self.source_name(s)}, {when}" + (f": {s.link}" if s.link else ""))

@@ -11,6 +11,7 @@ from typing import Awaitable, Callable
 
 from bot.chat.suggestions import suggest_entities
 from bot.config import Settings
+from bot.delivery.provenance import annotate
 from bot.errors import NotAllowed, RateLimited, UnknownCommand, UserError
 from bot.messages import Reply, Request
 from bot.services import Services
@@ -89,7 +90,11 @@ class Bot:
             self._authorize(spec, request, language)
             if spec.rate_limited:
                 self._check_rate(request, language)
-            return await spec.handler(self, request, language)
+            reply = await spec.handler(self, request, language)
+            if reply.citations:
+                reply = await self.run_blocking(annotate, self.services.engine, reply,
+                                                stale_after_days=self.settings.stale_after_days)
+            return reply
         except UserError as exc:
             return Reply(lead=str(exc), language=language, kind="error", ephemeral=True)
         except Exception:
