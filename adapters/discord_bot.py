@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import functools
 import inspect
 import logging
@@ -22,7 +23,7 @@ from bot.text import i18n
 from bot.config import Settings
 from bot.chat.dispatch import Bot, CommandSpec
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.messages import ChatRef, Reply, Request, Sender, Source, renumber_markers
+from bot.messages import Attachment, ChatRef, Reply, Request, Sender, Source, renumber_markers
 
 log = logging.getLogger(__name__)
 
@@ -249,10 +250,14 @@ class Outgoing:
 
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
+    attachment: Attachment | None = None  # a picture uploaded with the message (the gap matrix, a timeline)
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``send``/``send_message``."""
         values: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+        if self.attachment is not None:  # a discord.File is read once, so each send gets its own
+            values["file"] = discord.File(io.BytesIO(self.attachment.data), filename=self.attachment.filename,
+                                          description=self.attachment.alt[:1024])
         if self.content:
             values["content"] = self.content
         if self.embeds:
@@ -283,7 +288,12 @@ def render(reply: Reply) -> list[Outgoing]:
             target = discord.Embed(title=sources_title, colour=colour)
             embeds.append(target)
         target.add_field(name=name, value=value, inline=False)
-    return [Outgoing(embeds=group) for group in pack_embeds(embeds)]
+    if reply.attachment is not None:
+        embeds[0].set_image(url=f"attachment://{reply.attachment.filename}")
+    messages = [Outgoing(embeds=group) for group in pack_embeds(embeds)]
+    if reply.attachment is not None:
+        messages[0] = replace(messages[0], attachment=reply.attachment)
+    return messages
 
 
 def render_evidence(reply: Reply) -> list[Outgoing]:

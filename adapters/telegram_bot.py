@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 from telegram import (BotCommand, BotCommandScopeChat, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup,
-                      LinkPreviewOptions, Message, ReplyParameters, Update)
+                      InputFile, LinkPreviewOptions, Message, ReplyParameters, Update)
 from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
@@ -487,6 +487,7 @@ class TelegramAdapter:
             reply = await self.bot.handle(request)
         quote = None if request.is_private else message.message_id
         try:
+            await self._send_attachment(message.chat_id, reply, reply_to=quote, thread_id=_thread_of(message))
             await self._send_parts(message.chat_id, render(reply), markup=self._sources_markup(reply),
                                    reply_to=quote, thread_id=_thread_of(message))
         except DeliveryError as exc:
@@ -562,7 +563,19 @@ class TelegramAdapter:
         if self.application is None or not self.application.running:
             raise TransientDeliveryError("the Telegram adapter is not running")
         chat_id = int(chat.chat_id) if chat.chat_id.lstrip("-").isdigit() else chat.chat_id
+        await self._send_attachment(chat_id, reply)
         await self._send_parts(chat_id, render(reply), markup=self._sources_markup(reply))
+
+    async def _send_attachment(self, chat_id: int | str, reply: Reply, *, reply_to: int | None = None,
+                               thread_id: int | None = None) -> None:
+        """A reply's picture (the gap matrix, a timeline) as a photo, its alt text as the caption, before the text."""
+        if reply.attachment is None:
+            return
+        picture = reply.attachment
+        await self._call(lambda: self.application.bot.send_photo(
+            chat_id, InputFile(picture.data, filename=picture.filename), caption=picture.alt[:1024],
+            message_thread_id=thread_id,
+            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None))
 
     def _sources_markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
         if not any(c.quote for c in reply.citations):

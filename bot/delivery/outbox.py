@@ -518,9 +518,23 @@ def _reply_for(services, row: Delivery, state: _Pass) -> Reply | None:
         if reply is None:
             _mark_final(services.engine, row.id, "cancelled", f"document {row.item_id} no longer exists")
         return reply
+    if row.item_kind == "changes":
+        return _changes_reply(services, row, subscription, language)
     reply = render_digest(services, subscription, row, language)
     if reply is None:
         _mark_final(services.engine, row.id, "cancelled", "nothing new since the last digest")
+    return reply
+
+
+def _changes_reply(services, row: Delivery, subscription: Subscription, language: str) -> Reply | None:
+    """A "changes" subscriber's push: the document's position changes with the before and after quotes."""
+    from bot.delivery.changes import render_changes
+
+    with Session(services.engine) as session:
+        document = session.get(Document, row.item_id)
+    reply = render_changes(document, subscription, language, services.profile) if document else None
+    if reply is None:
+        _mark_final(services.engine, row.id, "cancelled", "no wanted position change in the document")
     return reply
 
 

@@ -332,6 +332,7 @@ class Ingestor:
         computed them already."""
         from sqlmodel import select
 
+        from bot.delivery.changes import enqueue_changes
         from bot.delivery.outbox import enqueue_for_document
         from bot.embedding.embedder import to_blob
         from bot.ingestion.stories import on_arrival
@@ -359,6 +360,8 @@ class Ingestor:
             session.add(document)
             session.flush()
             queued = enqueue_for_document(session, self.services, document, arrival)
+            if arrival.notify:  # "/subscribe changes": only documents that move a party's stance
+                queued += enqueue_changes(session, document)
             log.info("announced %s as %s in story %s; %d deliveries queued", document_id, arrival.status, arrival.story_id, queued)
             return IngestResult.of(document, arrival.status)
 
