@@ -1,6 +1,7 @@
 """The ledger views (issue 15): who said it and on whose record, undated entries, "silent" parties, the gap matrix, JSON."""
 import json
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
@@ -111,3 +112,13 @@ def test_cli_positions_json_and_matrix_png(ledger, tmp_path, monkeypatch):
     assert picture.read_bytes().startswith(PNG) and "silent" in result.stdout
     result = runner.invoke(app, ["matrix", "--json"])
     assert json.loads(result.stdout)["cells"]["territory|ukraine"] is None
+
+
+def test_the_ledger_contract_is_documented_in_the_readme(ledger):
+    from bot.answering.overviews import JSON_FIELDS
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### The ledger contract")[1].split("\n## ")[0]
+    documented = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
+    assert documented == list(JSON_FIELDS)
+    assert all(list(row) == documented for row in ledger.answerer.ledger_json())
