@@ -423,6 +423,7 @@ class DiscordAdapter:
     """Runs Parley's slash commands on Discord and pushes summaries to channels. It has a Bot; it is not one."""
 
     platform = PLATFORM
+    pacing = None  # discord.py paces sends from Discord's rate-limit headers
 
     def __init__(self, bot: Bot, settings: Settings):
         self.bot = bot

@@ -24,7 +24,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 
 from bot.text import i18n
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from bot.messages import ChatRef, Reply, Request, Sender, Source, renumber_markers
+from bot.messages import ChatRef, Pacing, Reply, Request, Sender, Source, renumber_markers
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -59,6 +59,8 @@ class TelegramConfig:
     backoff_seconds: float = 0.5  # first network-error retry; doubles up to backoff_max
     backoff_max: float = 8.0
     max_retry_after: float = 30.0  # longer flood waits are handed back to the outbox
+    rate_per_second: float = 30.0  # pushes per second overall (Telegram allows about 30)
+    group_rate_per_minute: int = 20  # pushes per minute to one group (Telegram allows about 20)
     evidence_cache_size: int = 2048
 
     @classmethod
@@ -74,8 +76,15 @@ class TelegramConfig:
             webhook_url=settings.telegram_webhook_url or None,
             webhook_listen=settings.telegram_webhook_listen,
             webhook_secret=secret.get_secret_value() if secret else None,
-            max_retry_after=float(getattr(settings, "telegram_max_retry_after", cls.max_retry_after)),
+            max_retry_after=settings.telegram_max_retry_after,
+            rate_per_second=settings.telegram_rate_per_second,
+            group_rate_per_minute=settings.telegram_group_rate_per_minute,
         )
+
+    @property
+    def pacing(self) -> Pacing:
+        """Telegram's push limits for the outbox; negative chat ids are groups and channels."""
+        return Pacing(self.rate_per_second, self.group_rate_per_minute, is_group=lambda chat: chat.chat_id.startswith("-"))
 
     @property
     def file_url(self) -> str:
@@ -389,6 +398,7 @@ class TelegramAdapter:
     def __init__(self, bot: "Bot", config: "TelegramConfig | Settings"):
         self.bot = bot
         self.config = config if isinstance(config, TelegramConfig) else TelegramConfig.from_settings(config)
+        self.pacing = self.config.pacing
         self.evidence = EvidenceCache(self.config.evidence_cache_size)
         self.application: Application | None = None
         self.identity: Identity | None = None

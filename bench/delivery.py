@@ -57,7 +57,7 @@ async def measure_delivery(services, bot, push_text: str, chats: int, *, per_sec
         adapter = TelegramAdapter(bot, TelegramConfig(token=TOKEN, api_url=fake.base_url, poll_timeout=1))
         await adapter.start()
         try:
-            outbox = Outbox({"telegram": adapter}, services.settings)
+            outbox = Outbox({"telegram": adapter})
             start = time.monotonic()
             sent = 0
             while time.monotonic() - start < TIME_LIMIT_SECONDS:

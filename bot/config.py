@@ -76,6 +76,7 @@ class Settings(BaseSettings):
     delivery_interval: float = Field(2.0, description="Seconds between delivery passes over the outbox.")
     telegram_rate_per_second: float = Field(30.0, description="Messages per second the Telegram sender allows itself overall.")
     telegram_group_rate_per_minute: int = Field(20, description="Messages per minute the Telegram sender allows itself per group.")
+    telegram_max_retry_after: float = Field(30.0, description="Longest Telegram flood wait (retry_after, seconds) the sender sits out itself; longer ones go back to the outbox to retry later.")
     max_delivery_attempts: int = Field(12, description="Attempts before a delivery is given up and logged as failed.")
 
     def admins(self) -> set[str]:

@@ -29,8 +29,6 @@ A string naming one of our modules (``importlib.import_module("bot.x")``, ``-m b
 from __future__ import annotations
 
 import ast
-import re
-import sys
 import textwrap
 from pathlib import Path
 

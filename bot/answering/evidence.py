@@ -239,7 +239,7 @@ class EvidenceSelection:
         negated verb turned around), each marked hedged, partial, or off the thing asked."""
         party = q.parties[0]
         groups = self._topic_groups(q)
-        matches = _GroupMatcher(self.index, self.profile, proper_names(q.text))
+        matches = _GroupMatcher(self.index, self.profile, proper_names(q.search_text))
         by_passage = self._ledger_by_passage()
         asked_partial = verdicts.partial(q.text)
         facts: list[verdicts.StanceFact] = []
@@ -291,7 +291,7 @@ class EvidenceSelection:
         """The question's terms that name the thing asked about: not its parties or people, not its stance verb."""
         matches = _GroupMatcher(self.index, self.profile)
         stance_tokens = {w for words in STANCE_WORDS.values() for w in words}
-        return [g for g in matches.topics(self._groups(q.text))
+        return [g for g in matches.topics(self._groups(q.search_text))
                 if g.entity or not (g.tokens & stance_tokens)]
 
     def _cover_facet(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
@@ -325,6 +325,9 @@ class EvidenceSelection:
         chosen = {p.id for point in points for p in point.passages}
         best_coverage = max((c.coverage for c in candidates if c.passage.id in chosen), default=0.0)
         units = {unit for unit, _ in shown if unit}
+        if units & _DURATION_UNITS:
+            units |= _DURATION_UNITS  # 40 minutes and about an hour measure the same length of time
+        topics = self._topic_groups(q)
         added = 0
         for candidate in candidates[:SEARCH_DEPTH]:
             if added >= 2 or len(points) >= MAX_BULLETS + 1:
@@ -336,6 +339,8 @@ class EvidenceSelection:
                 continue  # another figure only from a sentence about the same thing...
             if q.parties and self._subject(candidate.passage) not in (None, q.parties[0]):
                 continue  # ... and the same party's (not "Ukraine holds 650 km2" for "how much does Russia hold")
+            if not self._on_thing(candidate.passage, self._antecedent(candidate.passage), [g for g in topics if g.entity], None):
+                continue  # ... and the same thing: the Istanbul round's length, not another meeting's
             figures = {(f.unit, f.value) for f in extract_figures(candidate.passage.text) if f.unit in units}
             if figures - shown:
                 self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
@@ -382,6 +387,7 @@ class EvidenceSelection:
         return list(unique.values()) or None
 
 
+_DURATION_UNITS = frozenset(("minute", "hour", "day", "week", "month"))
 _VERDICT_STANCES = ("accepts", "offers", "demands")
 _REJECT_VERB = re.compile(r"\b(?:reject\w*|refus\w*|rul\w* out)\b|拒绝|拒絕", re.I)
 def _decidable(q: Question) -> bool:

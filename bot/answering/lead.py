@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from bot.answering import claims as leadline
 from bot.answering import verdict as verdicts
-from bot.answering.cues import _ENDS_QUOTE, _STANCE_VERBS, _VENUE_AFTER_ZH, _VENUE_BEFORE, ANSWER_STANCES, _same_script
+from bot.answering.cues import _ENDS_QUOTE, _STANCE_VERBS, _VENUE_AFTER_ZH, _VENUE_BEFORE, ANSWER_STANCES, _same_script, passage_stances
 from bot.answering.evidence import Point, PremiseFact, _decidable
 from bot.answering.figures import _DATE_EN, _DATE_ZH, Figure, asked_units, extract_dates, extract_figures, render_figure
 from bot.answering.index import IndexedPassage, LedgerEntry
@@ -118,6 +118,10 @@ class ReplyWriting:
                 return lead
         if "where" in q.facets:
             return writer.facet(writer.places())
+        if "who" in q.facets and q.actors and not writer.asks_beyond_names() and not writer._described_keys():
+            # "Who is X?": the sentence that says who X is (in the reader's language when there is one)
+            point = next((p for p in points if _same_script(p.main.language, q.language)), points[0])
+            return writer.stated(point)
         if "who" in q.facets:
             return writer.facet(writer.people())
         if "when" in q.facets:
@@ -221,6 +225,13 @@ class _LeadWriter:
 
     # -- the claim ---------------------------------------------------------------------------------
 
+    def asks_beyond_names(self) -> bool:
+        """The question has words beyond the names it gives and its frame ("who is X?" has none)."""
+        rest = self.q.text
+        for mention in sorted(self.profile.find(self.q.text), key=lambda m: -m.start):
+            rest = rest[:mention.start] + " " + rest[mention.end:]
+        return bool([t for t in textnorm.tokenize(rest) if t not in FRAME_WORDS and t.strip("?？")])
+
     def keep_words(self) -> tuple[str, ...]:
         """Words of the question a shortened claim must not cut off."""
         return tuple(m.surface for m in self.profile.find(self.q.text)) + tuple(
@@ -243,24 +254,32 @@ class _LeadWriter:
         return leadline.said(source, core, self.lang, self.refs(point.passages))
 
     def facts(self, point: Point) -> str:
-        """A claim in another language, told in the reader's: its source, the stance recorded, and the places,
-        people, figures and dates it names (the verbatim quote follows as the first bullet)."""
+        """A claim in another language, told in the reader's: who holds what stance on what (the ledger's record, else
+        the sentence's own verbs), with the places, figures and dates it names; its source when someone else speaks.
+        The verbatim quote follows as the first bullet."""
         passage = point.main
         source = self.source(passage)
-        who = source.phrase(self.lang) or ""
-        items: list[str] = []
         entries = [e for e in point.ledger if not self.q.parties or e.party in self.q.parties] or list(point.ledger)
-        for entry in entries[:1]:
-            stance = i18n.t(f"stance.{entry.stance}", self.lang) if entry.stance in ANSWER_STANCES else entry.stance
-            items.append(f"{self.name(entry.party)}{' ' if self.lang == 'en' else ''}{stance}")
-        named = self._evidence_names(("place",), points=[point])[:4]
+        subject = next((m for m in passage.mentions if m.kind in ("actor", "party")), None)
+        holder = self.name(subject.key) if subject is not None else (self.name(entries[0].party) if entries else "")
+        stances = [entries[0].stance] if entries else [s for s in ANSWER_STANCES if s in passage_stances(passage.text)][:1]
+        negated = bool(stances) and verdicts.negated_before(passage.text, _STANCE_VERBS[stances[0]].search(passage.text).start()) \
+            if stances and stances[0] in _STANCE_VERBS and _STANCE_VERBS[stances[0]].search(passage.text) else False
+        if negated and stances[0] in ("accepts", "offers"):
+            stances = ["rejects"]
+        verb = i18n.t(f"stance.{stances[0]}", self.lang) if stances else ""
+        things = [self.name(m.key) for m in passage.mentions
+                  if m.kind in ("issue", "place") or (m.kind in ("actor", "party") and subject is not None and m.key != subject.key
+                                                      and self.profile.party_of(m.key) != self.profile.party_of(subject.key))]
         figures = [render_figure(f, self.lang) for f in extract_figures(passage.text)]
-        dates = extract_dates(passage.text, self.lang)
-        detail = _join(list(dict.fromkeys(named + figures + dates))[:6], self.lang)
-        dates = [d for d in dates if not re.fullmatch(r"(?:19|20)\d\d", d)]
-        detail = _join(list(dict.fromkeys(named + figures + dates))[:6], self.lang)
-        what = " — ".join(x for x in (_join(items, self.lang), detail) if x)
+        dates = [d for d in extract_dates(passage.text, self.lang) if not re.fullmatch(r"(?:19|20)\d\d", d)]
+        detail = _join(list(dict.fromkeys(things + figures + dates))[:5], self.lang)
+        space = " " if self.lang == "en" else ""
+        what = f"{holder}{space}{verb}".strip()
+        if detail:
+            what = f"{what}: {detail}" if what and self.lang == "en" else (f"{what}:{detail}" if what else detail)
         what = f"{what} {self.refs(point.passages)}".strip()
+        who = source.phrase(self.lang) if source.speaker and (subject is None or source.speaker != holder) else ""
         return i18n.t("lead.facts", self.lang, who=who, what=what) if who else what
 
     def differ(self, passage_ids: list[int]) -> str:
@@ -314,9 +333,12 @@ class _LeadWriter:
                         _VENUE_AFTER_ZH.match(passage.text, mention.end)
                     if mention.kind == "place" or (mention.kind in ("actor", "party") and venue):
                         weight = idf(mention.key) + (3.0 if venue else 0.0) - rank
-                        found.setdefault(mention.key, (weight, rank, passage))
-        ranked = sorted(found.items(), key=lambda item: -item[1][0])
-        return [(self.name(key), passage) for key, (_, _, passage) in ranked]
+                        # A capital standing for its government is named as written ("Baku", not "Azerbaijan").
+                        shown = mention.surface if mention.kind != "place" and leadline.same_script(mention.surface, self.lang) \
+                            else self.name(mention.key)
+                        found.setdefault(mention.key, (weight, shown, passage))
+        ranked = sorted(found.values(), key=lambda item: -item[0])
+        return [(shown, passage) for _, shown, passage in ranked]
 
     def people(self) -> list[tuple[str, IndexedPassage]]:
         """People the evidence names that the question does not (or names by role only), the first point's first."""

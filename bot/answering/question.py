@@ -25,7 +25,7 @@ _EN = {
     "attribution": r"\b(?:according to whom|who (?:said|says|reported|reports|claims?|claimed|stated|revealed|told)|"
                    r"which (?:outlet|source|newspaper|media|officials?)|what (?:is|was|are|were) the sources?|"
                    r"on the record|anonymous|who is the source|sourced|attributed)\b",
-    "disagreement": r"\b(?:disagree\w*|conflicting|contradict\w*|discrepan\w*|different (?:figures|numbers|estimates)|"
+    "disagreement": r"\b(?:disagree\w*|each (?:figure|number|estimate)s?|conflicting|contradict\w*|discrepan\w*|different (?:figures|numbers|estimates)|"
                     r"inconsistent|do (?:the )?sources agree)\b",
     "how_much": r"\b(?:how (?:much|many|large|big|long|far)|what (?:percentage|percent|share|proportion|number|amount|size|portion|part)|"
                 r"(?:percentage|percent|share|proportion) of)\b",
@@ -47,7 +47,7 @@ _ZH = {
     "comparison": r"(?:比较|对比|区别|不同|差异|相比|异同|有何不同|有什么不同)",
     "aggregation": r"(?:所有条件|全部条件|哪些条件|有哪些要求|所有要求|全部要求|条件是什么|条件有哪些|提出了哪些)",
     "attribution": r"(?:据谁|谁说|谁报道|消息来源|哪家媒体|来源是|何人|谁透露|匿名|援引)",
-    "disagreement": r"(?:说法不一|矛盾|不同说法|出入|不一致|分歧|一致吗|是否一致|说法一致)",
+    "disagreement": r"(?:(?:数字|数据|报道|估计|数目)\S{0,2}不同|说法不一|矛盾|不同说法|出入|不一致|分歧|一致吗|是否一致|说法一致)",
     "how_much": r"(?:多少|多大|几个|几成|百分之|比例|面积|数量|多长|多久)",
     "when": r"(?:何时|什么时候|哪天|几号|日期|哪一年|几月)",
     "where": r"(?:哪里|何地|哪儿|在哪|地点|哪个国家|哪座城市|哪些地区|哪些地方|哪个城市)",
@@ -120,7 +120,13 @@ class Question:
     parts: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
     speaker: str | None = None  # "what did X say": the person or party asked to have said something
+    core: str = ""  # the text searched for: the question less its instructions ("Sources disagree.", "各方说法不一。")
     cues: frozenset[str] = field(default_factory=frozenset)  # every cue that matched, for the answer's choices
+
+    @property
+    def search_text(self) -> str:
+        """What is searched for: the question less its instructions on how to answer."""
+        return self.core or self.text
 
     @property
     def stances_asked(self) -> frozenset[str]:
@@ -157,6 +163,7 @@ def parse_question(text: str, profile, fallback_language: str | None = None) -> 
     facets = frozenset(c for c in ("how_much", "when", "where", "who") if c in cues)
     kind = _kind(cues, stance, parties, issues, folded, bare_news="latest" in cues and is_bare_news(folded, keys))
     return Question(
+        core=core_text(text, profile),
         text=text, language=language, kind=kind, facets=facets, stance=stance, parties=parties,
         actors=tuple(k for k in keys if kinds[k] == "actor"), issues=issues,
         places=tuple(k for k in keys if kinds[k] == "place"), entities=tuple(keys),
@@ -251,6 +258,27 @@ def is_bare_news(folded: str, entities) -> bool:
         return False
     rest = re.sub(_NEWS_WORDS, " ", folded)
     return not [t for t in textnorm.tokenize(rest) if t not in FRAME_WORDS and t.strip("?？!！.。,，")]
+
+
+_SENTENCE = re.compile(r"[^.?!。？！]+[.?!。？！]*")
+# Words of an instruction about the answer ("Reports give different figures.", "Give each figure with its source.",
+# "各方说法不一。"): a sentence made only of these (and frame words) says how to answer, not what about.
+META_WORDS = frozenset(textnorm.tokenize(
+    "reports report give gives each every its their with sources source disagree disagreement different differ figures "
+    "figure numbers number estimates vary varies cite name list show which what all both side sides per according")) | \
+    frozenset(["各方", "各自", "分别", "报道", "报导", "说法", "不一", "不同", "数字", "数据", "给出", "来源", "出处", "请",
+               "列出", "各", "方", "注明", "引用"])
+
+
+def core_text(text: str, profile) -> str:
+    """The question without its instruction sentences: "How many troops would the force have? Reports give different
+    figures." is searched as its first sentence. A one-sentence question is its own core."""
+    sentences = [m.group().strip() for m in _SENTENCE.finditer(text) if m.group().strip()]
+    if len(sentences) < 2:
+        return text
+    kept = [s for s in sentences if profile.find(s) or
+            [t for t in textnorm.tokenize(s) if t not in FRAME_WORDS and t not in META_WORDS and t.strip("?？.。!！")]]
+    return " ".join(kept) or text
 
 
 def split_parts(text: str) -> tuple[str, ...]:

@@ -61,23 +61,24 @@ def _split_en(body: str) -> Clause:
     match = _ACCORDING_EN.match(body)
     if match:
         return Clause(match.group("who").strip(), _INCLUDING.sub("", match.group("core").strip()))
+    found: list[Clause] = []
     match = _TRAILING_EN.match(body)
     tail = match.group("tail") if match else ""
     if match and len(match.group("who").split()) <= 12 and not re.search(r"\bthat\b", match.group("who")) \
             and (len(tail.split()) <= 6 or re.match(r"\W*(?:late|early|on|in|after|citing)\b", tail)):
-        who = match.group("who").strip()
-        tail = match.group("tail") or ""
         citing = re.search(r"\bciting ([^,.]{3,80})", tail, re.I)
-        return Clause(who, match.group("core").strip(" ,\"”“"), citing.group(1).strip() if citing else None)
+        found.append(Clause(match.group("who").strip(), match.group("core").strip(" ,\"”“"),
+                            citing.group(1).strip() if citing else None))
     match = _TRAILING_INVERTED_EN.match(body)
     if match and len(match.group("who").split()) <= 10:
-        return Clause(match.group("who").strip(), match.group("core").strip(" ,\"”“"))
+        found.append(Clause(match.group("who").strip(), match.group("core").strip(" ,\"”“")))
     match = _LEADING_EN.match(body)
     if match:
         who = match.group("who").split(",")[-1].strip()
         if who and len(who.split()) <= 12 and not re.search(r"\b(?:that|which|if|when|what)\b", who, re.I):
-            return Clause(who, match.group("core").strip())
-    return Clause(None, body)
+            found.append(Clause(who, match.group("core").strip()))
+    # "X, officials said the ministry could accept": of the readings, the one leaving the most claim is the sentence's.
+    return max(found, key=lambda clause: len(clause.core)) if found else Clause(None, body)
 
 
 def _split_zh(body: str) -> Clause:

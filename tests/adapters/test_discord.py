@@ -342,7 +342,7 @@ async def arrive_and_deliver(bot: Bot, adapter: DiscordAdapter) -> int:
     """A new document is ingested, then one delivery pass runs, as the scheduler would do."""
     [result] = await asyncio.to_thread(lambda: list(Ingestor(bot.services).ingest_paths([str(STORY)])))
     assert result.status == "new"
-    outbox = Outbox({"discord": adapter}, bot.settings)
+    outbox = Outbox({"discord": adapter})
     return await deliver_due(bot.services, outbox, worker_id="test-discord")
 
 

@@ -359,7 +359,7 @@ async def ingest_new_document(services) -> dict:
 async def deliver(services, adapter: TelegramAdapter) -> int:
     from bot.delivery.outbox import Outbox, deliver_due
 
-    return await deliver_due(services, Outbox({"telegram": adapter}, services.settings), worker_id="telegram-test")
+    return await deliver_due(services, Outbox({"telegram": adapter}), worker_id="telegram-test")
 
 
 def subscription_of(services, chat: str):
