@@ -237,7 +237,7 @@ def _embedding(parley: ParleyUnderTest, passages, chroma_peer, queries, sample_s
 
     sample = [p.text for p in passages[:sample_size]]
     stock_model = chroma_peer.model if chroma_peer is not None else E5()
-    parley_model = parley.services.embedder._model
+    parley_model = parley.services.embedder.model
     fast_model = parley_model if isinstance(parley_model, FastE5) else FastE5()
     stock_seconds, fast_seconds, stock_vectors, fast_vectors = _side_by_side(stock_model, fast_model, sample)
     cosines = (stock_vectors * fast_vectors).sum(axis=1)

@@ -43,8 +43,7 @@ def attach_engine(services, engine: str) -> str:
         raise ValueError(f"unknown embedding engine {engine!r}; choose one of {ENGINES}")
     model = load_engine(services.settings.embed_threads, engine)
     for embedder in {id(e): e for e in (services.embedder, services.answerer.embedder)}.values():
-        with embedder._lock:
-            embedder._model = model
+        embedder.use(model)
     workers = getattr(model, "workers", None)
     return f"{engine_label(model)} ({workers} workers, via bot.embedding.embedder.Embedder)" if workers else f"{engine_label(model)} (via bot.embedding.embedder.Embedder)"
 

@@ -91,7 +91,9 @@ class Services:
             if key is None:
                 raise BadArguments(i18n.t("error.unknown_name", language, kind=i18n.t(f"kind.{kind}", language),
                                           text=text.strip() or "-", examples=self.examples(kind, language)))
-        return found[0], found[1]
+        first, second = found
+        assert first is not None and second is not None  # each None raised BadArguments above
+        return first, second
 
     def resolve_compare(self, text: str, language: str) -> tuple[str, str, str | None]:
         """Two parties and an optional issue for /compare."""

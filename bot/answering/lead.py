@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -11,7 +11,7 @@ from bot.answering import verdict as verdicts
 from bot.answering.cues import _ENDS_QUOTE, _STANCE_VERBS, _VENUE_AFTER_ZH, _VENUE_BEFORE, ANSWER_STANCES, _same_script, passage_stances
 from bot.answering.evidence import Point, PremiseFact, _decidable
 from bot.answering.figures import _DATE_EN, _DATE_ZH, Figure, asked_units, extract_dates, extract_figures, render_figure
-from bot.answering.index import IndexedPassage, LedgerEntry
+from bot.answering.index import IndexedPassage
 from bot.answering.question import FRAME_WORDS, Question
 from bot.answering.tuning import BULLET_WORDS
 from bot.messages import Bullet, Citation, Reply
@@ -153,8 +153,6 @@ class _LeadWriter:
         """The person or unnamed source behind a sentence, their party, how it reaches us, and the outlet."""
         doc = self.answerer.index.documents[passage.document_id]
         outlet = self.outlet(doc.outlet)
-        entries = self.answerer._ledger_by_passage().get(passage.id, ())
-        entry = next((e for e in entries if e.speaker), entries[0] if entries else None)
         source = self._source(passage, doc, outlet)
         if doc.cited_agency and self.outlet(doc.cited_agency) != outlet:
             agency = self.outlet(doc.cited_agency)
