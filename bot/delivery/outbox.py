@@ -532,10 +532,12 @@ def _changes_reply(services, row: Delivery, subscription: Subscription, language
 
 
 def render_document(services, document: Document, language: str) -> Reply:
-    """A document's arrival summary for a subscriber reading ``language``."""
-    from bot.delivery.digest import render_summary
+    """A document's arrival summary for a subscriber reading ``language`` (the story's report in that language when
+    there is one), with its as-of date and the story's other outlets."""
+    from bot.delivery.digest import render_arrival
 
-    return render_summary(document, language, profile=services.profile)
+    return render_arrival(services.engine, document, language, profile=services.profile,
+                          stale_after_days=services.settings.stale_after_days)
 
 
 def render_digest(services, subscription: Subscription, row: Delivery, language: str) -> Reply | None:
@@ -548,4 +550,6 @@ def render_digest(services, subscription: Subscription, row: Delivery, language:
     reply = build_digest(services.engine, since, language, filters, profile=services.profile)
     if reply.abstained or not (reply.bullets or reply.citations):
         return None
-    return reply
+    from bot.delivery.provenance import annotate
+
+    return annotate(services.engine, reply, stale_after_days=services.settings.stale_after_days)
