@@ -273,7 +273,7 @@ class SharedPassageIndex(PassageIndex):
                 store.lock_indexing(conn)
                 state = store.read_state(conn)
                 if state.get("fingerprint") not in (None, self.fingerprint):
-                    log.info("the shared answer index was made by other code or another profile; re-indexing")
+                    log.warning("the shared answer index was made by other code or another profile; re-indexing")
                     store.clear(conn)
                 store.write_state(conn, fingerprint=self.fingerprint)
                 rows = store.unindexed_passages(conn, INDEX_BATCH)

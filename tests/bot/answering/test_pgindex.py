@@ -1,8 +1,7 @@
 """The shared answer index in PostgreSQL with pgvector: same evidence as the in-process index, fallback, sharing.
 
-The pgvector tests run against a PostgreSQL 16 with pgvector started once per session from the ``pgserver``
-wheel (a test dependency in the lock file), in a temp folder; the fallback test uses the server on
-127.0.0.1:5432, which has no pgvector.
+The pgvector tests run against the session's PostgreSQL 16 with pgvector (tests/pgvector.py, from the
+``pgserver`` wheel in the lock file); the fallback test uses the server on 127.0.0.1:5432, which has none.
 """
 from __future__ import annotations
 
@@ -12,8 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import uuid
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ from bot.answering.index import PassageIndex
 from bot.answering.pgindex import CACHE_PASSAGES, SharedPassageIndex, open_index
 from bot.config import REPO_ROOT
 from tests.conftest import build_services, make_settings
+from tests.pgvector import new_database
 
 SHARED_EVAL = REPO_ROOT.parent / "shared" / "eval"
 DEV_DOCS = SHARED_EVAL / "dev_docs"
@@ -35,26 +33,6 @@ SEED_QUESTIONS = [  # used when the shared evaluation kit is not beside the chec
     "澤倫斯基如何看待普京與特朗普直接談判?",
     "What is the capital of Australia?",
 ]
-
-
-@pytest.fixture(scope="session")
-def pgvector_server():
-    """A PostgreSQL 16 server with pgvector for this test session (about a second to start)."""
-    pgserver = pytest.importorskip("pgserver", reason="pgserver (test extra) is not installed: make install")
-    folder = tempfile.mkdtemp(prefix="pgv", dir="/tmp")  # short: the server's socket lives in it
-    server = pgserver.get_server(folder, cleanup_mode="stop")
-    yield server
-    server.cleanup()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def pgvector_url(pgvector_server):
-    """A fresh database on the pgvector server."""
-    name = f"parley_{uuid.uuid4().hex[:10]}"
-    pgvector_server.psql(f'CREATE DATABASE "{name}";')
-    uri = pgvector_server.get_uri(name)
-    return uri.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 def _copy_corpus(source_engine, target_engine) -> None:
@@ -83,18 +61,18 @@ def _evidence(reply) -> tuple:
     return reply.lead, reply.abstained, [(c.document_id, c.quote) for c in reply.citations]
 
 
-@pytest.fixture
-def both_modes(seeded_template, tmp_path, pgvector_url):
-    """The seeds and the dev documents in SQLite (in-process index) and in PostgreSQL (shared index)."""
+@pytest.fixture(scope="module")
+def both_modes(seeded_template, tmp_path_factory, pgvector_server):
+    """The seeds and the dev documents in SQLite (in-process index) and in PostgreSQL (shared index), built once."""
     from bot.ingestion.pipeline import Ingestor
 
-    path = tmp_path / "local.db"
+    path = tmp_path_factory.mktemp("modes") / "local.db"
     shutil.copyfile(seeded_template, path)
     local = build_services(make_settings(f"sqlite:///{path}"), seed=False)
     if DEV_DOCS.is_dir():
         results = list(Ingestor(local).ingest_paths([str(DEV_DOCS)]))
         assert results and all(r.status != "error" for r in results)
-    shared = build_services(make_settings(pgvector_url), seed=False)
+    shared = build_services(make_settings(new_database(pgvector_server)), seed=False)
     _copy_corpus(local.engine, shared.engine)
     yield local, shared
     local.engine.dispose()
@@ -138,7 +116,7 @@ def test_another_process_sees_a_new_document_without_a_restart(pgvector_url, tmp
     seeds = sorted((REPO_ROOT / "seeds").glob("*.txt"))
     from bot.ingestion.pipeline import Ingestor
 
-    list(Ingestor(running).ingest_paths([str(p) for p in seeds[:3]]))
+    list(Ingestor(running).ingest_paths([str(seeds[2])]))
     question = "How many prisoners of war did Russia and Ukraine agree to exchange in Geneva?"
     before = running.answerer.ask(question)
     assert not any("175" in c.quote for c in before.citations)
