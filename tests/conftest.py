@@ -11,6 +11,8 @@ from sqlalchemy import create_engine, text
 from bot.config import REPO_ROOT, Settings
 from bot.services import build_services  # the one builder; tests import it from here too
 
+pytest_plugins = ["tests.pgvector"]  # pgvector_server / pgvector_url: PostgreSQL 16 with pgvector, one per session
+
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SEEDS = REPO_ROOT / "seeds"
 
