@@ -216,11 +216,11 @@ def describe_filters(row: Subscription, profile, language: str) -> str:
     if row.issues:
         parts.append(i18n.t("subscribe.filter_issues", language, names=_names(profile, row.issues, language)))
     if row.languages:
-        names = ", ".join(language_name(code, language) for code in row.languages)
+        names = i18n.t("subscribe.filter_or", language).join(language_name(code, language) for code in row.languages)
         parts.append(i18n.t("subscribe.filter_languages", language, names=names))
     if not parts:
         return i18n.t("subscribe.no_filters", language)
-    return i18n.t("subscribe.filters", language, filters="; ".join(parts))
+    return i18n.t("subscribe.filters", language, filters=i18n.t("subscribe.filter_sep", language).join(parts))
 
 
 def _names(profile, keys: list[str], language: str) -> str:
@@ -230,7 +230,8 @@ def _names(profile, keys: list[str], language: str) -> str:
             shown.append(profile.display(key, language))
         except KeyError:  # a filter from an earlier profile: show it rather than fail
             shown.append(key)
-    return ", ".join(shown)
+    # Filters of one kind are alternatives: "about Russia or Ukraine".
+    return i18n.t("subscribe.filter_or", language).join(shown)
 
 
 def language_name(code: str, language: str) -> str:
