@@ -546,7 +546,9 @@ def _without_goals(sentence: _Sentence, mentions: list[Mention]) -> list[Mention
     """Drop the aim a condition serves when the condition's content is named too: "conditions for ending the war include X"."""
     goals = [m for m in mentions
              if re.search(r"(?:conditions?|terms|preconditions?) (?:for|of)\s*$", sentence.folded[max(0, m.start - 20):m.start])
-             or re.match(r"\s*的?条件|\s*(?:includes?|including|to include|包括)\b", sentence.folded[m.end:m.end + 12])]
+             or re.match(r"\s*的?条件|\s*(?:includes?|including|to include|包括)\b", sentence.folded[m.end:m.end + 12])
+             # what an act should bring about is its aim: 停火应当带来持久和平 ("a ceasefire should bring lasting peace")
+             or re.search(r"(?:带来|导致|实现|bring|bring about|lead to|result in)\s*$", sentence.folded[max(0, m.start - 14):m.start])]
     rest = [m for m in mentions if m not in goals and m.issue not in {g.issue for g in goals}]
     return rest if goals and rest else mentions
 

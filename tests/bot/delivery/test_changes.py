@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from bot.chat.commands import COMMANDS
 from bot.chat.dispatch import Bot
-from storage.models import Delivery
+from storage.models import Delivery, Document
 from tests.adapters.test_telegram import USER_CHAT, answer_for, answers, make_adapter, telegram_api  # noqa: F401  (fixtures)
 from tests.fakes.telegram_api import message_update, parse_html
 
@@ -20,12 +20,15 @@ STORIES = Path(__file__).resolve().parents[2] / "data" / "stories"
 
 
 async def ingest(services, name: str) -> dict:
+    """Ingest one story file; returns the stored document's id and arrival summary (with its position changes)."""
     from bot.ingestion.pipeline import Ingestor
 
     path = STORIES / name
     result = await asyncio.to_thread(Ingestor(services).ingest_bytes, path.read_bytes(), origin=str(path),
                                      url=f"https://news.example/{path.stem}")
-    return result.to_json()
+    with Session(services.engine) as session:
+        document = session.get(Document, result.document_id)
+        return {"document_id": document.id, "summary": dict(document.summary or {})}
 
 
 async def deliver(services, adapter) -> int:
@@ -54,6 +57,7 @@ async def test_only_a_document_that_changes_a_stance_is_pushed(services, telegra
     assert await deliver(services, adapter) == 0
 
     moved = await ingest(services, "p2_peacekeepers_observers.txt")  # Russia would accept unarmed monitors
+    assert [(c["party"], c["kind"]) for c in moved["summary"]["changes"]] == [("russia", "softened")]
     assert queued(services) == [("changes", moved["document_id"])]
     assert await deliver(services, adapter) == 1
     push = parse_html(answers(telegram_api, USER_CHAT)[-1].text)
