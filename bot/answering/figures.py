@@ -63,8 +63,8 @@ def extract_figures(text: str) -> tuple[Figure, ...]:
     figures = []
     for number in numbers_in(text):
         unit = "percent" if number.kind in ("percent", "fraction") else number.unit
-        if not number.salient:
-            continue
+        if not number.salient or number.qualifier == "multiple":
+            continue  # "two sources"; "dozens of times" is no figure to answer "how many" with
         if unit is None and number.value < 1000 and not number.qualifier:
             continue
         if unit is None and number.value == int(number.value) and 1900 <= number.value <= 2100:

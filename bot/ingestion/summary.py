@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bot.text import clauses
 from bot.text import normalize as textnorm
 from bot.text.numbers import numbers_in
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 MIN_BULLETS, MAX_BULLETS = 3, 5
 MAX_BULLET_CHARS = 280  # longer sentences are cut at a clause boundary for the bullet
 MAX_HEADLINE_CHARS = 160
+HEADLINE_WORDS = 18  # a headline made from a sentence keeps its main clause, cut to about this many words
 MIN_SENTENCE_CHARS = 25  # Latin sentences shorter than this are captions or fragments
 MIN_CJK_CHARS = 10
 REDUNDANCY_WEIGHT = 0.6
@@ -72,6 +74,8 @@ def _boilerplate_rules() -> re.Pattern:
 
 
 _BOILERPLATE = _boilerplate_rules()
+# A sentence's source that is no one in particular ("reports from Russian media", 消息人士): its claim is the headline.
+_GENERIC_SOURCE = re.compile(r"\b(?:reports?|media|sources?|people familiar|officials)\b|消息|报道|報導|媒体|媒體|人士", re.I)
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,17 @@ def headline(title: str | None, first_sentence: str = "", best: str = "") -> str
     cleaned = clean_title(title or "")
     if cleaned and not is_boilerplate(cleaned) and not _is_first_sentence(cleaned, first_sentence):
         return cleaned
-    source = best or first_sentence or cleaned
-    return shorten(strip_dateline(source), MAX_HEADLINE_CHARS) if source else ""
+    source = strip_dateline(best or first_sentence or cleaned)
+    if not source:
+        return ""
+    clause = clauses.split(source)
+    core = clauses.shorten(clause.core, (), HEADLINE_WORDS).rstrip(" .。")
+    if not clause.who or clause.who == source or len(core) < 12:
+        return shorten(source, MAX_HEADLINE_CHARS)
+    if _GENERIC_SOURCE.search(clause.who) or len(clause.who.split()) > 8:
+        return shorten(core[:1].upper() + core[1:], MAX_HEADLINE_CHARS)  # "reports say X": X is the news
+    who = clause.who[:1].upper() + clause.who[1:]
+    return shorten(f"{who}{'：' if textnorm.is_cjk(who) else ': '}{core}", MAX_HEADLINE_CHARS)  # "Lavrov: Moscow will not …"
 
 
 def clean_title(title: str) -> str:

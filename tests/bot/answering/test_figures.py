@@ -69,6 +69,8 @@ def test_same_figures_across_languages_and_different_figures():
     assert not same_figures("会谈持续约一小时", "the talks lasted about 40 minutes")
 
 
-def test_dates_and_small_counts_are_not_figures():
+def test_dates_small_counts_and_vague_multiples_are_not_figures():
     assert extract_figures("2025年3月19日，两名官员在2025年说") == ()
+    assert [f.value for f in extract_figures("broken it dozens of times, more than 80 times")] == [80]
+    assert extract_figures("数十名士兵") == ()
     assert [f.unit for f in extract_figures("In 2022, more than 110,000 square kilometres")] == ["square_km"]

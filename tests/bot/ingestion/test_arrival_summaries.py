@@ -65,6 +65,10 @@ def test_headline_says_who_did_what(arrived):
     # No title: the summary's top sentence without its dateline, not the document's first line as it stands
     assert headline("", first, best=first) == "Russian President Vladimir Putin has expressed interest in talks with Donald Trump."
     assert headline("By Jane Doe", first) == strip_dateline(first)  # a byline is no headline
+    said = "Russian Foreign Minister Sergei Lavrov said on Thursday that Moscow would not accept European troops."
+    assert headline("", said, best=said) == "Russian Foreign Minister Sergei Lavrov: Moscow would not accept European troops"
+    relayed = "According to reports from Russian media, Putin is open to talks mediated by Trump."
+    assert headline("", relayed, best=relayed).startswith("Putin is open to talks")  # no one in particular: the claim
 
 
 @pytest.mark.parametrize("line", [
