@@ -437,6 +437,9 @@ class TelegramAdapter:
     async def stop(self) -> None:
         """Stop receiving updates and close the HTTP clients."""
         app, self.application = self.application, None
+        webhook, self._webhook = getattr(self, "_webhook", None), None
+        if webhook is not None:
+            await webhook.stop()
         if app is not None:
             if app.updater and app.updater.running:
                 await app.updater.stop()
@@ -457,11 +460,16 @@ class TelegramAdapter:
         return app
 
     async def _start_webhook(self, app: Application) -> None:
+        """Serve the webhook (acknowledging an update only once handled, so any worker behind a balancer may take
+        it and a dead one's updates are retried), then tell Telegram where it is."""
+        from adapters.telegram_webhook import WebhookServer
+
         host, _, port = self.config.webhook_listen.rpartition(":")
-        await app.updater.start_webhook(
-            listen=host or "0.0.0.0", port=int(port), url_path=urlparse(self.config.webhook_url).path.strip("/"),
-            webhook_url=self.config.webhook_url, secret_token=self.config.webhook_secret,
-            allowed_updates=list(ALLOWED_UPDATES))
+        self._webhook = WebhookServer(app, host=host or "0.0.0.0", port=int(port),
+                                      path=urlparse(self.config.webhook_url).path, secret=self.config.webhook_secret)
+        await self._webhook.start()
+        await app.bot.set_webhook(self.config.webhook_url, secret_token=self.config.webhook_secret,
+                                  allowed_updates=list(ALLOWED_UPDATES))
 
     def _hide_token_in_logs(self) -> None:
         httpx_logger = logging.getLogger("httpx")
