@@ -323,15 +323,38 @@ def _print_ingest_table(results) -> None:
 @app.command("config")
 def show_config(show_secrets: bool = typer.Option(False, "--show-secrets", help="Print secrets instead of masking them.")) -> None:
     """List every setting with its current value, default and help line (secrets masked)."""
+    import textwrap
+
     settings = load_settings()
-    table = Table(title="Parley settings (environment variables PARLEY_*, or .env)")
-    for column in ("variable", "value", "default", "help"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for name, info in Settings.model_fields.items():
         value = getattr(settings, name)
+        if name == "database_url" and not show_secrets:
+            from storage.db import redact
+
+            value = redact(value)  # its password is a secret too
         default = info.get_default(call_default_factory=True)
-        table.add_row(f"PARLEY_{name.upper()}", _show(value, show_secrets), _show(default, False), info.description or "")
-    out.print(table)
+        rows.append((f"PARLEY_{name.upper()}", _show(value, show_secrets), _show(default, False), info.description or ""))
+    title = "Parley settings (environment variables PARLEY_*, or .env)"
+    if out.width >= 120:
+        table = Table(title=title)
+        for column in ("variable", "value", "default", "help"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+        return
+    # A narrow terminal: one block per setting, wrapped to the width, instead of a table of slivers.
+    width = max(40, out.width)
+    out.print(title, highlight=False)
+    for variable, value, default, help_line in rows:
+        out.print()
+        out.print(f"[bold]{variable}[/bold] = {value or '(empty)'}", highlight=False, soft_wrap=True)
+        for line in textwrap.wrap(help_line, width - 4):
+            out.print(f"    {line}", highlight=False, markup=False)
+        if default != value:
+            out.print(textwrap.shorten(f"    default: {default or '(empty)'}", width, placeholder="…"), highlight=False,
+                      markup=False)
 
 
 def _show(value, show_secrets: bool) -> str:

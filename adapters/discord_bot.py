@@ -511,8 +511,10 @@ class DiscordAdapter:
             # A public "thinking…" message cannot turn private; it gives way to an ephemeral followup.
             await interaction.delete_original_response()
         view = SourcesView(reply) if reply.citations and not reply.ephemeral else None
-        for index, message in enumerate(render(reply)):
-            extra = {"view": view} if view is not None and index == 0 else {}
+        messages = render(reply)
+        for index, message in enumerate(messages):
+            # The button goes under the last part, where the reader's eye ends, as on Telegram.
+            extra = {"view": view} if view is not None and index == len(messages) - 1 else {}
             if interaction.response.is_done():
                 await interaction.followup.send(ephemeral=reply.ephemeral, wait=True, **message.kwargs(), **extra)
             else:

@@ -86,3 +86,14 @@ def test_ask_prints_no_migration_lines_and_logs_them_to_the_file(env, monkeypatc
     assert result.exit_code == 0, result.output
     assert "Running upgrade" not in result.output and "setup plugin" not in result.output and "INFO" not in result.output
     assert "Running upgrade" in (env / "logs" / "parley.log").read_text(encoding="utf-8")
+
+
+def test_config_is_readable_at_80_columns_and_hides_the_database_password(env, monkeypatch):
+    monkeypatch.setenv("PARLEY_DATABASE_URL", "postgresql+psycopg://parley:hunter2secret@db:5432/parley")
+    result = runner.invoke(cli.app, ["config"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for name in Settings.model_fields:
+        assert any(line.startswith(f"PARLEY_{name.upper()} = ") for line in lines), name
+    assert "hunter2secret" not in result.output and "postgresql+psycopg://parley:***@db:5432/parley" in result.output
