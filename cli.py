@@ -1,4 +1,8 @@
-"""The `parley` command line: the one place that builds settings, storage, the core and the adapters."""
+"""The `parley` command line: the one place that builds settings, storage, the core and the adapters.
+
+Commands import what they use inside their functions on purpose: `parley --help` or `parley config` must not
+pay for the answer engine, ONNX Runtime, the platform libraries or the bench (an optional extra).
+"""
 from __future__ import annotations
 
 import asyncio

@@ -13,6 +13,7 @@ STARTED = time.perf_counter()
 
 def main(argv: list[str]) -> dict:
     """Answer the job's first question from a cold process, then the rest warm; report timings and peak RSS."""
+    # Imported here, after STARTED: importing Parley is part of the cold start this measures.
     job = json.loads(argv[0])
     from bench.parley import attach_engine
     from bench.stats import peak_rss_mb
