@@ -348,7 +348,7 @@ def _if_then(sentence: _Sentence, index: int, context: Context, attribution: Att
 
 
 _CONDITION = re.compile(r"\b(?:only if|unless|until|provided(?: that)?|as long as|on condition that|only once|only after|as soon as)\b"
-                        r"|只有|只要|除非|前提是|直到")
+                        r"|只有|只要|除非|前提是|条件是|直到|\bbefore\b")
 
 
 def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribution) -> list[tuple[_Cue, Finding]]:
@@ -358,6 +358,10 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
     marker = _CONDITION.search(sentence.folded)
     if marker is None or re.search(r"condition of\s*$", sentence.folded[:marker.end()]):
         return []
+    if marker.group() == "before" and not any(m.party and m.start >= marker.end()
+                                              and len(WORD.findall(sentence.folded[marker.end():m.start])) <= 1
+                                              for m in sentence.mentions):
+        return []  # "before the talks" dates something; "before Ukraine withdraws" makes Ukraine's act a condition
     folded = sentence.folded
     if marker.group() in ("只有", "只要"):
         then = re.search(r"[就才]", folded[marker.end():])
@@ -383,7 +387,8 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
     if party is None:
         return []
     kind, who = _attribution(sentence, governing, holder)
-    other = next((m for m in sentence.mentions if condition[0] <= m.start < condition[1] and sentence.is_subject_like(m) and m.party), None)
+    other = next((m for m in sentence.mentions if condition[0] <= m.start < condition[1] and m.party
+                  and (sentence.is_subject_like(m) or len(WORD.findall(sentence.folded[condition[0]:m.start])) <= 1)), None)
     cue = _Cue("conditions", marker.start(), marker.end(), False)
     found = [(cue, Finding(party, issue, "conditions", index, sentence.text, who, kind, governing.relayed_from, places))
              for issue, places in _group(main_issues)]

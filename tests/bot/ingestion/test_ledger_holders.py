@@ -81,6 +81,11 @@ def test_conditions_and_what_they_demand(profile):
                                "reconstruction of Ukraine.")], profile)
     assert triples(until) == {("european_union", "sanctions", "conditions"), ("european_union", "reparations", "demands")}
     assert extract_positions(["If a ceasefire is not agreed, the fighting will go on."], profile) == []
+    before = extract_positions(["Lavrov said Russia would not agree to a ceasefire before Ukraine withdraws its troops from "
+                                "Donetsk."], profile)
+    assert triples(before) == {("russia", "ceasefire", "conditions"), ("russia", "territory", "demands")}
+    dated = extract_positions(["Lavrov said Russia was ready to resume talks before the summit."], profile)
+    assert {f.stance for f in dated} == {"offers"}  # "before the summit" only dates it
 
 
 def test_an_armenian_statement_is_armenias():
