@@ -130,8 +130,20 @@ def to_request(update: Update, me: Identity) -> Request | None:
     user = message.from_user
     sender = Sender(user_id=str(user.id), name=user.full_name, is_bot_admin=str(user.id) in me.admin_ids,
                     can_manage_chat=anonymous_admin)
-    return Request(chat=ChatRef(PLATFORM, str(message.chat.id)), sender=sender, command=command, text=text,
+    return Request(chat=chat_ref(message.chat.id, _thread_of(message)), sender=sender, command=command, text=text,
                    args=tuple(text.split()), language=user.language_code, is_private=is_private)
+
+
+def chat_ref(chat_id: int | str, thread_id: int | None = None) -> ChatRef:
+    """A chat, or one topic of a forum supergroup ("-1001234/56"): a topic subscribes and is pushed to on its own."""
+    return ChatRef(PLATFORM, f"{chat_id}/{thread_id}" if thread_id else str(chat_id))
+
+
+def chat_and_thread(chat: ChatRef) -> tuple[int | str, int | None]:
+    """The Bot API ``chat_id`` and ``message_thread_id`` of a chat reference made by ``chat_ref``."""
+    base, _, thread = chat.chat_id.partition("/")
+    chat_id: int | str = int(base) if base.lstrip("-").isdigit() else base
+    return chat_id, int(thread) if thread.isdigit() else None
 
 
 def _parse_text(message: Message, me: Identity, is_private: bool) -> tuple[str, str] | None:
@@ -517,7 +529,7 @@ class TelegramAdapter:
         if request.is_private or spec is None or not spec.needs_manage or request.sender.can_manage_chat:
             return request
         try:
-            member = await self.application.bot.get_chat_member(int(request.chat.chat_id), int(request.sender.user_id))
+            member = await self.application.bot.get_chat_member(chat_and_thread(request.chat)[0], int(request.sender.user_id))
         except TelegramError as exc:
             log.warning("could not check %s's rights in %s: %s", request.sender.user_id, request.chat, exc)
             return request
@@ -580,9 +592,9 @@ class TelegramAdapter:
             raise ValueError(f"{chat} is not a Telegram chat")
         if self.application is None or not self.application.running:
             raise TransientDeliveryError("the Telegram adapter is not running")
-        chat_id = int(chat.chat_id) if chat.chat_id.lstrip("-").isdigit() else chat.chat_id
-        await self._send_attachment(chat_id, reply)
-        await self._send_parts(chat_id, render(reply), markup=self._sources_markup(reply))
+        chat_id, thread_id = chat_and_thread(chat)
+        await self._send_attachment(chat_id, reply, thread_id=thread_id)
+        await self._send_parts(chat_id, render(reply), markup=self._sources_markup(reply), thread_id=thread_id)
 
     async def _send_attachment(self, chat_id: int | str, reply: Reply, *, reply_to: int | None = None,
                                thread_id: int | None = None) -> None:

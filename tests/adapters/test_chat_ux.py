@@ -96,3 +96,26 @@ async def test_a_push_without_a_report_in_the_chats_language_says_the_original_i
     [to_chinese] = [parse_html(c.text) for c in pushes if c.chat_id == ZH_CHAT]
     assert "The original is in Chinese; the points above quote it verbatim." in to_english
     assert "原文为" not in to_chinese
+
+
+# -- forum topics -----------------------------------------------------------------------------
+
+FORUM = "-1009876543210"
+TOPIC = 42
+
+
+async def test_subscribe_in_a_forum_topic_pushes_to_that_topic(services, telegram_api, make_adapter):
+    from bot.chat.commands import COMMANDS
+    from tests.adapters.test_telegram import ingest_new_document, subscription_of
+
+    adapter = await make_adapter(Bot(services.settings, services, COMMANDS))
+    telegram_api.set_member_status(FORUM, USER["id"], "administrator")
+    telegram_api.add_update(message_update("/subscribe", chat_id=FORUM, thread_id=TOPIC))
+    [confirmation] = await answer_for(telegram_api, FORUM)
+    assert confirmation.params.get("message_thread_id") == str(TOPIC)  # answered inside the topic
+    assert subscription_of(services, f"telegram:{FORUM}/{TOPIC}").active
+    assert subscription_of(services, f"telegram:{FORUM}") is None  # the topic, not the whole group
+    await ingest_new_document(services)
+    assert await deliver(services, adapter) == 1
+    push = [c for c in telegram_api.calls_to("sendMessage", ok=True) if c.chat_id == FORUM][-1]
+    assert push is not confirmation and push.params.get("message_thread_id") == str(TOPIC)

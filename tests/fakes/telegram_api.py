@@ -420,8 +420,11 @@ _MENTION = re.compile(r"@[A-Za-z0-9_]{5,32}")
 
 
 def text_message(text: str, *, chat_id: int | str | None = None, user: dict | None = None,
-                 message_id: int | None = None, reply_to: dict | None = None) -> dict:
-    """A Message with the entities Telegram would attach (leading bot_command, @mentions)."""
+                 message_id: int | None = None, reply_to: dict | None = None, thread_id: int | None = None) -> dict:
+    """A Message with the entities Telegram would attach (leading bot_command, @mentions).
+
+    ``thread_id`` puts it in a topic of a forum supergroup (``message_thread_id``, ``is_topic_message``).
+    """
     user = user or USER
     chat_id = user["id"] if chat_id is None else chat_id
     entities = []
@@ -438,6 +441,10 @@ def text_message(text: str, *, chat_id: int | str | None = None, user: dict | No
         message["entities"] = entities
     if reply_to:
         message["reply_to_message"] = reply_to
+    if thread_id:
+        message["message_thread_id"] = thread_id
+        message["is_topic_message"] = True
+        message["chat"]["is_forum"] = True
     return message
 
 
