@@ -144,7 +144,9 @@ class _Sentence(ParsedSentence):
             if kept and self._adjacent(kept[-1], cue):
                 continue
             # what is demanded, made a condition or denied is content, not another stance: "denied reports that X agreed"
-            embeds = kept and kept[-1].stance in ("demands", "conditions", "denies") and cue.stance != "conditions"
+            # (a condition inside a denial is denied too: "denied that Russia demanded X as a condition for a ceasefire")
+            embeds = kept and kept[-1].stance in ("demands", "conditions", "denies") \
+                and (cue.stance != "conditions" or kept[-1].stance == "denies")
             if embeds and not self.has_break(kept[-1].end, cue.start):
                 continue
             kept.append(cue)
@@ -550,7 +552,7 @@ def _issues(sentence: _Sentence, cue: _Cue, subject: Mention | None, context: Co
 def _without_goals(sentence: _Sentence, mentions: list[Mention]) -> list[Mention]:
     """Drop the aim a condition serves when the condition's content is named too: "conditions for ending the war include X"."""
     goals = [m for m in mentions
-             if re.search(r"(?:conditions?|terms|preconditions?) (?:for|of)\s*$", sentence.folded[max(0, m.start - 20):m.start])
+             if re.search(r"(?:conditions?|terms|preconditions?) (?:for|of)\s+(?:(?:a|an|the)\s+)?$", sentence.folded[max(0, m.start - 24):m.start])
              or re.match(r"\s*的?条件|\s*(?:includes?|including|to include|包括)\b", sentence.folded[m.end:m.end + 12])
              # what an act should bring about is its aim: 停火应当带来持久和平 ("a ceasefire should bring lasting peace")
              or re.search(r"(?:带来|导致|实现|bring|bring about|lead to|result in)\s*$", sentence.folded[max(0, m.start - 14):m.start])]

@@ -56,6 +56,10 @@ def test_a_denial_of_a_report_about_the_partys_own_position_is_a_denial(profile)
     [denial] = extract_positions(["克里姆林宫发言人佩斯科夫周五否认了有关普京要求西方领导人书面承诺停止北约东扩作为结束战争条件的报道。"],
                                  profile)
     assert (denial.party, denial.issue, denial.stance, denial.speaker) == ("russia", "nato_membership", "denies", "peskov")
+    # what the denied report said, conditions included, is denied: not a condition Russia sets on the ceasefire
+    found = extract_positions(["Kremlin spokesman Dmitry Peskov on Friday denied that Russia had demanded a Ukrainian withdrawal "
+                               "from the Donetsk region as a condition for a ceasefire."], profile)
+    assert triples(found) == {("russia", "territory", "denies")}
 
 
 @pytest.mark.parametrize("sentence", [
