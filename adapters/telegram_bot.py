@@ -374,6 +374,23 @@ class EvidenceCache:
         return parts
 
 
+class Recent:
+    """A bounded LRU mapping (oldest entries go first)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+
+    def put(self, key, value) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def get(self, key):
+        return self._items.get(key)
+
+
 # logging -----------------------------------------------------------------------------------------------------
 
 class RedactToken(logging.Filter):
@@ -412,6 +429,7 @@ class TelegramAdapter:
         self.config = config if isinstance(config, TelegramConfig) else TelegramConfig.from_settings(config)
         self.pacing = self.config.pacing
         self.evidence = EvidenceCache(self.config.evidence_cache_size)
+        self.asked = Recent(self.config.evidence_cache_size)  # (chat id, answer message id) -> the question it answered
         self.application: Application | None = None
         self.identity: Identity | None = None
         self._redactor = RedactToken(self.config.token)
@@ -512,16 +530,31 @@ class TelegramAdapter:
         if request is None:
             return
         message = update.message
-        request = await self._with_chat_rights(request)
+        request = await self._with_chat_rights(self._with_earlier_question(request, message))
         async with self._typing(message.chat_id, _thread_of(message)):
             reply = await self.bot.handle(request)
         quote = None if request.is_private else message.message_id
         try:
             await self._send_attachment(message.chat_id, reply, reply_to=quote, thread_id=_thread_of(message))
-            await self._send_parts(message.chat_id, render(reply), markup=self._sources_markup(reply),
-                                   reply_to=quote, thread_id=_thread_of(message))
+            sent = await self._send_parts(message.chat_id, render(reply), markup=self._sources_markup(reply),
+                                          reply_to=quote, thread_id=_thread_of(message))
         except DeliveryError as exc:
             log.warning("could not answer /%s in %s: %s", request.command, request.chat, exc)
+            return
+        if request.command == _ASK:
+            for sent_id in sent:  # a reply to any part of the answer follows up its question
+                self.asked.put((message.chat_id, sent_id), request.text)
+
+    def _with_earlier_question(self, request: Request, message: Message) -> Request:
+        """A question replying to one of Parley's answers carries the question that answer was for (its first line,
+        when the answer was sent before a restart), so it is read in that question's context."""
+        original = message.reply_to_message
+        if request.command != _ASK or original is None or not _replies_to(message, self.identity):
+            return request
+        earlier = self.asked.get((message.chat_id, original.message_id))
+        if earlier is None:
+            earlier = (original.text or original.caption or "").strip().split("\n", 1)[0]
+        return replace(request, follows=earlier) if earlier else request
 
     async def _with_chat_rights(self, request: Request) -> Request:
         """Ask Telegram whether the sender administers this group, for commands that need it."""
@@ -615,15 +648,18 @@ class TelegramAdapter:
         return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=SOURCES_PREFIX + key)]])
 
     async def _send_parts(self, chat_id: int | str, parts: list[str], *, markup: InlineKeyboardMarkup | None = None,
-                          reply_to: int | None = None, thread_id: int | None = None) -> None:
-        """Send rendered parts in order; the button goes under the last, the first quotes ``reply_to``."""
+                          reply_to: int | None = None, thread_id: int | None = None) -> list[int]:
+        """Send rendered parts in order; the button goes under the last, the first quotes ``reply_to``.
+        Returns the sent messages' ids."""
+        sent = []
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            await self._send_part(chat_id, part, markup=markup if last else None,
-                                  reply_to=reply_to if index == 0 else None, thread_id=thread_id)
+            sent.append(await self._send_part(chat_id, part, markup=markup if last else None,
+                                              reply_to=reply_to if index == 0 else None, thread_id=thread_id))
+        return sent
 
     async def _send_part(self, chat_id: int | str, part: str, *, markup: InlineKeyboardMarkup | None,
-                         reply_to: int | None, thread_id: int | None) -> None:
+                         reply_to: int | None, thread_id: int | None) -> int:
         def send(text: str, parse_mode: str | None) -> Callable[[], Awaitable[Message]]:
             return lambda: self.application.bot.send_message(
                 chat_id, text, parse_mode=parse_mode, reply_markup=markup, message_thread_id=thread_id,
@@ -631,10 +667,11 @@ class TelegramAdapter:
                 reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None)
 
         try:
-            await self._call(send(part, ParseMode.HTML))
+            message = await self._call(send(part, ParseMode.HTML))
         except BadRequest as exc:  # only formatting errors get here
             log.warning("Telegram refused the HTML of a message to %s (%s); sending it as plain text", chat_id, exc)
-            await self._call(send(to_plain(part), None))
+            message = await self._call(send(to_plain(part), None))
+        return message.message_id
 
     async def _call(self, func: Callable[[], Awaitable[T]]) -> T:
         """One Bot API call: flood waits are waited out and network errors retried with backoff.

@@ -48,6 +48,7 @@ class Request:
     args: tuple[str, ...] = ()
     language: str | None = None  # the platform's locale hint, e.g. "zh-TW"
     is_private: bool = True
+    follows: str = ""  # the earlier question this message follows up (a reply to Parley's answer), if any
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.text import i18n
 from bot.chat.dispatch import Bot, CommandSpec
+from bot.chat.followups import in_context
 from bot.errors import BadArguments
 from bot.messages import Reply, Request
 
@@ -34,6 +35,8 @@ async def ask(bot: Bot, request: Request, language: str) -> Reply:
         raise BadArguments(i18n.t("error.empty_question", language))
     if len(question) > MAX_QUESTION_CHARS:
         raise BadArguments(i18n.t("error.question_too_long", language, length=len(question), limit=MAX_QUESTION_CHARS))
+    if request.follows:
+        question = in_context(question, request.follows, bot.services.profile)
     return await bot.run_blocking(bot.services.answerer.ask, question, fallback_language=language)
 
 

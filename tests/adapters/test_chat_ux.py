@@ -119,3 +119,34 @@ async def test_subscribe_in_a_forum_topic_pushes_to_that_topic(services, telegra
     assert await deliver(services, adapter) == 1
     push = [c for c in telegram_api.calls_to("sendMessage", ok=True) if c.chat_id == FORUM][-1]
     assert push is not confirmation and push.params.get("message_thread_id") == str(TOPIC)
+
+
+# -- follow-up questions ------------------------------------------------------------------------
+
+class RecordingAnswerer:
+    """Stands in for the answer engine (tested on its own): records the questions it is asked."""
+
+    def __init__(self):
+        self.questions: list[str] = []
+
+    def ask(self, question: str, *, fallback_language: str | None = None) -> Reply:
+        self.questions.append(question)
+        return Reply(lead=f"Answer {len(self.questions)}.", language=fallback_language or "en")
+
+
+async def test_a_reply_to_an_answer_is_read_with_the_earlier_questions_topic(services, telegram_api, make_adapter):
+    from bot.chat.commands import COMMANDS
+
+    answerer = services.__dict__["answerer"] = RecordingAnswerer()
+    await make_adapter(Bot(services.settings, services, COMMANDS))
+    telegram_api.add_update(message_update("What does Russia demand about the NATO pledge?"))
+    [answer] = await answer_for(telegram_api, USER_CHAT)
+    telegram_api.add_update(message_update("And what did Ukraine say about it?", reply_to=answer.response))
+    await answer_for(telegram_api, USER_CHAT, 2)
+    telegram_api.add_update(message_update("那乌克兰怎么说？", reply_to=answer.response))
+    await answer_for(telegram_api, USER_CHAT, 3)
+    telegram_api.add_update(message_update("And what did Ukraine say?"))  # not a reply: no context
+    await answer_for(telegram_api, USER_CHAT, 4)
+    assert answerer.questions == ["What does Russia demand about the NATO pledge?",
+                                  "And what did Ukraine say about it? (NATO)", "那乌克兰怎么说？（北约）",
+                                  "And what did Ukraine say?"]
