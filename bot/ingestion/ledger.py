@@ -227,7 +227,7 @@ class _Sentence(ParsedSentence):
     # ----- what
 
     def issue_mentions(self, start: int, end: int) -> list[Mention]:
-        found = [m for m in self.mentions if start <= m.start and m.end <= end and m.issue and not self._circumstance(m)]
+        found = [m for m in self.mentions if start <= m.start and m.end <= end and m.issue and not self._circumstance(m, start)]
         return [m for m in found if not self._attached(m, found)]
 
     def _attached(self, mention: Mention, others: list[Mention]) -> bool:
@@ -244,10 +244,12 @@ class _Sentence(ParsedSentence):
                     return True
         return False
 
-    def _circumstance(self, mention: Mention) -> bool:
-        """An issue named as the occasion ("during the phone call", 通话中, "talks in Istanbul"), not the matter at stake."""
+    def _circumstance(self, mention: Mention, floor: int = 0) -> bool:
+        """An issue named as the occasion ("during the phone call", 通话中, "talks in Istanbul"), not the matter at stake.
+
+        Only words from ``floor`` on count: the "in" of a cue ("interest in negotiating") is not an occasion's."""
         start = self.phrase_start(mention)
-        words = re.split(r"[,，;；:：]", self.folded[max(0, start - 40):start])[-1].split()[-4:]
+        words = re.split(r"[,，;；:：]", self.folded[max(floor, start - 40):start])[-1].split()[-4:]
         if mention.kind == "place":
             if any(w in self.lexicon.circumstance_temporal for w in words):
                 return True
@@ -290,9 +292,15 @@ def extract_positions(sentences: Sequence[str], profile: Profile, *, cited_agenc
     return findings
 
 
+_DOCUMENT_CONTENT = re.compile(r"\W*(?:according to|under) the (?:\w+ )?(?:agreement|draft|treaty|document|text|memorandum)\b"
+                               r"|\W*(?:根据|按照)(?:该|这份|这一)?(?:协议|草案|文件|备忘录)")
+
+
 def _sentence_findings(sentence: _Sentence, index: int, context: Context, attribution: Attribution) -> list[tuple[_Cue, Finding]]:
     if not sentence.cues or sentence.lexicon.question.search(sentence.folded):
         return []
+    if _DOCUMENT_CONTENT.match(sentence.folded):
+        return []  # "According to the agreement, Ukraine would have to ...": what a text says, not a party's stance
     found, previous = [], None
     for cue in sentence.cues:
         subject = _subject(sentence, cue, previous)

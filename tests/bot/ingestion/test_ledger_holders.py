@@ -142,3 +142,14 @@ def test_a_quotation_runs_on_to_the_next_sentence(profile):
                               profile)
     assert ("russia", "weapons", "rejects") in triples(found)
     assert {f.speaker for f in found} == {"peskov"}
+
+
+def test_a_cue_ending_in_a_preposition_keeps_its_object(profile):
+    # the "in" of "interest in" is the cue's, not an occasion ("in the talks"), so the talks are its matter
+    found = extract_positions(["Russian President Vladimir Putin has expressed interest in negotiating with Donald Trump."], profile)
+    assert triples(found) == {("russia", "talks", "offers")}
+
+
+def test_what_a_document_says_is_no_partys_stance(profile):
+    assert extract_positions(["According to the agreement, Ukraine would have to pledge permanent neutrality in exchange "
+                              "for international security guarantees."], profile) == []
