@@ -300,6 +300,7 @@ class Context:
     issue_mentions: list[Mention] = field(default_factory=list)
     outlet: str | None = None
     open_quote: Attribution | None = None  # the speaker of a quotation still open at the end of the last sentence
+    issue_counts: dict[str, int] = field(default_factory=dict)  # issues named so far in the document: its topic
 
 
 class Attributor:
