@@ -554,7 +554,7 @@ def _issues(sentence: _Sentence, cue: _Cue, subject: Mention | None, context: Co
         if opened != -1 and ")" not in sentence.folded[opened:cue.start]:
             mentions = sentence.issue_mentions(sentence.clause_start(opened), opened)[-1:]
     if not mentions and sentence.refers_back(min(lead_start, cue.start), end):
-        earlier = sentence.issue_mentions(0, min(lead_start, cue.start))
+        earlier = sentence.issue_mentions(0, cue.start)  # "these four oblasts are part of Russia": named before the cue
         mentions = [m for m in earlier if m.issue == earlier[-1].issue] if earlier else context.issue_mentions
         if not earlier and context.issue_counts and _DEFINITE_THING.search(sentence.folded[min(lead_start, cue.start):end]):
             # "welcomed the plan": the plan the document is about, its most named issue, not the last sentence's

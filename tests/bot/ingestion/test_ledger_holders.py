@@ -161,3 +161,9 @@ def test_the_plan_is_what_the_document_is_about(profile):
     found = extract_positions(sentences, profile)
     assert ("ukraine", "security_guarantees", "accepts") in triples(found)
     assert ("ukraine", "ceasefire", "accepts") not in triples(found)  # the last issue named is not the plan's
+
+
+def test_these_points_to_what_the_sentence_names_before_the_last_sentence(profile):
+    sentences = ["There may be room for negotiations on the four eastern oblasts.", "Moscow claims that these four oblasts are part of Russia."]
+    found = [f for f in extract_positions(sentences, profile) if f.sentence_index == 1]
+    assert triples(found) == {("russia", "territory", "demands")}
