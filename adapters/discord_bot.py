@@ -397,17 +397,28 @@ def _clip(text: str, limit: int) -> str:
 
 # -- the Sources button ---------------------------------------------------------------------
 
-class SourcesView(discord.ui.View):
-    """A "Sources" button under an answer; pressing it shows the full quotes to whoever pressed it."""
+Vote = Callable[[discord.Interaction, int], Awaitable[str]]
 
-    def __init__(self, reply: Reply, timeout: float = SOURCES_BUTTON_TIMEOUT):
+
+class SourcesView(discord.ui.View):
+    """Buttons under an answer: "Sources" shows the full quotes to whoever pressed it; 👍/👎 (when the answer may
+    be rated and ``vote`` is given) store that user's vote and acknowledge it to them only."""
+
+    def __init__(self, reply: Reply, timeout: float = SOURCES_BUTTON_TIMEOUT, vote: Vote | None = None):
         super().__init__(timeout=timeout)
-        self.pages = render_evidence(reply)
-        button = discord.ui.Button(label=_clip(reply.labels.get("more") or reply.labels.get("sources") or "Sources",
-                                               BUTTON_LABEL_LIMIT),
-                                   style=discord.ButtonStyle.secondary)
-        button.callback = self.show
-        self.add_item(button)
+        self.pages = render_evidence(reply) if reply.citations else []
+        if self.pages:
+            button = discord.ui.Button(label=_clip(reply.labels.get("more") or reply.labels.get("sources") or "Sources",
+                                                   BUTTON_LABEL_LIMIT),
+                                       style=discord.ButtonStyle.secondary)
+            button.callback = self.show
+            self.add_item(button)
+        if reply.feedback_id and vote is not None:
+            for emoji, value in (("👍", 1), ("👎", -1)):
+                rate = discord.ui.Button(emoji=emoji, style=discord.ButtonStyle.secondary,
+                                         custom_id=f"parley:fb:{'+' if value > 0 else '-'}:{reply.feedback_id}")
+                rate.callback = functools.partial(self._rate, vote=vote, value=value)
+                self.add_item(rate)
 
     async def show(self, interaction: discord.Interaction) -> None:
         """Answer the button press with the evidence, visible only to the presser."""
@@ -415,6 +426,11 @@ class SourcesView(discord.ui.View):
         await interaction.response.send_message(ephemeral=True, **first.kwargs())
         for page in rest:
             await interaction.followup.send(ephemeral=True, **page.kwargs())
+
+    @staticmethod
+    async def _rate(interaction: discord.Interaction, *, vote: Vote, value: int) -> None:
+        await interaction.response.send_message(await vote(interaction, value), ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
 
 
 # -- the adapter ----------------------------------------------------------------------------
@@ -510,7 +526,9 @@ class DiscordAdapter:
         if interaction.response.is_done() and reply.ephemeral and not interaction.extras.get(ANSWERED):
             # A public "thinking…" message cannot turn private; it gives way to an ephemeral followup.
             await interaction.delete_original_response()
-        view = SourcesView(reply) if reply.citations and not reply.ephemeral else None
+        rateable = reply.feedback_id and not reply.ephemeral
+        view = SourcesView(reply, vote=self._vote_on(reply.feedback_id)) if (reply.citations or rateable) \
+            and not reply.ephemeral else None
         messages = render(reply)
         for index, message in enumerate(messages):
             # The button goes under the last part, where the reader's eye ends, as on Telegram.
@@ -520,6 +538,12 @@ class DiscordAdapter:
             else:
                 await interaction.response.send_message(ephemeral=reply.ephemeral, **message.kwargs(), **extra)
             interaction.extras[ANSWERED] = True
+
+    def _vote_on(self, answer_id: str) -> Vote:
+        async def vote(interaction: discord.Interaction, value: int) -> str:
+            return await self.bot.vote(answer_id, PLATFORM, str(interaction.user.id), value, interaction.locale.value)
+
+        return vote
 
     async def _on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """CommandTree.on_error: log, then tell the user in a message only they see."""
