@@ -83,7 +83,8 @@ def build_client(settings: Settings) -> discord.Client:
     # Parley has no voice features: without this, every start warns that PyNaCl and davey are missing.
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     options: dict[str, Any] = dict(
-        intents=discord.Intents(guilds=True),
+        # Guild messages (not privileged) bring the messages of a thread started from an answer: follow-up questions.
+        intents=discord.Intents(guilds=True, guild_messages=True),
         max_ratelimit_timeout=settings.discord_max_ratelimit_timeout,
         allowed_mentions=NO_MENTIONS,
     )
@@ -446,6 +447,7 @@ class DiscordAdapter:
         self.settings = settings
         self.admins = frozenset(a for a in settings.admins() if a.startswith(f"{PLATFORM}:"))
         self.client: discord.Client | None = None
+        self.asked = _Recent(2048)  # answer message id (= id of a thread started from it) -> the question
         self.tree: app_commands.CommandTree | None = None
         self._gateway: asyncio.Task | None = None
 
@@ -503,6 +505,7 @@ class DiscordAdapter:
         self.client = build_client(self.settings)
         self.tree = app_commands.CommandTree(self.client)
         self.tree.error(self._on_error)
+        self.client.on_message = self._on_thread_message  # type: ignore[method-assign]  # events go to on_<event>
         await self.tree.set_translator(DescriptionTranslator())
         for command in self.commands():
             self.tree.add_command(command)
@@ -519,10 +522,34 @@ class DiscordAdapter:
     async def _on_command(self, interaction: discord.Interaction) -> None:
         # Discord drops an interaction not acknowledged within 3 seconds; the answer follows up.
         await interaction.response.defer(thinking=True)
-        reply = await self.bot.handle(to_request(interaction, self.admins))
-        await self._deliver(interaction, reply)
+        request = to_request(interaction, self.admins)
+        reply = await self.bot.handle(request)
+        await self._deliver(interaction, reply, question=request.text if request.command == "ask" else None)
 
-    async def _deliver(self, interaction: discord.Interaction, reply: Reply) -> None:
+    async def _on_thread_message(self, message: discord.Message) -> None:
+        """A message in a thread started from one of Parley's answers is a follow-up question on that answer.
+
+        A thread started from a message has that message's id, so the thread's id finds the question answered.
+        Without the privileged Message Content intent Discord sends the text only of messages that mention Parley.
+        """
+        question = self.asked.get(message.channel.id)
+        if question is None or message.author.bot or self.client is None or self.client.user is None:
+            return
+        text = re.sub(rf"<@!?{self.client.user.id}>", " ", message.content or "").strip()
+        if not text:
+            return
+        author = message.author
+        request = Request(chat=ChatRef(PLATFORM, str(message.channel.id)),
+                          sender=Sender(str(author.id), author.display_name, f"{PLATFORM}:{author.id}" in self.admins),
+                          command="ask", text=text, args=tuple(text.split()), is_private=False, follows=question)
+        reply = await self.bot.handle(request)
+        try:
+            for outgoing in render(reply):
+                await message.channel.send(**outgoing.kwargs())
+        except discord.HTTPException as exc:
+            log.warning("could not answer a follow-up in thread %s: %s", message.channel.id, exc)
+
+    async def _deliver(self, interaction: discord.Interaction, reply: Reply, question: str | None = None) -> None:
         if interaction.response.is_done() and reply.ephemeral and not interaction.extras.get(ANSWERED):
             # A public "thinking…" message cannot turn private; it gives way to an ephemeral followup.
             await interaction.delete_original_response()
@@ -534,7 +561,9 @@ class DiscordAdapter:
             # The button goes under the last part, where the reader's eye ends, as on Telegram.
             extra = {"view": view} if view is not None and index == len(messages) - 1 else {}
             if interaction.response.is_done():
-                await interaction.followup.send(ephemeral=reply.ephemeral, wait=True, **message.kwargs(), **extra)
+                sent = await interaction.followup.send(ephemeral=reply.ephemeral, wait=True, **message.kwargs(), **extra)
+                if question and not reply.ephemeral and sent is not None:
+                    self.asked.put(sent.id, question)  # a thread started from this message follows it up
             else:
                 await interaction.response.send_message(ephemeral=reply.ephemeral, **message.kwargs(), **extra)
             interaction.extras[ANSWERED] = True
@@ -570,6 +599,23 @@ class DiscordAdapter:
 
     def _language(self, interaction: discord.Interaction) -> str:
         return i18n.normalize_language(interaction.locale.value) or self.settings.default_language
+
+
+class _Recent:
+    """A bounded LRU mapping."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: dict = {}
+
+    def put(self, key, value) -> None:
+        self._items.pop(key, None)
+        self._items[key] = value
+        while len(self._items) > self.size:
+            self._items.pop(next(iter(self._items)))
+
+    def get(self, key):
+        return self._items.get(key)
 
 
 def _choices(pairs: list[tuple[str, str]]) -> list[app_commands.Choice[str]]:

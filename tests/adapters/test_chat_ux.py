@@ -227,3 +227,29 @@ async def test_votes_under_a_discord_answer_are_stored_once_per_user(services, s
     assert all(a.json["data"]["flags"] & EPHEMERAL for a in acks)
     figures = report(services.engine)
     assert (figures.voted, figures.up, figures.down) == (1, 1, 1)
+
+
+async def test_a_message_in_a_discord_thread_started_from_an_answer_is_a_follow_up(services, settings):
+    from bot.chat.commands import COMMANDS
+    from tests.adapters.test_discord import WEBHOOK, running
+    from tests.fakes.discord_api import FakeDiscord, load
+
+    answerer = services.__dict__["answerer"] = RecordingAnswerer()
+    async with FakeDiscord() as fake:
+        async with running(Bot(settings, services, COMMANDS), settings, fake):
+            await fake.send_interaction(fake.slash("ask", question="What does Russia demand about the NATO pledge?"))
+            answer = await fake.wait_for("POST", WEBHOOK)
+            thread = answer.response["id"]  # a thread started from a message takes that message's id
+            bot_id = load("message")["author"]["id"]
+            for content in (f"<@{bot_id}> And what did Ukraine say about it?", "unrelated chatter"):
+                message = {**load("message"), "id": str(9000 + len(content)), "channel_id": thread, "content": content,
+                           "guild_id": "1300000000000000001",
+                           "author": {"id": "501", "username": "ada", "discriminator": "0", "avatar": None}}
+                await fake.dispatch("MESSAGE_CREATE", message)
+            elsewhere = {**message, "id": "9999", "channel_id": "1234567", "content": "And what did Ukraine say?"}
+            await fake.dispatch("MESSAGE_CREATE", elsewhere)  # not in a thread of an answer: ignored
+            reply = await fake.wait_for("POST", rf"^/channels/{thread}/messages$", count=2)
+    assert reply.status == 200
+    assert answerer.questions == ["What does Russia demand about the NATO pledge?",
+                                  "And what did Ukraine say about it? (NATO)", "unrelated chatter (Russia, NATO)"]
+    assert not fake.find("POST", r"^/channels/1234567/messages$")
