@@ -328,6 +328,9 @@ def _sentence_findings(sentence: _Sentence, index: int, context: Context, attrib
                        _group(_without_goals(sentence, sentence.issue_mentions(*condition)))
                        if acted or cue.stance not in ("offers", "accepts") else [])
             stated = [("conditions" if cue.stance in ("offers", "accepts") else cue.stance, stated[0][1]), content]
+        if _discuss_with(sentence, cue):  # "需要与美方进一步讨论,或许需要通电话": an offer to talk to that party
+            later = _group(sentence.issue_mentions(cue.end, len(sentence.folded)))
+            stated = [("offers", later or stated[0][1])]
         framed = _modal_subject(sentence, cue)
         if framed is not None:  # "a ceasefire must align with the realities": a condition on the ceasefire
             stated = [("conditions", _group([framed]))] + [(cue.stance, [i for i in stated[0][1] if i[0] != framed.issue])]
@@ -408,6 +411,16 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
         found += [(cue, Finding(party, issue, "demands", index, sentence.text, who, kind, governing.relayed_from, places))
                   for issue, places in _group(_without_goals(sentence, sentence.issue_mentions(*condition)))]
     return found
+
+
+def _discuss_with(sentence: _Sentence, cue: _Cue) -> bool:
+    """A "needs to be discussed" cue that names whom to discuss it with: "需要与美方进一步讨论", "to be discussed with Washington"."""
+    if cue.stance != "conditions" or not cue.party_from_speaker:
+        return False
+    partner = any(m.party and cue.start <= m.start and m.end <= cue.end for m in sentence.mentions) \
+        or any(m.party and 0 <= m.start - cue.end <= 6 for m in sentence.mentions) and \
+        re.match(r"\s*with\b", sentence.folded[cue.end:cue.end + 6]) is not None
+    return partner
 
 
 def _modal_subject(sentence: _Sentence, cue: _Cue) -> Mention | None:

@@ -167,3 +167,12 @@ def test_these_points_to_what_the_sentence_names_before_the_last_sentence(profil
     sentences = ["There may be room for negotiations on the four eastern oblasts.", "Moscow claims that these four oblasts are part of Russia."]
     found = [f for f in extract_positions(sentences, profile) if f.sentence_index == 1]
     assert triples(found) == {("russia", "territory", "demands")}
+
+
+def test_to_be_discussed_with_a_party_is_an_offer_to_talk(profile):
+    sentences = ["俄罗斯总统普京周四表示,俄方原则上同意停火。", "他表示,这些细微差别需要与美方进一步讨论,或许需要与特朗普总统通电话。"]
+    found = [f for f in extract_positions(sentences, profile) if f.sentence_index == 1]
+    assert [(f.party, f.issue, f.stance, f.speaker) for f in found] == [("russia", "talks", "offers", "putin")]
+    # without a partner, open questions are a condition: "many issues need to be discussed, including the ceasefire's monitoring"
+    found = extract_positions(["普京说,有许多问题需要讨论,包括如何监督停火。"], profile)
+    assert triples(found) == {("russia", "ceasefire", "conditions")}
