@@ -361,7 +361,9 @@ def _quoted_in_bullets(reply: Reply, source: Source, numbers: dict[int, int]) ->
 
 def _source_field(reply: Reply, source: Source, preview: bool = True) -> tuple[str, str]:
     name = _clip(f"[{source.number}] {reply.source_name(source)}", FIELD_NAME_LIMIT)
-    head = f"{_when(reply, source)} · {_link(reply, source)}" if source.link else _when(reply, source)
+    # The title, linked when the document has a web address; named by its title already, only the date.
+    shows_title = source.link or not source.named_by_title
+    head = f"{_when(reply, source)} · {_link(reply, source)}" if shows_title else _when(reply, source)
     room = FIELD_VALUE_LIMIT - len(head) - 3
     first = source.quotes[0] if source.quotes else ""
     quote = _clip(_escape(_clip(" ".join(first.split()), QUOTE_PREVIEW)), room) if preview and room > 10 else ""

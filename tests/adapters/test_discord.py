@@ -165,6 +165,7 @@ def test_an_answer_is_an_embed_with_its_sources_as_fields():
     assert "[Black Sea talks 1](https://news.example/1)" in embed.fields[0].value
     assert "2025-03-25" in embed.fields[0].value and "> Both sides agreed" in embed.fields[0].value
     assert "2.txt" not in embed.fields[1].value and "seeds/" not in embed.fields[1].value and "](" not in embed.fields[1].value
+    assert "Black Sea talks 2" in embed.fields[1].value  # the title, unlinked
     assert embed.footer.text == "As of 2025-03-26"
 
 
