@@ -13,7 +13,7 @@ from bot.answering.evidence import Point, PremiseFact, _decidable
 from bot.answering.figures import _DATE_EN, _DATE_ZH, Figure, asked_units, extract_dates, extract_figures, render_figure
 from bot.answering.index import IndexedPassage
 from bot.answering.question import FRAME_WORDS, Question
-from bot.answering.tuning import BULLET_WORDS
+from bot.answering.tuning import ANSWER_WORDS, BULLET_WORDS
 from bot.messages import Bullet, Citation, Reply
 from bot.text import clauses, i18n
 from bot.text import normalize as textnorm
@@ -27,16 +27,40 @@ class ReplyWriting:
     Mixed into ``Answerer``; uses its ``index``."""
 
     def _reply(self, q: Question, points: list[Point], premise: list["PremiseFact"] | None) -> Reply:
+        if q.kind not in ("aggregation", "timeline", "comparison") and not premise:
+            points = self._answer_first(q, points)
         citations, bullets, numbers = self._cite(points, q)
         lead, carried = self._lead_and_carried(q, points, premise, numbers)
         if bullets and points[0].main.id in carried and q.kind not in ("aggregation", "timeline"):
             bullets = bullets[1:]  # the lead states the first point's whole claim, cited: its bullet would repeat it
-        if citations and all(not _same_script(c.language, q.language) for c in citations):
+        if q.kind not in ("aggregation", "timeline", "comparison", "disagreement") and "speech" not in q.cues:
+            bullets = _within_budget(lead, bullets)  # (what someone said is answered by their words, however long)
+            used = {int(n) for n in re.findall(r"\[(\d+)\]", lead)} | {n for b in bullets for n in b.cites}
+            citations = [c for c in citations if c.n <= max(used, default=len(citations))]  # the sources of dropped bullets go        if citations and all(not _same_script(c.language, q.language) for c in citations):
             lead += i18n.t("answer.lead.other_language", q.language)
         if not lead.endswith((".", "。", ":", ":")):
             lead += i18n.t("answer.end", q.language)
         return Reply(lead=lead, bullets=tuple(bullets), citations=tuple(citations), language=q.language,
                      as_of=_as_of(citations), labels=i18n.labels(q.language))
+
+    def _answer_first(self, q: Question, points: list[Point]) -> list[Point]:
+        """The point that itself says most of what is asked leads (the lead is written from it): of the first three,
+        the one whose sentence holds clearly more of the question's topic words than the first one does."""
+        groups = self._topic_groups(q)
+        if len(points) < 2 or not groups:
+            return points
+        weights = [self.index.idf(g) or self.index.unseen_idf() for g in groups]
+
+        def held(point: Point) -> float:
+            rows = [self.index.group_rows(g) for g in groups]
+            return sum(w * max(r.get(x.row, 0.0) for x in point.context or [point.main])
+                       for w, r in zip(weights, rows)) / sum(weights)
+
+        shares = [held(point) for point in points[:3]]
+        best = max(range(len(shares)), key=lambda i: (shares[i], -i))
+        if best and shares[best] >= shares[0] + 0.2:
+            return [points[best]] + points[:best] + points[best + 1:]
+        return points
 
     def _important_spans(self, q: Question, text: str) -> list[tuple[int, int]]:
         """Where a quote says what the question asks about: its entities (any script), and the answer's figures,
@@ -476,6 +500,25 @@ class _LeadWriter:
         head = i18n.t("lead.premise_no", self.lang, party=self.name(asserted), verb=i18n.t(f"premise.{stance}", self.lang))
         point = next((p for p in self.points if p.main.id == premise[0].passage.id), self.points[0])
         return head + self.stated(point, limit=18)
+
+
+def _words(text: str) -> float:
+    """Reading length: Latin words, and Chinese characters at two to a word."""
+    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return len([w for w in text.split() if any(c.isascii() and c.isalnum() for c in w)]) + cjk / 2
+
+
+def _within_budget(lead: str, bullets: list[Bullet]) -> list[Bullet]:
+    """The bullets, best first, that fit the reading budget with the lead (the first always stays): a reader gets the
+    answer and its strongest evidence, not every sentence that also matched."""
+    kept, used = [], _words(lead)
+    for bullet in bullets:
+        size = _words(bullet.text)
+        if kept and used + size > ANSWER_WORDS:
+            break
+        kept.append(bullet)
+        used += size
+    return kept
 
 
 def _unit_family(unit: str | None) -> str | None:

@@ -2,6 +2,7 @@
 
 # -- how much evidence ------------------------------------------------------------------------------
 MAX_BULLETS = 3  # few, strong bullets: the lead carries the answer
+ANSWER_WORDS = 85  # the lead and the bullets after the first stop here (a Chinese character counts as half a word)
 BULLET_WORDS = 32  # a longer quote is cut to its clauses that hold what was asked (verbatim, "…" where cut)
 MAX_LIST_BULLETS = 8  # aggregation, timeline and the overview commands list more
 MAX_QUOTE_SENTENCES = 3  # a bullet quotes at most this many consecutive sentences
