@@ -389,10 +389,40 @@ def _trafilatura(html: str, url: str | None, origin: str | None) -> tuple[_Hints
         raise BadDocument(f"{origin or url or 'document'}: unreadable HTML ({type(exc).__name__})", origin=origin) from exc
     if found is None or not (found.text or "").strip():
         raise BadDocument(f"{origin or url or 'document'}: no main text found in the HTML", origin=origin)
+    if "\n" not in found.text.strip() and len(_PARAGRAPH_TAG.findall(html)) >= 2:
+        found = _paragraphs_kept(html, url) or found
     page_url = found.url if found.url and found.url.startswith(("http://", "https://")) else url
     published = _iso_date(found.date)
     return _Hints(title=(found.title or "").strip() or None, url=page_url, published=published,
                   sitename=(found.sitename or "").strip() or None), _one_paragraph_per_line(found.text)
+
+
+_PARAGRAPH_TAG = re.compile(r"<p[\s>]", re.IGNORECASE)
+
+
+def _paragraphs_kept(html: str, url: str | None):
+    """A short page's main text with its paragraphs apart, or None.
+
+    Below trafilatura's minimum size (250 characters: a short wire item, most Chinese briefs) its fallback
+    extraction joins the headline, the byline, the paragraphs and "related" links into one line, so the first
+    sentence starts with the headline and byline. Asking again with a small minimum keeps the main extraction,
+    which has one paragraph per line and leaves bylines and link lists out.
+    """
+    import trafilatura
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config["DEFAULT"]["MIN_EXTRACTED_SIZE"] = "25"
+    try:
+        found = trafilatura.bare_extraction(
+            html, url=url, with_metadata=True, include_comments=False, include_tables=True, config=config,
+            date_extraction_params={"extensive_search": False, "original_date": True},
+        )
+    except (RecursionError, ValueError, TypeError, MemoryError):
+        return None
+    if found is None or len([line for line in (found.text or "").split("\n") if line.strip()]) < 2:
+        return None
+    return found
 
 
 def _one_paragraph_per_line(text: str) -> str:

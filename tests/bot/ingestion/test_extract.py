@@ -375,3 +375,17 @@ def test_inline_html_in_plain_text_is_stripped_and_sentences_are_verbatim_slices
     # Only HTML element names count: comparisons and made-up brackets in prose are text.
     assert strip_inline_html("Withdraw <b>15 km</b> & keep A < B, <verify> &amp;") == "Withdraw 15 km & keep A < B, <verify> &"
     assert strip_inline_html("A < B &amp; <30 km>") == "A < B &amp; <30 km>"  # no tags: nothing is decoded
+
+
+def test_a_short_chinese_page_keeps_headline_byline_and_related_links_out_of_its_first_sentences():
+    doc = extract_html((DATA / "zh_short_page.html").read_text("utf-8"), url="https://www.news.cn/world/2025-03/19/c_1.htm")
+    assert doc.title == "普京称愿与特朗普讨论停火"
+    assert doc.sentences[0].text == "俄罗斯总统普京19日表示，愿意与美国总统特朗普讨论在乌克兰停火的问题。"
+    for glued in ("新华社记者", "来源：新华网", "相关：", "俄乌谈判最新进展"):
+        assert glued not in doc.text
+    assert len(doc.sentences) == 3
+
+
+def test_a_related_line_in_plain_text_is_dropped():
+    doc = extract_text("普京称愿讨论停火\n\n俄罗斯总统普京19日表示愿意讨论停火。\n\n相关：俄乌谈判最新进展\n\n乌方表示怀疑。\n")
+    assert "相关" not in doc.text and len(doc.sentences) == 2
