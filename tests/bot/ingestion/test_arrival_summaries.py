@@ -96,6 +96,7 @@ def test_news_sentences_are_not_boilerplate(sentence):
     ("中央社莫斯科2025年4月15日電 俄羅斯副外長今天表示，俄方可以考慮。", "俄羅斯副外長今天表示，俄方可以考慮。"),
     ("【綜合報導】烏克蘭總統澤倫斯基2日表示，俄軍正在集結。", "烏克蘭總統澤倫斯基2日表示，俄軍正在集結。"),
     ("Lavrov — speaking in Moscow — said Russia would not agree.", "Lavrov — speaking in Moscow — said Russia would not agree."),
+    ("NATO — the alliance Kyiv wants to join — said nothing.", "NATO — the alliance Kyiv wants to join — said nothing."),
 ])
 def test_datelines_and_bylines_are_cut_from_the_shown_text(sentence, rest):
     assert strip_dateline(sentence) == rest and sentence.endswith(rest)
