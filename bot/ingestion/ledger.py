@@ -134,7 +134,7 @@ class _Sentence(ParsedSentence):
                                         "and", "or", "not", "never", "already", "reportedly", "publicly", "formally"):
             return False
         if any(m.kind in ("party", "actor") and 0 <= cue.start - m.end <= 2 for m in self.mentions):
-            return False  # "Ukraine agreed", "the Kremlin rejected"
+            return False  # "Erewhon agreed", "the ministry rejected"
         return bool(after) and after[0] in ("earlier", "previously", "at", "in", "by", "upon", "under", "during", "last", "with")
 
     def _governing(self, cues: list[_Cue]) -> list[_Cue]:
@@ -144,7 +144,7 @@ class _Sentence(ParsedSentence):
             if kept and self._adjacent(kept[-1], cue):
                 continue
             # what is demanded, made a condition or denied is content, not another stance: "denied reports that X agreed"
-            # (a condition inside a denial is denied too: "denied that Russia demanded X as a condition for a ceasefire")
+            # (a condition inside a denial is denied too: "denied that A demanded X as a condition for a ceasefire")
             embeds = kept and kept[-1].stance in ("demands", "conditions", "denies") \
                 and (cue.stance != "conditions" or kept[-1].stance == "denies")
             if embeds and not self.has_break(kept[-1].end, cue.start):
@@ -175,7 +175,7 @@ class _Sentence(ParsedSentence):
             closing = self.folded.find(")", cue.end)
             end = min(end, closing) if closing != -1 else end
         purpose = self.lexicon.purpose.search(self.folded, cue.end, end)
-        if purpose:  # "... to address Russia's security concerns": the aim, not the matter
+        if purpose:  # "... to address A's security concerns": the aim, not the matter
             end = purpose.start()
         condition = self.lexicon.conditional.search(self.folded, cue.end, end)
         if condition and re.search(r"\b(?:that|which|who)\b", self.folded[cue.end:condition.start()]):
@@ -198,7 +198,7 @@ class _Sentence(ParsedSentence):
     def holder_before(self, cue: _Cue) -> Mention | None:
         """The mention holding the stance: the noun right before a noun cue, else the cue's subject."""
         relative = re.search(r"(?:,\s*)?\b(?:which|who)\s+(?:also\s+)?$|,\s*that\s+$", self.folded[max(0, cue.start - 30):cue.start])
-        if cue.latin and relative:  # "Ukraine's draft, which calls for a truce": the thing's owner, if any
+        if cue.latin and relative:  # "A's draft, which calls for a truce": the thing's owner, if any
             head_end = cue.start - (len(self.folded[max(0, cue.start - 30):cue.start]) - relative.start())
             owners = [m for m in self.mentions if m.end <= head_end and head_end - m.end <= 30 and m.kind in ("party", "actor")
                       and self.folded[m.end:m.end + 2] == "'s"]
@@ -231,13 +231,13 @@ class _Sentence(ParsedSentence):
         return [m for m in found if not self._attached(m, found)]
 
     def _attached(self, mention: Mention, others: list[Mention]) -> bool:
-        """A mention that modifies another issue's noun is about that issue: "Black Sea shipping", "a ceasefire along the front line"."""
+        """A mention that modifies another issue's noun is about that issue: "the X Sea shipping", "a ceasefire along the front line"."""
         for other in others:
             if other is mention or other.issue == mention.issue:
                 continue
             if other.start >= mention.end and re.fullmatch(r"[\s'’s-]{0,3}", self.folded[mention.end:other.start]) \
                     and mention.kind == "place":
-                return True  # a place naming the next issue noun: "Black Sea shipping"
+                return True  # a place naming the next issue noun: "the X Sea shipping"
             if other.end <= mention.start:
                 gap = WORD.findall(self.folded[other.end:mention.start])
                 if gap and len(gap) <= 3 and gap[0] in self.lexicon.attached:
@@ -245,7 +245,7 @@ class _Sentence(ParsedSentence):
         return False
 
     def _circumstance(self, mention: Mention, floor: int = 0) -> bool:
-        """An issue named as the occasion ("during the phone call", 通话中, "talks in Istanbul"), not the matter at stake.
+        """An issue named as the occasion ("during the phone call", 通话中, "talks in the capital"), not the matter at stake.
 
         Only words from ``floor`` on count: the "in" of a cue ("interest in negotiating") is not an occasion's."""
         start = self.phrase_start(mention)
@@ -255,7 +255,7 @@ class _Sentence(ParsedSentence):
                 return True
             head = [m for m in self.mentions if m.end <= start and m.issue == mention.issue and m.kind == "issue"
                     and re.fullmatch(r"\s*(?:in|at|在)\s*", self.folded[m.end:start])]
-            return bool(head) and self._circumstance(head[-1])  # "agreed at talks in Istanbul"
+            return bool(head) and self._circumstance(head[-1])  # "agreed at talks in (a venue)"
         if self.folded[mention.end:mention.end + 2].startswith(self.lexicon.circumstance_zh_after):
             return True
         return any(w in self.lexicon.circumstance_en for w in words)
@@ -302,7 +302,7 @@ def _sentence_findings(sentence: _Sentence, index: int, context: Context, attrib
     if not sentence.cues or sentence.lexicon.question.search(sentence.folded):
         return []
     if _DOCUMENT_CONTENT.match(sentence.folded):
-        return []  # "According to the agreement, Ukraine would have to ...": what a text says, not a party's stance
+        return []  # "According to the agreement, A would have to ...": what a text says, not a party's stance
     found, previous = [], None
     for cue in sentence.cues:
         subject = _subject(sentence, cue, previous)
@@ -376,7 +376,7 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
     if marker.group() == "before" and not any(m.party and m.start >= marker.end()
                                               and len(WORD.findall(sentence.folded[marker.end():m.start])) <= 1
                                               for m in sentence.mentions):
-        return []  # "before the talks" dates something; "before Ukraine withdraws" makes Ukraine's act a condition
+        return []  # "before the talks" dates something; "before A withdraws" makes A's act a condition
     folded = sentence.folded
     if marker.group() in ("只有", "只要"):
         then = re.search(r"[就才]", folded[marker.end():])
@@ -414,7 +414,7 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
 
 
 def _discuss_with(sentence: _Sentence, cue: _Cue) -> bool:
-    """A "needs to be discussed" cue that names whom to discuss it with: "需要与美方进一步讨论", "to be discussed with Washington"."""
+    """A "needs to be discussed" cue that names whom to discuss it with: "需要与美方进一步讨论", "to be discussed with the capital"."""
     if cue.stance != "conditions" or not cue.party_from_speaker:
         return False
     partner = any(m.party and cue.start <= m.start and m.end <= cue.end for m in sentence.mentions) \
@@ -487,14 +487,14 @@ def _holders(sentence: _Sentence, cue: _Cue, subject: Mention | None, speaker: S
              context: Context) -> list[str]:
     """The parties that hold the stance: the cue's subject (and those joined to it), or the speaker."""
     if cue.party_from_speaker and cue.stance == "denies" and subject is not None and subject.party:
-        return [subject.party]  # "Peskov denied reports that Putin demanded ...": whoever denies
+        return [subject.party]  # "the spokesman denied reports that the president demanded ...": whoever denies
     if cue.party_from_speaker:
         if speaker is not None and speaker.party:
             return [speaker.party]
         if cue.stance != "denies":
             return []
     if subject is not None and _criticised(sentence, subject):
-        return []  # "Zelensky accused Putin of rejecting ...": the object of a criticism holds nothing
+        return []  # "A's leader accused B's of rejecting ...": the object of a criticism holds nothing
     if subject is not None:
         parties = [subject.party, *(m.party for m in sentence.coordinated(subject, cue.start))]
         return list(dict.fromkeys(p for p in parties if p))
@@ -509,7 +509,7 @@ def _holders(sentence: _Sentence, cue: _Cue, subject: Mention | None, speaker: S
 
 
 def _criticised(sentence: _Sentence, mention: Mention) -> bool:
-    """Whether the mention is the object of a criticism verb right before it ("accused Putin", 指责普京)."""
+    """Whether the mention is the object of a criticism verb right before it ("accused the president", 指责对方)."""
     before = sentence.folded[max(0, sentence.phrase_start(mention) - 30):sentence.phrase_start(mention)]
     last = list(sentence.lexicon.criticism.finditer(before))
     return bool(last) and len(WORD.findall(before[last[-1].end():])) <= 1 if last else False
@@ -567,7 +567,7 @@ def _issues(sentence: _Sentence, cue: _Cue, subject: Mention | None, context: Co
         if opened != -1 and ")" not in sentence.folded[opened:cue.start]:
             mentions = sentence.issue_mentions(sentence.clause_start(opened), opened)[-1:]
     if not mentions and sentence.refers_back(min(lead_start, cue.start), end):
-        earlier = sentence.issue_mentions(0, cue.start)  # "these four oblasts are part of Russia": named before the cue
+        earlier = sentence.issue_mentions(0, cue.start)  # "these four regions are part of A": named before the cue
         mentions = [m for m in earlier if m.issue == earlier[-1].issue] if earlier else context.issue_mentions
         if not earlier and context.issue_counts and _DEFINITE_THING.search(sentence.folded[min(lead_start, cue.start):end]):
             # "welcomed the plan": the plan the document is about, its most named issue, not the last sentence's
@@ -612,7 +612,7 @@ def _attribution(sentence: _Sentence, governing: Attribution, subject: Mention |
             speaker = Speaker(None, anonymous_phrase(sentence, sentence.clause_start(phrase_start), marker), subject.party, True)
     named_subject = subject.key if subject is not None and subject.kind == "actor" else None
     if speaker is not None and speaker.key is not None and speaker.key in sentence.profile.parties:
-        speaker = None  # "Ukraine said": only the country is named
+        speaker = None  # "A said": only the country is named
     if governing.kind == "relayed":
         if speaker and speaker.key:
             return "relayed", speaker.key

@@ -513,13 +513,13 @@ _NAME_AFTER = re.compile(r"\s+((?:[A-Z][\w'’-]+\s+){0,2}[A-Z][\w'’-]+)")
 def named(sentence: ParsedSentence, mention: Mention) -> Speaker:
     """A speaker named by a profile mention; an actor the profile ties to no party is a commentator.
 
-    An office followed by a name the profile does not know ("White House press secretary Karoline Leavitt")
+    An office followed by a name the profile does not know ("the presidency's press secretary Jane Doe")
     is that person, speaking for the office's party.
     """
     following = next((m for m in sentence.mentions if m.kind == "actor" and m.start >= mention.end
                       and re.fullmatch(r"\s{1,2}", sentence.folded[mention.end:m.start])), None)
     if mention.kind == "actor" and following is not None and following.party == mention.party:
-        return named(sentence, following)  # "Ukrainian Foreign Minister Andrii Sybiha": the person, not the office
+        return named(sentence, following)  # "Foreign Minister Jane Doe": the person, not the office
     origin = _origin(sentence)
     end = origin[mention.end - 1] + 1 if mention.end > mention.start else 0
     text = sentence.text[origin[mention.start]:end] if end else mention.key

@@ -72,7 +72,7 @@ def test_position_change_is_written_in_the_readers_language_and_cites_the_quote(
     p2 = document(corpus, "p2_")
     reply = render_summary(p2, "zh-Hans")
     change = next(b for b in reply.bullets if "立场软化" in b.text)
-    assert change.text.startswith("俄罗斯在安全保障与维和部队问题上立场软化:现为“接受”,此前为“拒绝”(2025-04-08")
+    assert change.text.startswith("俄罗斯在安全保障与维和部队问题上立场软化:现为“提出条件”,此前为“拒绝”(2025-04-08")
     quote = reply.citations[change.cites[0] - 1].quote
     assert quote in p2.text and "peacekeeping mission" in quote
 
