@@ -57,7 +57,7 @@ def test_summary_in_traditional_chinese_keeps_english_quotes(corpus):
     assert (citation.outlet, citation.published, citation.url) == (
         "example.com", date(2025, 3, 25), "https://harbour-news.example.com/2025/03/25/black-sea-navigation-deal")
     assert all(c.quote in a1.text for c in reply.citations)
-    assert reply.labels["sources"] == "來源" and "來源:" in reply.text
+    assert reply.labels["sources"] == "來源" and "來源：" in reply.text  # full-width punctuation in Chinese
 
 
 def test_summary_of_a_duplicate_shows_only_what_it_adds(corpus):
