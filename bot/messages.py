@@ -59,9 +59,10 @@ class Citation:
     published: date | None
     quote: str
     language: str = "en"
+    translation: str | None = None  # a machine translation of ``quote`` into the reader's language, if any
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "document_id": self.document_id,
             "origin": self.origin,
             "url": self.url,
@@ -70,6 +71,9 @@ class Citation:
             "published": self.published.isoformat() if self.published else None,
             "quote": self.quote,
         }
+        if self.translation:  # optional: the contract's fields stay as they were
+            data["translation"] = self.translation
+        return data
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class Bullet:
 
     text: str
     cites: tuple[int, ...] = ()
+    translation: str | None = None  # a machine translation of ``text``, shown beside it and marked as such
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,10 @@ class Reply:
     def text(self) -> str:
         """The reply as plain text, the way the console and ``ask --json`` show it."""
         lines = [self.lead]
-        lines += [f"• {b.text} " + "".join(f"[{n}]" for n in b.cites) for b in self.bullets]
+        for b in self.bullets:
+            lines.append(f"• {b.text} " + "".join(f"[{n}]" for n in b.cites))
+            if b.translation:
+                lines.append(f"  ↳ {self.labels.get('machine_translation', 'machine translation')}: {b.translation}")
         if self.citations:
             lines.append(self.labels.get("sources", "Sources") + ":")
             for c in self.citations:

@@ -30,7 +30,14 @@ class Services:
         from bot.answer import Answerer
 
         with self._lock:
-            return Answerer(self.engine, self.profile, self.settings, embedder=self.embedder)
+            return Answerer(self.engine, self.profile, self.settings, embedder=self.embedder, writer=self.writer)
+
+    @cached_property
+    def writer(self):
+        """The optional LLM writer (PARLEY_LLM_URL); None keeps every answer extractive."""
+        from bot.answering.writer import Writer
+
+        return Writer.from_settings(self.settings, self.profile, self.engine)
 
     @cached_property
     def embedder(self):
