@@ -528,7 +528,9 @@ def render_document(services, document: Document, language: str) -> Reply:
     """A document's arrival summary for a subscriber reading ``language``."""
     from bot.digest import render_summary
 
-    return render_summary(document, language, profile=services.profile)
+    reply = render_summary(document, language, profile=services.profile)
+    writer = getattr(services, "writer", None)  # LLM writer: a machine translation beside quotes in another language
+    return writer.translate(reply) if writer is not None else reply
 
 
 def render_digest(services, subscription: Subscription, row: Delivery, language: str) -> Reply | None:
