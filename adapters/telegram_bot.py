@@ -22,13 +22,13 @@ from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMod
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot import i18n
+from bot.text import i18n
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.messages import ChatRef, Citation, Reply, Request, Sender
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.core import Bot
+    from bot.chat.dispatch import Bot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

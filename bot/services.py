@@ -7,10 +7,10 @@ from functools import cached_property
 
 from sqlalchemy.engine import Engine
 
-from bot import i18n
+from bot.text import i18n
 from bot.config import Settings
 from bot.errors import BadArguments
-from bot.profile import Profile
+from bot.text.profile import Profile
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class Services:
     @cached_property
     def answerer(self):
         """The answer engine, built on first use (it loads the index and the embedder)."""
-        from bot.answer import Answerer
+        from bot.answering.engine import Answerer
 
         with self._lock:
             return Answerer(self.engine, self.profile, self.settings, embedder=self.embedder, writer=self.writer)
@@ -36,13 +36,15 @@ class Services:
     def writer(self):
         """The optional LLM writer (PARLEY_LLM_URL); None keeps every answer extractive."""
         from bot.answering.writer import Writer
+        from bot.ingestion.ledger import load_lexicon
 
-        return Writer.from_settings(self.settings, self.profile, self.engine)
+        # The guard reads stances and negations with the ledger's lexicon; wired here so answering never imports ingestion.
+        return Writer.from_settings(self.settings, self.profile, load_lexicon(), self.engine)
 
     @cached_property
     def embedder(self):
         """The sentence embedder shared by ingestion and answering."""
-        from bot.embed import Embedder
+        from bot.embedding.embedder import Embedder
 
         return Embedder(threads=self.settings.embed_threads)
 

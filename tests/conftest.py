@@ -23,8 +23,8 @@ def make_settings(database_url: str, **overrides) -> Settings:
 
 def build_services(settings: Settings, *, seed: bool):
     """The same wiring the CLI does: migrate, load the profile, optionally ingest the seeds."""
-    from bot.ingest import ensure_seeded
-    from bot.profile import Profile
+    from bot.ingestion.pipeline import ensure_seeded
+    from bot.text.profile import Profile
     from bot.services import Services
     from storage.db import open_database
     from storage.repo import sync_profile
@@ -75,8 +75,8 @@ def seeded_services(seeded_template, tmp_path):
 @pytest.fixture
 def bot(seeded_services):
     """A real Bot with the real commands over the seeded corpus."""
-    from bot.commands import COMMANDS
-    from bot.core import Bot
+    from bot.chat.commands import COMMANDS
+    from bot.chat.dispatch import Bot
 
     return Bot(seeded_services.settings, seeded_services, COMMANDS)
 

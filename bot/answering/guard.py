@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from bot import textnorm
+from bot.text import normalize as textnorm
 from bot.text.numbers import DateMention, date_supported, facts_in, same_number
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ _NEGATOR_ZH = re.compile(r"不(?!断|過|过|仅|僅|久|少|同|但|论|論|管
 _CAPITALIZED = re.compile(r"(?<![\w’'])[A-Z][A-Za-z’'-]+")
 _OPPOSED = {"accepts": {"rejects"}, "offers": {"rejects"}, "rejects": {"accepts", "offers"}}
 _NAME_KINDS = ("party", "actor", "place", "outlet")
+_DIRECTION = {"more": 1, "at_least": 1, "less": -1, "up_to": -1}
 _COMMON_CAPITALIZED = frozenset(["I"])
 
 
@@ -112,15 +113,12 @@ def _sentence(text: str) -> Sentence:
 
 
 class Guard:
-    """Checks a model's answer against the numbered evidence it was given. One per profile; stateless otherwise."""
+    """Checks a model's answer against the numbered evidence it was given. One per profile and lexicon."""
 
-    def __init__(self, profile, lexicon=None):
+    def __init__(self, profile, lexicon):
+        """``lexicon`` is the stance lexicon the position ledger reads (cues, negation, clause breaks); the
+        caller passes it in, so that answering does not import ingestion."""
         self.profile = profile
-        if lexicon is None:
-            # MERGE: the house moves the stance lexicon to bot.text.lexicon; read it from there once it exists.
-            from bot.ledger import load_lexicon
-
-            lexicon = load_lexicon()
         self.lexicon = lexicon
         # Evidence quotes are read once per sentence citing them: remember what they name and state.
         self._keys = lru_cache(maxsize=1 << 12)(self._keys_uncached)
@@ -172,8 +170,12 @@ class Guard:
         numbers, dates = facts_in(text)
         evidence_numbers = [n for e in cited for n in facts_in(e.quote)[0]]
         for number in numbers:
-            if not any(same_number(number, other) for other in evidence_numbers):
+            same = [other for other in evidence_numbers if same_number(number, other)]
+            if not same:
                 return "figure", number.text
+            direction = _DIRECTION.get(getattr(number, "qualifier", None) or "")
+            if direction and all(_DIRECTION.get(getattr(other, "qualifier", None) or "") == -direction for other in same):
+                return "figure", number.text  # "less than" what the quote says is "more than"
         evidence_dates = [d for e in cited for d in facts_in(e.quote)[1]]
         evidence_dates += [DateMention(e.published.year, e.published.month, e.published.day, e.published.weekday())
                            for e in cited if e.published]

@@ -12,7 +12,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from bot import i18n
+from bot.text import i18n
 from bot.messages import Bullet, Citation, Reply
 from bot.text.numbers import dates_in
 
@@ -68,8 +68,7 @@ def _compare(answerer, sides: dict[str, Reply], language: str) -> tuple[list[str
 
 
 def _figures(answerer, sides: dict[str, Reply], language: str) -> tuple[list[str], list[str]]:
-    # MERGE: after the house split these live in bot.answering.figures.
-    from bot.answer import extract_figures, render_figure
+    from bot.answering.figures import extract_figures, render_figure
 
     found = {side: {} for side in SIDES}  # side -> unit -> {value: figure}
     for side, reply in sides.items():

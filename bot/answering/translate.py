@@ -15,7 +15,7 @@ from dataclasses import replace
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from bot import textnorm
+from bot.text import normalize as textnorm
 from bot.answering.guard import Guard, split_sentences, to_script
 from bot.messages import Reply
 

@@ -243,15 +243,16 @@ class Writer:
         self._stats_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings, profile, engine=None) -> "Writer | None":
-        """The writer PARLEY_LLM_* describe, or None when no URL is set (answers stay extractive)."""
+    def from_settings(cls, settings, profile, lexicon, engine=None) -> "Writer | None":
+        """The writer PARLEY_LLM_* describe, or None when no URL is set (answers stay extractive).
+        ``lexicon`` is the stance lexicon the guard reads negations and stances with."""
         if not settings.llm_url:
             return None
         from bot.answering.translate import Translator
 
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
         client = ModelClient(settings.llm_url, settings.llm_model, key, settings.llm_timeout)
-        guard = Guard(profile)
+        guard = Guard(profile, lexicon)
         translator = Translator(client, guard, engine) if settings.llm_translate else None
         log.info("answers are worded by the model %r at %s, behind the faithfulness guard",
                  settings.llm_model or "(server default)", settings.llm_url)

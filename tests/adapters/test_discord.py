@@ -15,13 +15,13 @@ from adapters.discord_bot import (
     DiscordAdapter, Option, build_client, command_options, render, render_evidence, request_text,
     suggest_entities, suggest_timezones, sync_commands, to_request,
 )
-from bot import i18n
-from bot.commands import COMMANDS
+from bot.text import i18n
+from bot.chat.commands import COMMANDS
 from bot.config import REPO_ROOT
-from bot.core import Bot, CommandSpec
-from bot.delivery import Outbox, deliver_due
+from bot.chat.dispatch import Bot, CommandSpec
+from bot.delivery.outbox import Outbox, deliver_due
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.ingest import Ingestor
+from bot.ingestion.pipeline import Ingestor
 from bot.messages import Bullet, ChatRef, Citation, Reply, Request, Sender
 from storage.models import Subscription
 from tests.fakes.discord_api import (

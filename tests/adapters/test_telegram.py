@@ -14,9 +14,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Re
 from adapters.telegram_bot import (MAX_MESSAGE_CHARS, SOURCES_PREFIX, EvidenceCache, Identity, RedactToken,
                                    TelegramAdapter, TelegramConfig, _delivery_error, render, render_evidence,
                                    split_html, to_plain, to_request)
-from bot import i18n
-from bot.commands import COMMANDS
-from bot.core import Bot, CommandSpec
+from bot.text import i18n
+from bot.chat.commands import COMMANDS
+from bot.chat.dispatch import Bot, CommandSpec
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.messages import Bullet, ChatRef, Citation, Reply
 from tests.conftest import SEEDS, build_services, make_settings
@@ -330,7 +330,7 @@ async def answer_for(api: FakeTelegramAPI, chat_id: str | int, count: int = 1) -
 
 async def ingest_new_document(services) -> dict:
     """A new article arrives (the real ingest pipeline: store, embed, story, summary, outbox rows)."""
-    from bot.ingest import Ingestor
+    from bot.ingestion.pipeline import Ingestor
 
     result = await asyncio.to_thread(Ingestor(services).ingest_bytes, DOCUMENT.read_bytes(),
                                      origin=DOCUMENT_URL, url=DOCUMENT_URL)
@@ -339,7 +339,7 @@ async def ingest_new_document(services) -> dict:
 
 
 async def deliver(services, adapter: TelegramAdapter) -> int:
-    from bot.delivery import Outbox, deliver_due
+    from bot.delivery.outbox import Outbox, deliver_due
 
     return await deliver_due(services, Outbox({"telegram": adapter}, services.settings), worker_id="telegram-test")
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from bot.answering.parity import _compare, parity
 from bot.messages import ChatRef, Citation, Reply, Request, Sender
-from bot.profile import Profile
+from bot.text.profile import Profile
 from tests.conftest import build_services, make_settings
 from tests.fakes.openai_api import FakeOpenAI, Scripted
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bot.answer import to_contract_json
+from bot.answering.contract import to_contract_json
 from bot.messages import ChatRef, Request, Sender
 from tests.conftest import build_services, make_settings
 from tests.fakes.openai_api import FakeOpenAI
@@ -201,8 +201,8 @@ def test_the_api_key_is_never_logged(services, fake, caplog):
 
 
 async def test_the_chat_ask_command_uses_the_writer(services, fake):
-    from bot.commands import COMMANDS
-    from bot.core import Bot
+    from bot.chat.commands import COMMANDS
+    from bot.chat.dispatch import Bot
 
     bot = Bot(services.settings, services, COMMANDS)
     fake.reply_answer("Russia occupies roughly 18% of Ukraine's territory [1].")

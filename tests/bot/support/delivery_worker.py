@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.config import Settings
-from bot.delivery import Outbox, deliver_due
+from bot.delivery.outbox import Outbox, deliver_due
 from bot.services import Services
 from storage.db import make_engine
 from storage.models import Delivery

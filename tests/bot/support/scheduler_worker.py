@@ -13,8 +13,8 @@ import logging
 import sys
 
 from bot.config import Settings
-from bot.delivery import Outbox
-from bot.jobs import build_scheduler
+from bot.delivery.outbox import Outbox
+from bot.scheduler import build_scheduler
 from bot.services import Services
 from storage.db import make_engine
 from tests.bot.support.platforms import ReceiptFile

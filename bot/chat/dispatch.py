@@ -1,0 +1,104 @@
+"""The Bot: turns a platform-free Request into a Reply, whatever the platform."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from bot.text import i18n
+from bot.config import Settings
+from bot.errors import NotAllowed, RateLimited, UnknownCommand, UserError
+from bot.messages import Reply, Request
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["Bot", Request, str], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A chat command: its name, argument hint, localized descriptions and who may run it."""
+
+    name: str
+    usage: str
+    description: dict[str, str]
+    handler: Handler
+    admin_only: bool = False  # bot admins from PARLEY_ADMIN_IDS
+    needs_manage: bool = False  # group admin / Manage Channels, in group chats
+    rate_limited: bool = False  # counts against the per-user question budget
+    options: tuple[str, ...] = ()  # argument names for slash-command platforms
+
+
+@dataclass
+class RateLimiter:
+    """A sliding one-minute window of questions per user."""
+
+    per_minute: int
+    _hits: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
+
+    def check(self, user: str, now: float | None = None) -> None:
+        """Record one question, or raise RateLimited with the seconds to wait."""
+        now = time.monotonic() if now is None else now
+        hits = self._hits[user]
+        while hits and now - hits[0] >= 60:
+            hits.popleft()
+        if self.per_minute and len(hits) >= self.per_minute:
+            raise RateLimited(str(int(60 - (now - hits[0])) + 1))
+        hits.append(now)
+
+
+class Bot:
+    """Dispatches requests to command handlers and turns user errors into replies.
+
+    ``services`` is whatever the handlers need (settings, database, answer engine);
+    the CLI builds it. Handlers are plain async functions registered in bot.chat.commands.
+    """
+
+    def __init__(self, settings: Settings, services: object, commands: list[CommandSpec]):
+        self.settings = settings
+        self.services = services
+        self.commands = {spec.name: spec for spec in commands}
+        self.rate_limiter = RateLimiter(settings.questions_per_minute)
+
+    def language_for(self, request: Request) -> str:
+        """The chat's chosen language, else the platform's hint, else the default."""
+        chosen = getattr(self.services, "chat_language", None)
+        preferred = chosen(str(request.chat)) if chosen else None
+        return preferred or i18n.normalize_language(request.language) or self.settings.default_language
+
+    async def handle(self, request: Request) -> Reply:
+        """Answer one request. Never raises: failures become a polite reply."""
+        language = self.language_for(request)
+        try:
+            spec = self.commands.get(request.command)
+            if spec is None:
+                raise UnknownCommand(i18n.t("error.unknown_command", language, command=request.command))
+            self._authorize(spec, request, language)
+            if spec.rate_limited:
+                self._check_rate(request, language)
+            return await spec.handler(self, request, language)
+        except UserError as exc:
+            return Reply(lead=str(exc), language=language, kind="error", ephemeral=True)
+        except Exception:
+            log.exception("command /%s failed in %s", request.command, request.chat)
+            return Reply(lead=i18n.t("error.internal", language), language=language, kind="error", ephemeral=True)
+
+    def _authorize(self, spec: CommandSpec, request: Request, language: str) -> None:
+        sender = request.sender
+        if spec.admin_only and not sender.is_bot_admin:
+            raise NotAllowed(i18n.t("error.admin_only", language))
+        if spec.needs_manage and not request.is_private and not (sender.can_manage_chat or sender.is_bot_admin):
+            raise NotAllowed(i18n.t("error.manage_only", language))
+
+    def _check_rate(self, request: Request, language: str) -> None:
+        try:
+            self.rate_limiter.check(f"{request.chat.platform}:{request.sender.user_id}")
+        except RateLimited as exc:
+            raise RateLimited(i18n.t("error.rate_limited", language, seconds=str(exc))) from None
+
+    async def run_blocking(self, func, *args, **kwargs):
+        """Run CPU- or IO-bound core work off the event loop, so other chats are not stalled."""
+        return await asyncio.to_thread(func, *args, **kwargs)
