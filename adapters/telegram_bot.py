@@ -184,7 +184,10 @@ def render(reply: Reply) -> list[str]:
     lines = [_lead_line(line, links, bold) for line in reply.lead.splitlines()]
     if reply.bullets:
         lines.append("")
-        lines += [f"• {_linkify(b.text, links)} {_cites(b.cites, links)}".rstrip() for b in reply.bullets]
+        for b in reply.bullets:
+            lines.append(f"• {_linkify(b.text, links)} {_cites(b.cites, links)}".rstrip())
+            if b.translation:  # beside the verbatim quote, never instead of it
+                lines.append(f"   <i>{_esc(labels['machine_translation'])}: {_esc(b.translation)}</i>")
     if reply.citations:
         lines += ["", f"<b>{_esc(labels['sources'])}</b>"]
         lines += [_source_line(c, labels) for c in reply.citations]

@@ -24,12 +24,12 @@ log = logging.getLogger(__name__)
 REASONS = ("no_citation", "unknown_citation", "wrong_language", "figure", "date", "name", "stance", "negation", "empty")
 MIN_SURVIVING_SHARE = 0.5  # fewer surviving sentences than this share: the model's answer is not used at all
 _CITATION = re.compile(r"\s*(?:\[\s*(\d+(?:\s*[,，、;]\s*\d+)*)\s*\]|【\s*(\d+(?:\s*[,，、]\s*\d+)*)\s*】)")
-_SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\b(?:Mr|Ms|Dr|St|No|Mt|vs))[.!?](?=\s|$|[\"”’)\]【])|[。！？!?]")
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\b(?:Mr|Ms|Dr|St|No|Mt|vs))(?<!\.)[.!?](?!\.)(?=\s|$|[\"”’)\]【])|[。！？!?]")
+_LIST_NUMBER = re.compile(r"\W*\d{1,2}[.)]")
 _CLOSERS = re.compile(r"[\"”’」』)）]*")
-_NEGATOR_EN = re.compile(r"\b(?:not|never|no|neither|nor|cannot|without|none)\b|n't\b", re.I)
+_NEGATOR_EN = re.compile(r"\b(?:not|never|no|neither|nor|cannot|without|none|unwilling|unable|unready)\b|n't\b", re.I)
 _NEGATOR_ZH = re.compile(r"不(?!断|過|过|仅|僅|久|少|同|但|论|論|管|得不)|没有|沒有|没|沒|未(?!来|來)|并非|並非|无法|無法|绝不|絕不|别|別")
 _CAPITALIZED = re.compile(r"(?<![\w’'])[A-Z][A-Za-z’'-]+")
-_OPPOSED = {"accepts": {"rejects"}, "offers": {"rejects"}, "rejects": {"accepts", "offers"}}
 _NAME_KINDS = ("party", "actor", "place", "outlet")
 _DIRECTION = {"more": 1, "at_least": 1, "less": -1, "up_to": -1}
 _COMMON_CAPITALIZED = frozenset(["I"])
@@ -81,12 +81,18 @@ class Verdict:
 
 
 def split_sentences(text: str) -> list[Sentence]:
-    """Sentences with the citation marks that follow or end them ("... land [1][2].", "……领土。[1]")."""
+    """Sentences with the citation marks that follow or end them ("... land [1][2].", "……领土。[1]").
+
+    A full stop inside a quotation ("... dying. This war ...") or an ellipsis does not end a sentence,
+    and a list number ("1.") stays with what it numbers.
+    """
     text = " ".join(text.split())
     sentences: list[Sentence] = []
     position = 0
     while position < len(text):
         end = _SENTENCE_END.search(text, position)
+        while end is not None and _inside_quotation(text[position:end.start()]):
+            end = _SENTENCE_END.search(text, end.end())
         stop = len(text) if end is None else end.end()
         stop = _CLOSERS.match(text, stop).end()
         marks = _CITATION.match(text, stop)
@@ -94,13 +100,20 @@ def split_sentences(text: str) -> list[Sentence]:
             stop = marks.end()
             marks = _CITATION.match(text, stop)
         piece = text[position:stop].strip()
-        if piece:
-            if sentences and not _CITATION.sub("", piece).strip(" .。"):
-                last = sentences.pop()  # a line of marks alone cites the sentence before it
-                piece = last.text + piece
-            sentences.append(_sentence(piece))
         position = stop
+        if not piece:
+            continue
+        if sentences and not _CITATION.sub("", piece).strip(" .。"):
+            piece = sentences.pop().text + piece  # a line of marks alone cites the sentence before it
+        elif sentences and (_LIST_NUMBER.fullmatch(sentences[-1].text) or re.match(r"[,;:，；：a-z]", piece)):
+            piece = sentences.pop().text + " " + piece  # a list number, or a sentence going on after a quoted question
+        sentences.append(_sentence(piece))
     return sentences
+
+
+def _inside_quotation(text: str) -> bool:
+    """An opened quotation is not closed yet: an odd count of straight quotes, or more openings than closings."""
+    return text.count('"') % 2 == 1 or text.count("“") > text.count("”") or text.count("「") > text.count("」")
 
 
 def _sentence(text: str) -> Sentence:
@@ -214,20 +227,35 @@ class Guard:
         return frozenset(m.key for m in self.profile.find(text))
 
     def stance_conflict(self, text: str, cited: list[Evidence]) -> tuple[str, str] | None:
-        """The sentence takes a stance its quotes contradict on the same matter, or negates what they do not."""
+        """The sentence gives a party a stance its quotes do not (they record another one of that party on the same
+        matter), or negates something its quotes do not negate."""
         claims = self.stances(text)
-        evidence = [claim for e in cited for claim in self.stances(e.quote)]
-        for stance, issues in claims:
-            agreeing = [i for s, i in evidence if s == stance and (not issues or not i or issues & i)]
-            opposed = [i for s, i in evidence if s in _OPPOSED.get(stance, ()) and (not issues or not i or issues & i)]
-            if opposed and not agreeing:
-                return "stance", stance
-        if _negated(text) and not any(_negated(e.quote) for e in cited):
-            if not {s for s, _ in evidence} & {"rejects", "denies"}:
-                return "negation", (_NEGATOR_ZH if textnorm.is_cjk(text) else _NEGATOR_EN).search(text).group(0)
+        evidence = [cue for e in cited for cue in self.stances(e.quote)]
+        for claim in claims:
+            relevant = [cue for cue in evidence if _same_matter(claim, cue)]
+            if relevant and not any(cue.stance in _COMPATIBLE[claim.stance] for cue in relevant):
+                return "stance", claim.stance
+        return self._negation_conflict(text, cited, evidence)
+
+    def _negation_conflict(self, text: str, cited: list[Evidence], evidence: list["_Cue"]) -> tuple[str, str] | None:
+        """Each negation of the sentence must be in a cited quote: in the same language, a negator (or a plain
+        rejection such as "rules out") before the same word; across languages, some negation or rejection."""
+        negator = _NEGATOR_ZH if textnorm.is_cjk(text) else _NEGATOR_EN
+        negations = list(negator.finditer(text))
+        if not negations:
+            return None
+        same_language = [e.quote for e in cited if textnorm.is_cjk(e.quote) == textnorm.is_cjk(text)]
+        if not same_language:
+            rejecting = any(cue.stance in ("rejects", "denies") for cue in evidence)
+            return None if rejecting or any(_negated(e.quote) for e in cited) else ("negation", negations[0].group(0))
+        negated_in_quotes = {token for quote in same_language for token in _negated_words(quote, self.lexicon, self.stances(quote))}
+        for match in negations:
+            words = _words_after(text, match.end())
+            if words and not set(words[:1]) & negated_in_quotes:
+                return "negation", match.group(0) + " " + words[0]
         return None
 
-    def _stances_uncached(self, text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    def _stances_uncached(self, text: str) -> tuple["_Cue", ...]:
         """(stance, issues) of each stance cue in ``text``, turned around by a negator just before it ("not ready to"
         offers -> rejects) the way the position ledger reads it; issues are those named in the cue's clause after it."""
         return _stances(self.profile, self.lexicon, text)
@@ -274,27 +302,105 @@ def _is_calendar_word(word: str) -> bool:
     return word in names
 
 
-def _stances(profile, lexicon, text: str) -> tuple[tuple[str, frozenset[str]], ...]:
+@dataclass(frozen=True)
+class _Cue:
+    """A stance cue as read: the stance (after negation), who holds it, the issues of its clause, and where it is."""
+
+    stance: str
+    holder: str | None  # the party of the last party or person named before the cue in its clause
+    issues: frozenset[str]
+    start: int  # offsets into the original text
+    end: int
+    flipped: bool = False  # turned around by a negator before it
+
+
+_COMPATIBLE = {"demands": {"demands", "conditions"}, "conditions": {"conditions", "demands"}, "offers": {"offers", "accepts"},
+               "accepts": {"accepts", "offers"}, "rejects": {"rejects"}, "denies": {"denies"}}  # denying a report is not refusing
+
+
+def _same_matter(claim: _Cue, cue: _Cue) -> bool:
+    """Two cues about the same thing: the same holder (or one unknown) and a shared issue (or one without any)."""
+    same_holder = claim.holder is None or cue.holder is None or claim.holder == cue.holder
+    return same_holder and (not claim.issues or not cue.issues or bool(claim.issues & cue.issues))
+
+
+def _stances(profile, lexicon, text: str) -> tuple[_Cue, ...]:
     folded, origin = textnorm.fold_with_offsets(text)
+    to_text = lambda i: origin[i] if i < len(origin) else len(text)
     masked = lexicon.not_cues.sub(lambda m: " " * len(m.group()), folded)
-    hits = sorted(((m.start(), m.end(), cue.stance) for cue in lexicon.cues for m in cue.pattern.finditer(masked)),
-                  key=lambda hit: (hit[0], hit[0] - hit[1]))
-    issues_at = [(origin_start, profile.issue_of(m.key)) for m in profile.find(text)
-                 for origin_start in [m.start] if profile.issue_of(m.key)]
-    found: list[tuple[str, frozenset[str]]] = []
-    taken_until = -1
-    for start, end, stance in hits:
+    hits = sorted(((m.start(), m.end(), cue.stance, cue.party_from_speaker) for cue in lexicon.cues
+                   for m in cue.pattern.finditer(masked)), key=lambda hit: (hit[0], hit[0] - hit[1]))
+    mentions = profile.find(text)
+    issues_at = [(m.start, profile.issue_of(m.key)) for m in mentions if profile.issue_of(m.key)]
+    holders = [(m.start, m.end, profile.party_of(m.key)) for m in mentions
+               if profile.party_of(m.key) and not _after_preposition(text, m.start, lexicon)]
+    everywhere = frozenset(issue for _, issue in issues_at)
+    found: list[_Cue] = []
+    taken_until, refusal_end = -1, None
+    for start, end, stance, from_speaker in hits:
         if start < taken_until:
             continue
         taken_until = end
+        if refusal_end is not None and _adjacent(masked[refusal_end:start]):
+            continue  # "refusal to agree", "rejected the demands": what is refused is not a stance of its own
+        refusal_end = None
         latin = bool(re.search(r"[a-z]", folded[start:end]))
-        before = masked[max(0, start - 40):start]
-        if (lexicon.negated_en if latin else lexicon.negated_zh).search(before):
+        flipped = bool((lexicon.negated_en if latin else lexicon.negated_zh).search(masked[max(0, start - 40):start]))
+        if flipped:
             stance = lexicon.flip.get(stance)
             if stance is None:
                 continue
-        clause = lexicon.clause_breaks.search(folded, end)
-        stop = clause.start() if clause else len(folded)
-        low, high = (origin[end] if end < len(origin) else len(text)), (origin[stop] if stop < len(origin) else len(text))
-        found.append((stance, frozenset(issue for at, issue in issues_at if low <= at < high)))
+        breaks = [m.end() for m in lexicon.clause_breaks.finditer(folded, 0, start)]
+        clause_start = to_text(breaks[-1] if breaks else 0)
+        after = lexicon.clause_breaks.search(folded, end)
+        low, high = to_text(end), to_text(after.start() if after else len(folded))
+        before = [party for s, e, party in holders if clause_start <= s and e <= to_text(start)]
+        issues = frozenset(issue for at, issue in issues_at if low <= at < high)
+        # Who holds it: the party named last before the cue in its clause; unknown ("it", "他") matches any party.
+        # On what: the issues after the cue in its clause, else those of the whole sentence ("on X, Russia rejects it").
+        # A modal or a denial ("must", 应该, "denied") is the speaker's, whoever the grammatical subject: unknown here.
+        holder = before[-1] if before and not from_speaker else None
+        found.append(_Cue(stance, holder, issues or everywhere, to_text(start), to_text(end), flipped))
+        if stance in ("rejects", "denies") and not flipped:
+            refusal_end = end
     return tuple(found)
+
+
+def _adjacent(gap: str) -> bool:
+    """Nothing but a word (or two Chinese characters) between two cues, and no punctuation."""
+    if re.search(r"[,，;；:：、。]", gap):
+        return False
+    if textnorm.is_cjk(gap):
+        return len(gap.strip()) <= 2
+    return len(re.findall(r"[\w']+", gap)) <= 1
+
+
+def _after_preposition(text: str, start: int, lexicon) -> bool:
+    """A party named right after a preposition ("talks with Ukraine", 与乌克兰) is an object, not who holds a stance."""
+    before = text[max(0, start - 12):start]
+    if before.endswith(lexicon.prepositions_zh):
+        return True
+    match = re.search(r"([A-Za-z']+)\s+(?:(?:the|a|an)\s+)?$", before)
+    return bool(match) and match.group(1).lower() in lexicon.prepositions_en
+
+
+_SKIP_EN = frozenset("be been being is are was were will would to do does did have has had a an the any more longer yet so "
+                     "also even ever really just".split())
+
+
+def _words_after(text: str, position: int, count: int = 4) -> list[str]:
+    """The first content words after ``position`` (folded and stemmed; auxiliaries and particles skipped)."""
+    tokens = [t for t in textnorm.tokenize(text[position:position + 60]) if t not in _SKIP_EN]
+    return tokens[:count]
+
+
+def _negated_words(quote: str, lexicon, cues) -> set[str]:
+    """Words a quote negates: the first content word after each negator, and after each plain (not negated)
+    rejection or denial ("rules out giving up", "拒绝撤军")."""
+    negator = _NEGATOR_ZH if textnorm.is_cjk(quote) else _NEGATOR_EN
+    words = {w for match in negator.finditer(quote) for w in _words_after(quote, match.end(), 1)}
+    for cue in cues:
+        if cue.stance in ("rejects", "denies") and not cue.flipped:
+            words |= set(_words_after(quote, cue.end, 1))
+            words |= set(textnorm.tokenize(quote[cue.start:cue.end]))  # "refuses" itself: "did not agree" ~ "refused"
+    return words

@@ -56,15 +56,16 @@ def faithful_side_answers(body: dict) -> Scripted:
     """The fake model answers each side faithfully from its own evidence, in the question's language."""
     system, user = body["messages"][0]["content"], body["messages"][1]["content"]
     chinese_evidence = "普京总统正寻求美国承认" in user
+    # Cite the quote that says it, whatever number the engine gave it.
+    number = re.search(r"\[(\d+)\] \([^)]*\) (?:President Vladimir Putin is pushing|据报道,普京总统正寻求)", user).group(1)
     if "English" in system:
-        answer = ("Putin reportedly seeks US recognition of Russia's annexation of Donetsk, Luhansk, "
-                  "Kherson and Zaporizhzhia [1]." if chinese_evidence else
-                  "Putin is pushing Trump to recognize Russia's annexation of Ukrainian territory [1].")
+        answer = (f"Putin reportedly seeks US recognition of Russia's annexation of Donetsk, Luhansk, "
+                  f"Kherson and Zaporizhzhia [{number}]." if chinese_evidence else
+                  f"Putin is pushing Trump to recognize Russia's annexation of Ukrainian territory [{number}].")
+    elif chinese_evidence:
+        answer = f"据报道,普京正寻求美国承认俄罗斯吞并顿涅茨克、卢甘斯克、赫尔松和扎波罗热地区[{number}]。"
     else:
-        answer = "据报道,普京正寻求美国承认俄罗斯吞并顿涅茨克、卢甘斯克、赫尔松和扎波罗热地区[1]。"
-        if not chinese_evidence:
-            number = re.search(r"\[(\d+)\] \([^)]*\) President Vladimir Putin is pushing", user).group(1)
-            answer = f"普京正在推动特朗普承认俄罗斯对乌克兰领土的吞并[{number}]。"
+        answer = f"普京正在推动特朗普承认俄罗斯对乌克兰领土的吞并[{number}]。"
     return Scripted(content=json.dumps({"answer": answer}, ensure_ascii=False))
 
 
@@ -81,7 +82,7 @@ def test_parity_with_a_model_words_each_side(seeded_template, tmp_path, language
     check_sides(view, language)
     en_lead, zh_lead = view.sides["en"].lead, view.sides["zh"].lead
     if language == "en":
-        assert en_lead == "Putin is pushing Trump to recognize Russia's annexation of Ukrainian territory [1]."
+        assert re.fullmatch(r"Putin is pushing Trump to recognize Russia's annexation of Ukrainian territory \[\d\]\.", en_lead)
         assert zh_lead.startswith("Putin reportedly seeks US recognition")
     else:
         assert "推动特朗普" in en_lead or "推動川普" in en_lead or "推動特朗普" in en_lead
