@@ -70,7 +70,7 @@ def _compare(answerer, sides: dict[str, Reply], language: str) -> tuple[list[str
 def _figures(answerer, sides: dict[str, Reply], language: str) -> tuple[list[str], list[str]]:
     from bot.answering.figures import extract_figures, render_figure
 
-    found = {side: {} for side in SIDES}  # side -> unit -> {value: figure}
+    found: dict[str, dict] = {side: {} for side in SIDES}  # side -> unit -> {value: figure}
     for side, reply in sides.items():
         for citation in reply.citations:
             for figure in extract_figures(" ".join(citation.quote.split())):
@@ -89,7 +89,7 @@ def _figures(answerer, sides: dict[str, Reply], language: str) -> tuple[list[str
 
 
 def _stances(answerer, sides: dict[str, Reply], language: str) -> tuple[list[str], list[str]]:
-    held = {side: {} for side in SIDES}  # side -> (party, issue) -> stances
+    held: dict[str, dict[tuple[str, str], set[str]]] = {side: {} for side in SIDES}  # side -> (party, issue) -> stances
     for side, reply in sides.items():
         quotes = {(c.document_id, " ".join(c.quote.split())) for c in reply.citations}
         for entry in answerer.index.ledger:
@@ -112,7 +112,7 @@ _STANCE_WORDS = ("demands", "conditions", "rejects", "offers", "accepts", "denie
 
 
 def _dates(answerer, sides: dict[str, Reply], language: str) -> tuple[list[str], list[str]]:
-    found = {side: {} for side in SIDES}  # side -> (month, day) -> year or None
+    found: dict[str, dict[tuple[int, int], int | None]] = {side: {} for side in SIDES}  # side -> (month, day) -> year
     for side, reply in sides.items():
         for citation in reply.citations:
             for when in dates_in(citation.quote):

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.text import normalize as textnorm
 from bot.answering.guard import Guard, split_sentences, to_script
@@ -84,7 +84,7 @@ class Translator:
             try:
                 with Session(self.engine) as session:
                     rows = session.exec(select(Translation).where(Translation.language == language,
-                                                                  Translation.source_hash.in_(list(wanted)))).all()
+                                                                  col(Translation.source_hash).in_(list(wanted)))).all()
             except SQLAlchemyError as exc:
                 log.warning("translation cache unreadable (%s); translating again", type(exc).__name__)
                 rows = []

@@ -305,6 +305,8 @@ class Writer:
         self.count("sentences_kept", len(verdict.kept))
         if verdict.fallback:
             self.count("fallback")
+            if verdict.fallback == "empty":
+                self.count("empty")  # the model said nothing: a refusal, or "the quotes do not answer this"
             log.info("model answer not used (%s); the extractive answer stands", verdict.fallback)
             return None
         self.count("used")

@@ -138,7 +138,7 @@ def test_malformed_output_leaves_the_extractive_answer(services, fake, extractiv
 def test_a_refusal_leaves_the_extractive_answer(services, fake, extractive):
     fake.reply_answer("")
     assert services.answerer.ask(PERCENT).text == extractive(PERCENT).text
-    assert services.writer.stats["fallback"] == 1
+    assert services.writer.stats["fallback"] == 1 and services.writer.stats["empty"] == 1
 
 
 def test_http_500_is_retried_once_then_the_extractive_answer_stands(services, fake, extractive):
@@ -247,3 +247,24 @@ def test_the_contract_without_translations_is_unchanged(extractive):
     contract = to_contract_json(PERCENT, extractive(PERCENT))
     assert set(contract["citations"][0]) == {"document_id", "origin", "url", "title", "outlet", "published", "quote"}
     json.dumps(contract)
+
+
+def test_the_breaker_pauses_then_tries_once_and_doubles_the_pause_on_failure():
+    from bot.answering.writer import Breaker
+
+    now = [0.0]
+    breaker = Breaker(threshold=3, pause=10.0, max_pause=25.0, clock=lambda: now[0])
+    for _ in range(2):
+        breaker.failure()
+    assert breaker.allow() and not breaker.is_open
+    breaker.failure()
+    assert breaker.is_open and not breaker.allow()
+    now[0] = 12.0  # past the pause (10 s, +-10 % jitter): one trial call, no second one meanwhile
+    assert breaker.allow() and not breaker.allow()
+    breaker.failure()  # the trial failed: the pause doubles
+    now[0] = 12.0 + 19.0
+    assert not breaker.allow()
+    now[0] = 12.0 + 23.0
+    assert breaker.allow()
+    breaker.success()
+    assert not breaker.is_open and breaker.allow() and breaker.pause == 10.0
