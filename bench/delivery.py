@@ -10,7 +10,14 @@ import asyncio
 import logging
 import time
 
+from sqlmodel import Session, func, select
+
+from adapters.telegram_bot import TelegramAdapter, TelegramConfig
 from bench.telegram_fake import TOKEN, EnforcingTelegramAPI
+from bot.delivery.outbox import Outbox, deliver_due
+from bot.ingestion.pipeline import Ingestor
+from bot.messages import ChatRef, Request, Sender
+from storage.models import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +27,6 @@ TIME_LIMIT_SECONDS = 600.0
 
 async def subscribe_groups(bot, count: int) -> list[str]:
     """``count`` Telegram groups subscribe (instant, no filters) the way a group admin would."""
-    from bot.messages import ChatRef, Request, Sender
 
     chats = []
     for number in range(count):
@@ -35,9 +41,7 @@ async def subscribe_groups(bot, count: int) -> list[str]:
 
 def pending_deliveries(engine) -> int:
     """Outbox rows not yet sent (pending or sending)."""
-    from sqlmodel import Session, func, select
 
-    from storage.models import Delivery
 
     with Session(engine) as session:
         return session.exec(select(func.count(Delivery.id)).where(Delivery.status.in_(("pending", "sending")))).one()
@@ -46,9 +50,6 @@ def pending_deliveries(engine) -> int:
 async def measure_delivery(services, bot, push_text: str, chats: int, *, per_second: int = 30,
                            group_per_minute: int = 20) -> dict:
     """Push one document to ``chats`` groups; returns the rate achieved, the enforced rate and the 429s seen."""
-    from adapters.telegram_bot import TelegramAdapter, TelegramConfig
-    from bot.delivery.outbox import Outbox, deliver_due
-    from bot.ingestion.pipeline import Ingestor
 
     await subscribe_groups(bot, chats)
     result = await asyncio.to_thread(Ingestor(services).ingest_bytes, push_text.encode("utf-8"), origin="bench-push.txt")
@@ -57,7 +58,7 @@ async def measure_delivery(services, bot, push_text: str, chats: int, *, per_sec
         adapter = TelegramAdapter(bot, TelegramConfig(token=TOKEN, api_url=fake.base_url, poll_timeout=1))
         await adapter.start()
         try:
-            outbox = Outbox({"telegram": adapter}, services.settings)
+            outbox = Outbox({"telegram": adapter})
             start = time.monotonic()
             sent = 0
             while time.monotonic() - start < TIME_LIMIT_SECONDS:

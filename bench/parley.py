@@ -7,10 +7,20 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlmodel import Session, func, select
+
+import bot.ingestion.ledger as ledger_module
+import bot.ingestion.pipeline as ingest_module
+import bot.ingestion.stories as stories_module
 from bench.corpus import BenchQuestion, Corpus
 from bench.peers import Passage
 from bench.stats import StageTimer, patched
+from bot.config import Settings
 from bot.embedding.embedder import ENGINES as EMBEDDING_ENGINES
+from bot.embedding.embedder import from_blob, load_engine
+from bot.services import build_services
+from storage.models import Document
+from storage.models import Passage as PassageRow
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +30,6 @@ STAGES = ("parse", "ledger", "embed", "stories", "store")
 
 def bench_settings(workdir: Path, base=None):
     """Settings for a private bench database: the caller's profile and threads, nothing else of theirs."""
-    from bot.config import Settings
 
     base = base or Settings()
     empty = workdir / "no-seeds"
@@ -30,33 +39,18 @@ def bench_settings(workdir: Path, base=None):
                     admin_ids="", scheduler_enabled=False, log_level=base.log_level)
 
 
-def build_services(settings):
-    """The wiring cli.py does: migrate, load the profile, sync it, build Services."""
-    from bot.text.profile import Profile
-    from bot.services import Services
-    from storage.db import open_database
-    from storage.repo import sync_profile
-
-    engine = open_database(settings.database_url)
-    profile = Profile.load(settings.profile)
-    sync_profile(engine, profile)
-    return Services(settings, engine, profile)
-
-
 def attach_engine(services, engine: str) -> str:
     """Make Parley's embedders (ingestion's and the answerer's) run ``engine``; returns its description.
 
     "auto" is what ``bot.embedding.embedder.Embedder`` loads by default (the fastest engine available here); the others
     pin one engine (see ``bot.embedding.embedder.load_engine``). One instance serves both embedders.
     """
-    from bot.embedding.embedder import load_engine
 
     if engine not in ENGINES:
         raise ValueError(f"unknown embedding engine {engine!r}; choose one of {ENGINES}")
     model = load_engine(services.settings.embed_threads, engine)
     for embedder in {id(e): e for e in (services.embedder, services.answerer.embedder)}.values():
-        with embedder._lock:
-            embedder._model = model
+        embedder.use(model)
     workers = getattr(model, "workers", None)
     return f"{engine_label(model)} ({workers} workers, via bot.embedding.embedder.Embedder)" if workers else f"{engine_label(model)} (via bot.embedding.embedder.Embedder)"
 
@@ -100,10 +94,6 @@ class ParleyUnderTest:
 
     def ingest(self, corpus: Corpus, on_progress=None) -> IngestFigures:
         """Ingest every document through ``Ingestor.ingest_items``, timing parse, ledger, embed, stories and store."""
-        import bot.ingestion.pipeline as ingest_module
-        import bot.ingestion.ledger as ledger_module
-        import bot.ingestion.stories as stories_module
-
         timer = StageTimer()
         embedder = self.services.embedder
         ingestor = ingest_module.Ingestor(self.services)
@@ -135,20 +125,11 @@ class ParleyUnderTest:
         return IngestFigures(len(corpus.documents), self.count_passages(), seconds, stages, statuses, errors)
 
     def count_passages(self) -> int:
-        from sqlmodel import Session, func, select
-
-        from storage.models import Passage as PassageRow
-
         with Session(self.services.engine) as session:
             return session.exec(select(func.count(PassageRow.id))).one()
 
     def passages(self) -> tuple[list[Passage], dict[str, list[tuple[int, str]]]]:
         """All stored passages, and per document origin its (passage id, text) list."""
-        from sqlmodel import Session, select
-
-        from storage.models import Document
-        from storage.models import Passage as PassageRow
-
         with Session(self.services.engine) as session:
             rows = session.exec(select(PassageRow.id, PassageRow.text, Document.origin)
                                 .join(Document, Document.id == PassageRow.document_id).order_by(PassageRow.id)).all()
@@ -159,11 +140,6 @@ class ParleyUnderTest:
 
     def stored_vectors(self, ids: list[int]):
         """Parley's stored vectors for these passage ids (None where missing)."""
-        from sqlmodel import Session, select
-
-        from bot.embedding.embedder import from_blob
-        from storage.models import Passage as PassageRow
-
         with Session(self.services.engine) as session:
             rows = dict(session.exec(select(PassageRow.id, PassageRow.embedding).where(PassageRow.id.in_(ids))).all())
         return [from_blob(rows[i]) if rows.get(i) else None for i in ids]

@@ -5,12 +5,15 @@ import math
 import os
 import platform
 import resource
+import subprocess
 import sys
 import time
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import wraps
+from importlib import metadata
+from pathlib import Path
 
 
 def percentiles(samples_ms: list[float]) -> dict:
@@ -108,7 +111,7 @@ def rank_metrics(ranks: list[int | None], k: int = 5) -> dict:
 
 def machine() -> dict:
     """What the figures came from: CPU, cores, memory, OS, Python and numpy, and how busy the machine was."""
-    import numpy
+    import numpy  # only here: a child process that reports its own peak memory does not load numpy for it
 
     info = {"cpu": _cpu_model(), "cores": os.cpu_count(), "memory_gb": _memory_gb(),
             "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
@@ -121,8 +124,6 @@ def machine() -> dict:
 
 
 def _version(package: str) -> str | None:
-    from importlib import metadata
-
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -131,8 +132,6 @@ def _version(package: str) -> str | None:
 
 def _commit() -> str | None:
     """The git commit of the code measured, "+changes" when the work tree differs from it; None outside a checkout."""
-    import subprocess
-    from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
     try:

@@ -12,6 +12,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.delivery.outbox import deliver_due, enqueue_digests
+from bot.ingestion.sources import poll_due
 from storage.db import session_scope
 from storage.models import Lease, utcnow
 
@@ -120,7 +122,6 @@ async def poll_sources(runtime: Runtime) -> int:
     """Leader only: poll every due source."""
     if not runtime.lease.is_leader:
         return 0
-    from bot.ingestion.sources import poll_due
 
     polled = await asyncio.to_thread(poll_due, runtime.services)
     if polled:
@@ -132,7 +133,6 @@ async def deliver(runtime: Runtime) -> int:
     """Leader only: one delivery pass over the outbox."""
     if not runtime.lease.is_leader:
         return 0
-    from bot.delivery.outbox import deliver_due
 
     return await deliver_due(runtime.services, runtime.outbox, worker_id=runtime.process_id)
 
@@ -141,7 +141,6 @@ async def queue_digests(runtime: Runtime) -> int:
     """Leader only: queue the daily digests whose local time has come (delivery sends them)."""
     if not runtime.lease.is_leader:
         return 0
-    from bot.delivery.outbox import enqueue_digests
 
     return await asyncio.to_thread(enqueue_digests, runtime.services)
 

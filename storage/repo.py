@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from storage.models import Document, Issue, Party
@@ -10,6 +11,15 @@ from storage.models import Document, Issue, Party
 
 def sync_profile(engine: Engine, profile) -> None:
     """Mirror the profile's parties and issues into their tables (filters and positions refer to them)."""
+    for attempt in range(3):
+        try:
+            return _sync_profile(engine, profile)
+        except IntegrityError:  # another process starting at the same moment inserted the same rows first
+            if attempt == 2:
+                raise
+
+
+def _sync_profile(engine: Engine, profile) -> None:
     with Session(engine) as session:
         for table, entities in ((Party, profile.parties), (Issue, profile.issues)):
             wanted = {key: entity for key, entity in entities.items()}

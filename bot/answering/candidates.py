@@ -11,6 +11,7 @@ from bot.answering.cues import (
     _ATTRIBUTION_CUES,
     _ENDS_QUOTE,
     _PRONOUN_NEAR_START,
+    _PRONOUN_START,
     _QUOTE_MARKS,
     _QUOTE_START,
     _SPEECH,
@@ -97,13 +98,13 @@ class CandidateSearch:
         return TermGroup(tuple(alternatives.items()), surface=token)
 
     def _candidates(self, q: Question) -> list[Candidate]:
-        groups = self._groups(q.text)
+        groups = self._groups(q.search_text)
         if q.kind in ("false_premise", "disagreement"):
             # A premise's verb is what gets checked, not searched for; "do the sources agree" is about the sources.
             groups = [g for g in groups if g.entity or not any(g.alternatives[0][0] in w for w in STANCE_WORDS.values())]
         boost = set(q.entities) | set(q.parties) | set(q.issues)
         pool: dict[int, Candidate] = {}
-        vector = self._gather(pool, q.text, groups, boost, weight=1.0)
+        vector = self._gather(pool, q.search_text, groups, boost, weight=1.0)
         dense_z = self._dense_z(vector)
         parts = q.parts if len(q.parts) > 1 else ()
         part_groups = [self._groups(part) for part in parts]
@@ -111,7 +112,7 @@ class CandidateSearch:
             self._gather(pool, part, pgroups, boost, weight=0.9)
         for passage in self._ledger_passages(q, pool, dense_z):
             pool[passage.id] = Candidate(passage)
-        matches = _GroupMatcher(self.index, self.profile, proper_names(q.text))
+        matches = _GroupMatcher(self.index, self.profile, proper_names(q.search_text))
         ledger_by_passage = self._ledger_by_passage()
         for candidate in pool.values():
             candidate.ledger = tuple(ledger_by_passage.get(candidate.passage.id, ()))
@@ -277,8 +278,10 @@ class CandidateSearch:
     def _answerable(self, q: Question, candidates: list[Candidate]) -> bool:
         """The best passage must contain most of what the question asks about (ledger matches need less)."""
         candidates = [c for c in candidates if c.topical]
-        if not candidates or self._misses_a_name(q, candidates):
+        if not candidates or self._misses_a_name(q, candidates) or self._misses_an_entity(q, candidates):
             return False
+        if self._unknown_words(q) >= 2 and max(c.dense_z for c in candidates) < DENSE_RESCUE_Z:
+            return False  # "a prisoner exchange" in a corpus that never speaks of prisoners or exchanges
         best = max(candidates, key=lambda c: c.coverage)
         if best.coverage >= MIN_COVERAGE:
             return True
@@ -292,13 +295,54 @@ class CandidateSearch:
         """A name the question gives that no strong candidate states outright ("the French election" answered by
         the US one): the corpus never names it, or only a translation's gloss does, so the sources are about
         something else."""
-        names = proper_names(q.text)
+        names = proper_names(q.search_text)
         top = candidates[:NAME_CHECK_DEPTH]
-        for group in self._groups(q.text):
+        for group in self._groups(q.search_text):
             if group.entity or not group.tokens & names:
                 continue
             rows = self.index.group_rows(group)
             if not any(rows.get(c.passage.row, 0.0) >= 1.0 for c in top):
+                return True
+        return False
+
+    def _unknown_words(self, q: Question) -> int:
+        """How many of the question's content words no passage contains, in any language (directly, by a derived form
+        or through a dictionary gloss): one may be a paraphrase, two mean the corpus is about something else."""
+        stance_tokens = {w for words in STANCE_WORDS.values() for w in words}
+        unknown = 0
+        for group in self._groups(q.search_text):
+            token = group.alternatives[0][0]
+            if group.entity or group.tokens & stance_tokens or token in FRAME_WORDS or len(token) < (2 if textnorm.is_cjk(token) else 4) or token.isdigit():
+                continue
+            if not self.index.group_rows(group):
+                unknown += 1
+        return unknown
+
+    def _misses_an_entity(self, q: Question, candidates: list[Candidate]) -> bool:
+        """A party, person or place the question names that none of the strong candidates (or the sentence each refers
+        back to) names, in any script: "who led the delegation in Jeddah" answered from talks in Istanbul, "what did
+        India say" answered with Russia's words. A person may be stood for by their side (the Kremlin for Putin)
+        only when the corpus names that person somewhere."""
+        top = candidates[:NAME_CHECK_DEPTH * 2]
+        for mention in self.profile.find(q.search_text):
+            kind = self.profile.entity(mention.key).kind
+            if kind not in ("party", "actor", "place"):
+                continue
+            group = self.index.entity_group(mention.key, mention.surface)
+            rows = self.index.group_rows(group)
+            if not rows:
+                return True  # the corpus never names it
+
+            def names(c: Candidate) -> bool:
+                context = [x for x in (self._antecedent(c.passage),) if x is not None]
+                if _QUOTE_MARKS.search(c.passage.text) or _PRONOUN_START.match(c.passage.text):
+                    # a quotation or a "he said" continues its speaker from the sentences before
+                    context += [x for x in (self.index.neighbour(c.passage, -1), self.index.neighbour(c.passage, -2)) if x]
+                if rows.get(c.passage.row, 0.0) >= 1.0 or any(rows.get(x.row, 0.0) >= 1.0 for x in context):
+                    return True
+                return kind == "actor" and self.profile.party_of(mention.key) in c.passage.parties
+
+            if not any(names(c) for c in top):
                 return True
         return False
 

@@ -103,3 +103,8 @@ def _word_set(text: str) -> frozenset[str]:
 
 def _same_script(passage_language: str, question_language: str) -> bool:
     return passage_language.startswith("zh") == question_language.startswith("zh")
+
+
+# A place named as a venue: "talks in Moscow", "met in Washington", "在莫斯科举行", "于基辅".
+_VENUE_BEFORE = re.compile(r"\b(?:in|at|to|from|hosted by|held in|venue(?: of| for| is)?|city of)\s+(?:the\s+)?$|(?:在|于|於|赴|前往|到)\s*$", re.I)
+_VENUE_AFTER_ZH = re.compile(r"\s*(?:举行|舉行|会面|會面|会谈|會談|召开|召開)")

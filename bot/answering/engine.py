@@ -9,9 +9,10 @@ from pathlib import Path
 
 from bot.answering.candidates import CandidateSearch
 from bot.answering.evidence import EvidenceSelection
-from bot.answering.index import LedgerEntry, PassageIndex
+from bot.answering.index import LedgerEntry
 from bot.answering.lead import ReplyWriting, _join
 from bot.answering.overviews import Overviews, _timeline_order
+from bot.answering.pgindex import open_index
 from bot.answering.question import Question, parse_question
 from bot.answering.tuning import MAX_LIST_BULLETS
 from bot.embedding.embedder import Embedder
@@ -32,7 +33,7 @@ class Answerer(CandidateSearch, EvidenceSelection, ReplyWriting, Overviews):
         self.settings = settings
         self.embedder = embedder or Embedder(threads=getattr(settings, "embed_threads", 0))
         cache_dir = getattr(settings, "cache_dir", None)
-        self.index = PassageIndex(engine, profile, self.embedder, snapshot_dir=Path(cache_dir) / "index" if cache_dir else None)
+        self.index = open_index(engine, profile, self.embedder, snapshot_dir=Path(cache_dir) / "index" if cache_dir else None)
         self._ledger_indexed: tuple[list | None, tuple[dict, dict]] = (None, ({}, {}))
         self._mentions: tuple[list | None, int, Counter, Counter] = (None, 0, Counter(), Counter())
         # One question at a time: answering reads the index in many steps, and a sync may rebuild it.

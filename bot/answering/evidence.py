@@ -5,7 +5,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.answering.candidates import Candidate, _answer_fit
+from bot.answering import verdict as verdicts
+from bot.answering.candidates import Candidate, _answer_fit, _GroupMatcher, proper_names
 from bot.answering.cues import (
     _ANAPHORA,
     _ENDS_QUOTE,
@@ -13,14 +14,15 @@ from bot.answering.cues import (
     _PRONOUN_START,
     _QUOTE_MARKS,
     _QUOTE_START,
+    _STANCE_VERBS,
     _contrasts,
     _opens_quote,
     _same_script,
     _word_set,
 )
 from bot.answering.figures import extract_figures
-from bot.answering.index import IndexedPassage, LedgerEntry
-from bot.answering.question import FRAME_WORDS, Question
+from bot.answering.index import IndexedPassage, LedgerEntry, TermGroup
+from bot.answering.question import FRAME_WORDS, STANCE_WORDS, Question
 from bot.answering.tuning import (
     CONTRAST_COVERAGE,
     COVERAGE_FLOOR,
@@ -31,6 +33,7 @@ from bot.answering.tuning import (
     MAX_QUOTE_SENTENCES,
     MIN_COVERAGE,
     MIN_COVERAGE_WITH_LEDGER,
+    ON_THING_COVERAGE,
     PREMISE_COVERAGE,
     RELATIVE_FLOOR,
     SAME_FACT_COSINE,
@@ -200,14 +203,96 @@ class EvidenceSelection:
                 self._add_point(points, best.passage, list(best.ledger), best.score, q)
 
     def _cover_verdict(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
-        """A yes/no question needs the sentence that decides it: add the best one recording the asked party's
-        stance (or its opposite) on what the question names, when the chosen evidence does not decide."""
-        if not q.yes_no or not _decidable(q) or _verdict(q, points):
+        """A yes/no question needs the sentences that decide it: add the strongest on-point ones where the asked party
+        states the asked stance or its opposite, so a verdict (or a mixed answer) rests on all of them."""
+        if not q.yes_no or not _decidable(q):
             return
-        for candidate in candidates[:SEARCH_DEPTH]:
-            if _decide(q, candidate.ledger):
-                self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
-                return
+        pool = {c.passage.id: c for c in candidates[:SEARCH_DEPTH] if c.topical}
+        by_id = {c.passage.id: c for c in candidates}
+        for entry in self._ledger_for(q):  # the party's recorded stances on what is asked, found or not by the search
+            passage = self.index.by_id.get(entry.passage_id)
+            if entry.party == q.parties[0] and passage is not None and passage.id not in pool:
+                pool[passage.id] = by_id.get(passage.id) or Candidate(
+                    passage, ledger=tuple(self._ledger_by_passage().get(passage.id, ())))
+        facts = self._stance_facts(q, [c.passage for c in pool.values()])
+        chosen = {p.id for point in points for p in point.passages}
+        wanted = verdicts.YES.get(q.stance, set()) | verdicts.NO.get(q.stance, set())
+        useful = [f for f in facts if f.passage_id not in chosen and f.stance in wanted and f.on_thing]
+        useful.sort(key=lambda f: (not f.firm, -pool[f.passage_id].score))
+        for fact in useful:
+            if fact.passage_id in chosen or len(chosen) >= MAX_BULLETS + 2:
+                continue
+            candidate = pool[fact.passage_id]
+            self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
+            chosen.add(fact.passage_id)
+
+    def _verdict(self, q: Question, points: list[Point]) -> "verdicts.Verdict":
+        """Yes, no or neither, from the stances the chosen evidence states (bot.verdicts decides)."""
+        if not _decidable(q):
+            return verdicts.Verdict(None)
+        facts = self._stance_facts(q, [p for point in points for p in point.passages])
+        person = next((a for a in q.actors if self.profile.party_of(a) == q.parties[0]), None)
+        return verdicts.decide(q.stance, facts, person)
+
+    def _stance_facts(self, q: Question, passages: list[IndexedPassage]) -> list["verdicts.StanceFact"]:
+        """The asked party's stances stated in ``passages``: the ledger's entries, else the sentence's own verbs (a
+        negated verb turned around), each marked hedged, partial, or off the thing asked."""
+        party = q.parties[0]
+        groups = self._topic_groups(q)
+        matches = _GroupMatcher(self.index, self.profile, proper_names(q.search_text))
+        by_passage = self._ledger_by_passage()
+        asked_partial = verdicts.partial(q.text)
+        facts: list[verdicts.StanceFact] = []
+        for passage in dict.fromkeys(passages):
+            context = self._antecedent(passage)
+            on_thing = self._on_thing(passage, context, groups, matches)
+            is_hedged = verdicts.hedged(passage.text)
+            is_partial = verdicts.partial(passage.text) and not asked_partial
+            entries = [e for e in by_passage.get(passage.id, ()) if e.party == party]
+            if entries:
+                for e in entries:
+                    speaker = e.speaker if e.speaker in self.profile.actors else None
+                    facts.append(verdicts.StanceFact(passage.id, e.party, e.stance, speaker, e.attribution or "on_record",
+                                                     is_hedged, is_partial, on_thing))
+                continue
+            for stance, holder in self._stance_subjects(passage):
+                if holder != party:
+                    continue
+                match = _STANCE_VERBS[stance].search(passage.text)
+                if match and verdicts.negated_before(passage.text, match.start()):
+                    stance = {"accepts": "rejects", "offers": "rejects", "rejects": "offers"}.get(stance, stance)
+                facts.append(verdicts.StanceFact(passage.id, party, stance, None, "on_record", is_hedged, is_partial, on_thing))
+        return facts
+
+    def _on_thing(self, passage: IndexedPassage, context: IndexedPassage | None, groups: list[TermGroup], matches) -> bool:
+        """The sentence itself (or the one it refers back to) is about what the question asks: every named thing of it
+        (issue, place: any alias, any script) and most of its other words, directly or through a translation; an
+        article that only mentions them elsewhere does not count."""
+        if not groups:
+            return True
+        named = any(g.entity for g in groups)
+        # With a named thing (Crimea, the NATO bid), the question's other words say what about it, and evidence words
+        # it differently ("return Crimea" / "the future of Crimea is not up for discussion"): they count half.
+        weights = [(self.index.idf(g) or self.index.unseen_idf()) * (1.0 if g.entity or not named else 0.5) for g in groups]
+        total = matched = 0.0
+        for group, weight in zip(groups, weights):
+            rows = self.index.group_rows(group)
+            credit = max(rows.get(passage.row, 0.0), 0.8 * rows.get(context.row, 0.0) if context else 0.0)
+            credit = 1.0 if credit >= 0.5 else credit  # a translation's gloss states the same thing
+            if group.entity and group.entity in passage.issues:
+                credit = max(credit, 0.8)
+            if group.entity and credit < 0.5:
+                return False
+            total += weight
+            matched += weight * credit
+        return matched / total >= ON_THING_COVERAGE
+
+    def _topic_groups(self, q: Question) -> list[TermGroup]:
+        """The question's terms that name the thing asked about: not its parties or people, not its stance verb."""
+        matches = _GroupMatcher(self.index, self.profile)
+        stance_tokens = {w for words in STANCE_WORDS.values() for w in words}
+        return [g for g in matches.topics(self._groups(q.search_text))
+                if g.entity or not (g.tokens & stance_tokens)]
 
     def _cover_facet(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
         """A "where/who/when/how much" answer must contain a place, person, date or figure: add the best that does."""
@@ -240,6 +325,9 @@ class EvidenceSelection:
         chosen = {p.id for point in points for p in point.passages}
         best_coverage = max((c.coverage for c in candidates if c.passage.id in chosen), default=0.0)
         units = {unit for unit, _ in shown if unit}
+        if units & _DURATION_UNITS:
+            units |= _DURATION_UNITS  # 40 minutes and about an hour measure the same length of time
+        topics = self._topic_groups(q)
         added = 0
         for candidate in candidates[:SEARCH_DEPTH]:
             if added >= 2 or len(points) >= MAX_BULLETS + 1:
@@ -251,6 +339,8 @@ class EvidenceSelection:
                 continue  # another figure only from a sentence about the same thing...
             if q.parties and self._subject(candidate.passage) not in (None, q.parties[0]):
                 continue  # ... and the same party's (not "Ukraine holds 650 km2" for "how much does Russia hold")
+            if not self._on_thing(candidate.passage, self._antecedent(candidate.passage), [g for g in topics if g.entity], None):
+                continue  # ... and the same thing: the Istanbul round's length, not another meeting's
             figures = {(f.unit, f.value) for f in extract_figures(candidate.passage.text) if f.unit in units}
             if figures - shown:
                 self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
@@ -297,40 +387,12 @@ class EvidenceSelection:
         return list(unique.values()) or None
 
 
+_DURATION_UNITS = frozenset(("minute", "hour", "day", "week", "month"))
 _VERDICT_STANCES = ("accepts", "offers", "demands")
 _REJECT_VERB = re.compile(r"\b(?:reject\w*|refus\w*|rul\w* out)\b|拒绝|拒絕", re.I)
-_OPPOSED = {"accepts": {"rejects"}, "offers": {"rejects"}, "demands": {"rejects"}, "conditions": {"rejects"},
-            "rejects": {"accepts", "offers"}, "denies": set()}
-
-
-def _verdict(q: Question, points: list[Point]) -> str | None:
-    """Yes when the evidence records the asked party taking the asked stance, no when it records the opposite.
-
-    Only stances on what the question names count (its places first: "Crimea", not all territory); without
-    an asked stance or such a record the sources do not say yes or no, and no verdict is given.
-    """
-    if not _decidable(q):
-        return None
-    return _decide(q, [e for point in points for e in point.ledger])
-
-
 def _decidable(q: Question) -> bool:
     """A stance yes or no can answer: a plain verb of it ("agree", "reject"); "negotiable" reads as rejects for
     searching, but its yes and no are the other way round."""
     if not q.parties or not q.stance:
         return False
     return q.stance in _VERDICT_STANCES or (q.stance == "rejects" and bool(_REJECT_VERB.search(q.text)))
-
-
-def _decide(q: Question, entries) -> str | None:
-    entries = [e for e in entries if e.party == q.parties[0]]
-    if q.places:
-        entries = [e for e in entries if set(e.places) & set(q.places)]
-    elif q.issues:
-        entries = [e for e in entries if e.issue in q.issues]
-    stances = {e.stance for e in entries}
-    if q.stance in stances:
-        return "yes"
-    if stances & _OPPOSED.get(q.stance, set()):
-        return "no"
-    return None

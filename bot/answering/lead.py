@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.answering.cues import ANSWER_STANCES, _same_script, _speaker_in
-from bot.answering.evidence import Point, PremiseFact, _verdict
-from bot.answering.figures import Figure, asked_units, extract_dates, extract_figures, render_figure
-from bot.answering.index import IndexedPassage, LedgerEntry
-from bot.answering.question import Question
-from bot.answering.tuning import INFORMATIVE_IDF
+from bot.answering import claims as leadline
+from bot.answering import verdict as verdicts
+from bot.answering.cues import _ENDS_QUOTE, _STANCE_VERBS, _VENUE_AFTER_ZH, _VENUE_BEFORE, ANSWER_STANCES, _same_script, passage_stances
+from bot.answering.evidence import Point, PremiseFact, _decidable
+from bot.answering.figures import _DATE_EN, _DATE_ZH, Figure, asked_units, extract_dates, extract_figures, render_figure
+from bot.answering.index import IndexedPassage
+from bot.answering.question import FRAME_WORDS, Question
+from bot.answering.tuning import BULLET_WORDS
 from bot.messages import Bullet, Citation, Reply
-from bot.text import i18n
+from bot.text import clauses, i18n
 from bot.text import normalize as textnorm
 
 if TYPE_CHECKING:  # the lead writer is handed its Answerer
@@ -25,8 +27,10 @@ class ReplyWriting:
     Mixed into ``Answerer``; uses its ``index``."""
 
     def _reply(self, q: Question, points: list[Point], premise: list["PremiseFact"] | None) -> Reply:
-        citations, bullets, numbers = self._cite(points)
-        lead = self._lead(q, points, premise, numbers)
+        citations, bullets, numbers = self._cite(points, q)
+        lead, carried = self._lead_and_carried(q, points, premise, numbers)
+        if bullets and points[0].main.id in carried and q.kind not in ("aggregation", "timeline"):
+            bullets = bullets[1:]  # the lead states the first point's whole claim, cited: its bullet would repeat it
         if citations and all(not _same_script(c.language, q.language) for c in citations):
             lead += i18n.t("answer.lead.other_language", q.language)
         if not lead.endswith((".", "。", ":", ":")):
@@ -34,7 +38,21 @@ class ReplyWriting:
         return Reply(lead=lead, bullets=tuple(bullets), citations=tuple(citations), language=q.language,
                      as_of=_as_of(citations), labels=i18n.labels(q.language))
 
-    def _cite(self, points: list[Point]) -> tuple[list[Citation], list[Bullet], dict[int, int]]:
+    def _important_spans(self, q: Question, text: str) -> list[tuple[int, int]]:
+        """Where a quote says what the question asks about: its entities (any script), and the answer's figures,
+        dates or stance verbs."""
+        asked = set(q.entities) | set(q.parties)
+        spans = [(m.start, m.end) for m in self.profile.find(text)
+                 if m.key in asked or self.profile.party_of(m.key) in asked or m.kind == "place"]
+        if "how_much" in q.facets or q.kind == "disagreement":
+            spans += [(m.start(), m.end()) for f in extract_figures(text) for m in [re.search(re.escape(f.text), text)] if m] * 2
+        if "when" in q.facets:
+            spans += [(m.start(), m.end()) for m in _DATE_EN.finditer(text)] + [(m.start(), m.end()) for m in _DATE_ZH.finditer(text)]
+        for stance in q.stances_asked & set(_STANCE_VERBS):
+            spans += [(m.start(), m.end()) for m in _STANCE_VERBS[stance].finditer(text)]
+        return spans
+
+    def _cite(self, points: list[Point], q: Question | None = None) -> tuple[list[Citation], list[Bullet], dict[int, int]]:
         """Number the sources in order of use; each bullet quotes its main passage (with context) verbatim."""
         citations: list[Citation] = []
         by_passage: dict[int, int] = {}
@@ -50,6 +68,8 @@ class ReplyWriting:
             for passage in point.context:
                 by_passage.setdefault(passage.id, by_passage[point.main.id])
             quote = " ".join(citations[by_passage[point.main.id] - 1].quote.split())
+            if q is not None and q.kind not in ("aggregation", "timeline") and "speech" not in q.cues:
+                quote = clauses.excerpt(quote, self._important_spans(q, quote), limit=BULLET_WORDS)
             bullets.append(Bullet(text=quote, cites=tuple(dict.fromkeys(numbers))))
         return citations, bullets, by_passage
 
@@ -58,22 +78,34 @@ class ReplyWriting:
         return Citation(n=n, document_id=doc.id, origin=doc.origin, url=doc.url, title=doc.title, outlet=doc.outlet,
                         published=doc.published, quote=quote, language=passage.language)
 
-    def _lead(self, q: Question, points: list[Point], premise, numbers: dict[int, int]) -> str:
-        """The sentence written for the asker, in the question's language, stating the key facts found;
-        a yes/no question gets its yes or no first, when the asked party's recorded stances decide it."""
-        lead = self._plain_lead(q, points, premise, numbers)
-        verdict = "no" if premise else _verdict(q, points)
-        if q.yes_no and verdict:
-            return i18n.t(f"answer.verdict.{verdict}", q.language) + lead
-        if q.has_premise and not premise and verdict == "no":
-            # "Why did X reject Y?" when the sources record X accepting Y: say the premise is wrong before the evidence.
+    def _lead_and_carried(self, q: Question, points: list[Point], premise, numbers: dict[int, int]) -> tuple[str, set[int]]:
+        writer = _LeadWriter(self, q, points, numbers)
+        return self._lead(q, points, premise, numbers, writer), writer.carried
+
+    def _lead(self, q: Question, points: list[Point], premise, numbers: dict[int, int], writer=None) -> str:
+        """The sentence written for the asker, in the question's language: the answer, and who says so.
+
+        A yes/no question gets its yes or no only when the evidence decides it (see bot.verdicts); mixed
+        evidence gets what each source says instead, and a false premise is corrected first.
+        """
+        writer = writer or _LeadWriter(self, q, points, numbers)
+        if premise:
+            return writer.premise(premise)
+        if q.yes_no and _decidable(q):
+            verdict = self._verdict(q, points)
+            if verdict.answer:
+                deciding = {f.passage_id for f in verdict.facts}
+                point = next((p for p in points if p.main.id in deciding and _same_script(p.main.language, q.language)), None) \
+                    or next((p for p in points if any(x.id in deciding for x in p.passages)), points[0])
+                return i18n.t(f"answer.verdict.{verdict.answer}", q.language) + writer.stated(point)
+            if verdict.mixed:
+                return writer.differ([f.passage_id for f in verdict.facts])
+        lead = self._plain_lead(q, points, writer)
+        if q.has_premise and _decidable(q) and self._verdict(q, points).answer == "no":
             return i18n.t("answer.verdict.premise_contradicted", q.language, party=self._name(q.parties[0], q.language)) + lead
         return lead
 
-    def _plain_lead(self, q: Question, points: list[Point], premise, numbers: dict[int, int]) -> str:
-        writer = _LeadWriter(self, q, points, numbers)
-        if premise:
-            return writer.premise(premise)
+    def _plain_lead(self, q: Question, points: list[Point], writer: "_LeadWriter") -> str:
         if q.kind == "attribution":
             return writer.attribution()
         if q.kind == "comparison":
@@ -85,22 +117,20 @@ class ReplyWriting:
             if lead:
                 return lead
         if "where" in q.facets:
-            return writer.names("answer.lead.places", kinds=("place", "party"))
+            return writer.facet(writer.places())
+        if "who" in q.facets and q.actors and not writer.asks_beyond_names() and not writer._described_keys():
+            # "Who is X?": the sentence that says who X is (in the reader's language when there is one)
+            point = next((p for p in points if _same_script(p.main.language, q.language)), points[0])
+            return writer.stated(point)
         if "who" in q.facets:
-            return writer.names("answer.lead.people", kinds=("actor",))
+            return writer.facet(writer.people())
         if "when" in q.facets:
-            lead = writer.dates()
-            if lead:
-                return lead
-        if q.kind == "position":
-            lead = writer.position()
-            if lead:
-                return lead
-        return writer.general()
+            return writer.facet(writer.date_items())
+        return writer.stated(points[0])
 
 
 class _LeadWriter:
-    """Builds the lead sentence of an answer from its evidence, in the question's language."""
+    """Builds the lead sentence of an answer from its evidence, in the question's language: the answer, then who says so."""
 
     def __init__(self, answerer: Answerer, q: Question, points: list[Point], numbers: dict[int, int]):
         self.answerer = answerer
@@ -109,152 +139,80 @@ class _LeadWriter:
         self.lang = q.language
         self.points = points
         self.numbers = numbers
+        self.carried: set[int] = set()  # passages whose whole claim the lead states (their bullet need not repeat it)
 
     def refs(self, passages) -> str:
-        return "".join(f"[{self.numbers[p.id]}]" for p in passages if p.id in self.numbers)
+        return "".join(dict.fromkeys(f"[{self.numbers[p.id]}]" for p in passages if p.id in self.numbers))
 
     def name(self, key: str) -> str:
         return self.answerer._name(key, self.lang)
 
-    def general(self) -> str:
-        """The question's own subjects, then the places the top evidence names that the question did not."""
-        asked = [self.name(k) for k in self.q.entities if self.profile.entity(k).kind != "issue"][:4]
-        topic = i18n.t("answer.topic", self.lang, names=_join(asked, self.lang)) if asked else ""
-        lead = i18n.t("answer.lead.general", self.lang, topic=topic)
-        places = self._evidence_names(("place",), points=self.points[:2])
-        if places:
-            lead += i18n.t("answer.end", self.lang) + " " + i18n.t("answer.lead.names", self.lang, names=_join(places[:6], self.lang))
-        return lead
+    # -- who says so ------------------------------------------------------------------------------
 
-    def names(self, key: str, kinds: tuple[str, ...]) -> str:
-        names = self._evidence_names(kinds, points=self.points[:3], rank=True)
-        if "actor" in kinds:
-            names = self._described_people() + [n for n in names if n not in self._described_people()]
-        if not names:
-            return self.general()
-        return i18n.t(key, self.lang, names=_join(names[:6], self.lang))
-
-    def _described_people(self) -> list[str]:
-        """People the question names by role ("Putin's press secretary"): their names are the answer to "who"."""
-        people = []
-        for mention in self.profile.find(self.q.text):
-            entity = self.profile.entity(mention.key)
-            names = {textnorm.fold(n) for n in entity.names.values()}
-            if entity.kind == "actor" and not any(textnorm.fold(mention.surface) in n for n in names):
-                people.append(self.name(mention.key))
-        return people
-
-    def _evidence_names(self, kinds: tuple[str, ...], points: list[Point], rank: bool = False) -> list[str]:
-        """Display names of profile entities the evidence (with its context) names and the question does not."""
-        asked = set(self.q.entities) | set(self.q.parties)
-        seen: dict[str, None] = {}
-        for point in points:
-            for passage in point.context or [point.main]:
-                for mention in passage.mentions:
-                    if mention.kind in kinds and mention.key not in asked:
-                        seen.setdefault(mention.key, None)
-            for entry in point.ledger:
-                for place in entry.places:
-                    if "place" in kinds and place not in asked:
-                        seen.setdefault(place, None)
-        keys = list(seen)
-        if rank:  # the rarest first: the venue named once is the answer, the country every article names is context
-            idf = self.answerer.index.entity_idf
-            keys = sorted(keys, key=lambda k: -idf(k))
-            keys = [k for k in keys if idf(k) >= INFORMATIVE_IDF / 2] or keys
-        return [self.name(key) for key in keys]
-
-    def position(self) -> str | None:
-        entries = [e for point in self.points for e in point.ledger if e.party in self.q.parties]
-        if not entries:
-            return None
-        party = self.q.parties[0] if any(e.party == self.q.parties[0] for e in entries) else entries[0].party
-        issue = next((e.issue for e in entries if e.issue in self.q.issues), None)
-        chosen = [e for e in entries if e.party == party and (issue is None or e.issue == issue)]
-        if self.q.stance and any(e.stance == self.q.stance for e in chosen):
-            chosen = [e for e in chosen if e.stance == self.q.stance]
-        if not chosen:
-            return None
-        stances = self._stance_list(chosen)
-        places = self._evidence_names(("place",), points=self.points[:3])
-        tail = f" ({_join(places[:6], self.lang)})" if places else ""
-        if issue:
-            return i18n.t("answer.lead.position", self.lang, party=self.name(party), issue=self.name(issue), stances=stances) + tail
-        return i18n.t("answer.lead.position_any", self.lang, party=self.name(party), stances=stances) + tail
-
-    def _stance_list(self, entries: list[LedgerEntry]) -> str:
-        by_stance: dict[str, list[int]] = defaultdict(list)
-        for entry in entries:
-            passage = self.answerer.index.by_id.get(entry.passage_id)
-            if passage is not None and passage.id in self.numbers:
-                by_stance[entry.stance].append(self.numbers[passage.id])
-        parts = [i18n.t(f"stance.{s}", self.lang) + " " + "".join(f"[{n}]" for n in sorted(set(ns)))
-                 for s, ns in by_stance.items() if s in ANSWER_STANCES]
-        return "; ".join(parts)
-
-    def figures(self) -> str | None:
-        found: list[tuple[Figure, IndexedPassage]] = []
-        for point in self.points:
-            for passage in point.passages:
-                found += [(f, passage) for f in extract_figures(passage.text)]
-        units = asked_units(self.q.text)
-        found = [(f, p) for f, p in found if f.unit in units] or found  # "how many hours": the hours
-        if not found:
-            return None
-        rendered: dict[str, list[IndexedPassage]] = {}
-        for figure, passage in found:
-            rendered.setdefault(render_figure(figure, self.lang), []).append(passage)
-        parts = [f"{text} {self.refs(passages)}".strip() for text, passages in list(rendered.items())[:5]]
-        units = Counter(f.unit for f, _ in found)
-        values_per_unit = {u: {f.value for f, _ in found if f.unit == u} for u in units}
-        differ = any(len(v) > 1 for u, v in values_per_unit.items() if u and u != "percent")
-        key = "answer.lead.disagreement" if self.q.kind == "disagreement" else (
-            "answer.lead.figures_differ" if differ else "answer.lead.figures")
-        return i18n.t(key, self.lang, figures="; ".join(parts))
-
-    def dates(self) -> str | None:
-        found: dict[str, list[IndexedPassage]] = {}
-        for point in self.points:
-            for passage in point.passages:
-                for text in extract_dates(passage.text, self.lang):
-                    found.setdefault(text, []).append(passage)
-        if not found:
-            return None
-        full = {text: passages for text, passages in found.items() if re.search(r"\d", text)}
-        parts = [f"{text} {self.refs(passages)}" for text, passages in list((full or found).items())[:3]]
-        return i18n.t("answer.lead.dates", self.lang, dates="; ".join(parts))
-
-    def attribution(self) -> str:
-        sources = []
-        for point in self.points[:2]:
-            who = self._who(point)
-            if who and who not in sources:
-                sources.append(f"{who} {self.refs(point.passages)}")
-        if not sources:
-            return self.general()
-        return i18n.t("answer.lead.attribution", self.lang, who="; ".join(sources))
-
-    def _who(self, point: Point) -> str | None:
-        passage = point.main
+    def source(self, passage: IndexedPassage) -> leadline.Source:
+        """The person or unnamed source behind a sentence, their party, how it reaches us, and the outlet."""
         doc = self.answerer.index.documents[passage.document_id]
-        speaker = next((e.speaker for e in point.ledger if e.speaker), None) or _speaker_in(passage.text)
-        if speaker in self.profile.parties or speaker in self.profile.actors:
-            speaker = self.name(speaker)
-        how = next((e.attribution for e in point.ledger), None)
-        relayed = next((e.relayed_from for e in point.ledger if e.relayed_from), "")
-        parts = []
-        if speaker:
-            label = i18n.t(f"attribution.{how}", self.lang, source=self.outlet(relayed)) if how in ("anonymous", "relayed") else None
-            if label and how == "anonymous" and self.lang.startswith("zh") and not textnorm.is_cjk(speaker):
-                parts.append(label)  # "five current and former Russian officials" would leave English in a Chinese lead
-            else:
-                parts.append(i18n.t("attribution.speaker", self.lang, speaker=speaker, how=label) if label else speaker)
-        outlet = self.outlet(doc.outlet) or doc.title
-        if doc.cited_agency and not (how == "relayed" and textnorm.fold(doc.cited_agency) == textnorm.fold(relayed)):
-            parts.append(i18n.t("attribution.citing", self.lang, outlet=outlet, agency=self.outlet(doc.cited_agency)))
-        elif outlet:
-            parts.append(outlet)
-        return ", ".join(parts) or None
+        outlet = self.outlet(doc.outlet)
+        source = self._source(passage, doc, outlet)
+        if doc.cited_agency and self.outlet(doc.cited_agency) != outlet:
+            agency = self.outlet(doc.cited_agency)
+            source.printer = i18n.t("attribution.citing", self.lang, outlet=outlet, agency=agency) if outlet else agency
+            if source.kind == "anonymous":
+                source.outlet = agency  # the agency spoke to the unnamed officials; the outlet relays its report
+        return source
+
+    def _source(self, passage: IndexedPassage, doc, outlet: str | None) -> leadline.Source:
+        entries = self.answerer._ledger_by_passage().get(passage.id, ())
+        entry = next((e for e in entries if e.speaker), entries[0] if entries else None)
+        clause = clauses.split(passage.text)
+        who = clause.who
+        if who and leadline.REPORT_WORDS.search(who):  # "according to media reports, including Sky News"
+            outlets = [m for m in self.profile.find(passage.text) if m.kind == "outlet"]
+            relayed = self.name(outlets[0].key) if outlets else (who if leadline.same_script(who, self.lang) else None)
+            return leadline.Source(None, None, "relayed" if relayed else "narrator", outlet, relayed, named=False)
+        mentions = [m for m in self.profile.find(who or "") if m.kind in ("actor", "party", "outlet")]
+        if mentions and mentions[-1].kind == "outlet":  # "the Kommersant newspaper reported": a relayed report
+            return leadline.Source(None, None, "relayed", outlet, self.name(mentions[-1].key), named=False)
+        key = None
+        if who is not None:
+            key = mentions[-1].key if mentions else None
+            if key is None and leadline.is_pronoun(who):
+                key = self.resolve_pronoun(passage)
+            if key is None and entry is not None and entry.speaker in self.profile.actors:
+                key = entry.speaker
+        elif clauses.starts_with_pronoun(clause.core):
+            key = self.resolve_pronoun(passage)
+        party = self.profile.party_of(key) if key else (entry.party if entry is not None else None)
+        anonymous = (entry is not None and entry.attribution == "anonymous") or bool(
+            who and leadline.ANONYMOUS.search(who) and not (key and self.profile.entity(key).kind == "actor"
+                                                            and self.profile.entity(key).names.get("en", "")[:1].isupper()
+                                                            and textnorm.fold(self.profile.entity(key).names["en"]) in textnorm.fold(who)))
+        if anonymous:
+            words = who if who and leadline.same_script(who, self.lang) else None
+            if words is None:
+                words = (i18n.t("lead.anonymous_party", self.lang, party=self.name(party)) if party
+                         else i18n.t("lead.anonymous", self.lang))
+            return leadline.Source(words, party, "anonymous", outlet, None, named=False)
+        relayed = clause.relayed_via  # the sentence itself says it relays ("citing X"); the article's agency is the printer
+        if key is not None and (who is not None or clauses.starts_with_pronoun(clause.core)):
+            return leadline.Source(self.name(key), party, "relayed" if relayed else "on_record", outlet,
+                                   self.outlet(relayed), named=True)
+        if who and leadline.same_script(who, self.lang):
+            return leadline.Source(who, party, "on_record", outlet, None, named=False)
+        if doc.cited_agency:
+            return leadline.Source(None, None, "relayed", outlet, self.outlet(doc.cited_agency), named=False)
+        return leadline.Source(None, None, "narrator", outlet, None, named=False)
+
+    def resolve_pronoun(self, passage: IndexedPassage) -> str | None:
+        """"He said..." : the person named last in the sentences just before (the speaker a pronoun points back to)."""
+        for offset in (-1, -2, -3):
+            previous = self.answerer.index.neighbour(passage, offset)
+            if previous is None:
+                return None
+            people = [m for m in previous.mentions if m.kind == "actor"]
+            if people:
+                return people[0].key if len({m.key for m in people}) == 1 else people[-1].key
+        return None
 
     def outlet(self, name: str | None) -> str | None:
         """An outlet or agency under its name for the reader ("Kommersant" -> 生意人报), when the profile knows it."""
@@ -263,35 +221,254 @@ class _LeadWriter:
         mention = next((m for m in self.profile.find(name) if m.kind == "outlet" and m.end - m.start == len(name.strip())), None)
         return self.profile.display(mention.key, self.lang) if mention else name
 
+    # -- the claim ---------------------------------------------------------------------------------
+
+    def asks_beyond_names(self) -> bool:
+        """The question has words beyond the names it gives and its frame ("who is X?" has none)."""
+        rest = self.q.text
+        for mention in sorted(self.profile.find(self.q.text), key=lambda m: -m.start):
+            rest = rest[:mention.start] + " " + rest[mention.end:]
+        return bool([t for t in textnorm.tokenize(rest) if t not in FRAME_WORDS and t.strip("?？")])
+
+    def keep_words(self) -> tuple[str, ...]:
+        """Words of the question a shortened claim must not cut off."""
+        return tuple(m.surface for m in self.profile.find(self.q.text)) + tuple(
+            w for w in re.findall(r"\w{4,}", self.q.text) if w.lower() not in FRAME_WORDS)
+
+    def stated(self, point: Point, limit: int = 22) -> str:
+        """"Steve Witkoff said talks will continue in Saudi Arabia [1]": the point's claim with its source, or, when the
+        evidence is in another language, its facts in the reader's language."""
+        passage = point.main
+        if not leadline.same_script(passage.text, self.lang):
+            return self.facts(point)
+        source = self.source(passage)
+        text = " ".join(self.answerer.index.quote(point.context).split()) if len(point.context) > 1 and \
+            point.context[-1].id == passage.id and _ENDS_QUOTE.match(passage.text) else passage.text
+        clause = clauses.split(text)
+        core = clauses.shorten(clause.core, self.keep_words(), limit)
+        kept = len(core) + len(clause.who or "")
+        if (core == clause.core.rstrip(" .。") or core == clause.core) and kept >= 0.85 * len(text.strip(" .。")):
+            self.carried.add(passage.id)  # nothing but the reporting verb was left out: a bullet would repeat the lead
+        return leadline.said(source, core, self.lang, self.refs(point.passages))
+
+    def facts(self, point: Point) -> str:
+        """A claim in another language, told in the reader's: who holds what stance on what (the ledger's record, else
+        the sentence's own verbs), with the places, figures and dates it names; its source when someone else speaks.
+        The verbatim quote follows as the first bullet."""
+        passage = point.main
+        source = self.source(passage)
+        entries = [e for e in point.ledger if not self.q.parties or e.party in self.q.parties] or list(point.ledger)
+        subject = next((m for m in passage.mentions if m.kind in ("actor", "party")), None)
+        holder = self.name(subject.key) if subject is not None else (self.name(entries[0].party) if entries else "")
+        stances = [entries[0].stance] if entries else [s for s in ANSWER_STANCES if s in passage_stances(passage.text)][:1]
+        negated = bool(stances) and verdicts.negated_before(passage.text, _STANCE_VERBS[stances[0]].search(passage.text).start()) \
+            if stances and stances[0] in _STANCE_VERBS and _STANCE_VERBS[stances[0]].search(passage.text) else False
+        if negated and stances[0] in ("accepts", "offers"):
+            stances = ["rejects"]
+        verb = i18n.t(f"stance.{stances[0]}", self.lang) if stances else ""
+        things = [self.name(m.key) for m in passage.mentions
+                  if m.kind in ("issue", "place") or (m.kind in ("actor", "party") and subject is not None and m.key != subject.key
+                                                      and self.profile.party_of(m.key) != self.profile.party_of(subject.key))]
+        figures = [render_figure(f, self.lang) for f in extract_figures(passage.text)]
+        dates = [d for d in extract_dates(passage.text, self.lang) if not re.fullmatch(r"(?:19|20)\d\d", d)]
+        detail = _join(list(dict.fromkeys(things + figures + dates))[:5], self.lang)
+        space = " " if self.lang == "en" else ""
+        what = f"{holder}{space}{verb}".strip()
+        if detail:
+            what = f"{what}: {detail}" if what and self.lang == "en" else (f"{what}:{detail}" if what else detail)
+        what = f"{what} {self.refs(point.passages)}".strip()
+        who = source.phrase(self.lang) if source.speaker and (subject is None or source.speaker != holder) else ""
+        return i18n.t("lead.facts", self.lang, who=who, what=what) if who else what
+
+    def differ(self, passage_ids: list[int]) -> str:
+        """Mixed evidence: what each source says, no verdict ("Peskov: only unarmed monitors [1]; Lavrov: no [2]")."""
+        items = []
+        for pid in list(dict.fromkeys(passage_ids))[:3]:
+            point = next((p for p in self.points if any(x.id == pid for x in p.passages)), None)
+            if point is None:
+                continue
+            item = self.stated(point, limit=16).rstrip(" .。")
+            if item not in items:
+                items.append(item)
+        if len(items) < 2:
+            return self.stated(self.points[0])
+        sep = "; " if self.lang == "en" else ";"
+        return i18n.t("lead.differ", self.lang, items=sep.join(items))
+
+    # -- answer types -----------------------------------------------------------------------------
+
+    def facet(self, items: list[tuple[str, IndexedPassage]]) -> str:
+        """Where / who / when: the names or dates found, then the claim that states them, with its source."""
+        if not items:
+            return self.stated(self.points[0])
+        first = next((p for p in self.points if any(x.id == items[0][1].id for x in p.passages)), self.points[0])
+        if leadline.same_script(first.main.text, self.lang):
+            lead = self.stated(first)
+            names = list(dict.fromkeys(text for text, _ in items[:2]))
+            if textnorm.fold(lead).startswith(textnorm.fold(names[0])):
+                return lead
+            return _join(names, self.lang) + (": " if self.lang == "en" else ":") + lead
+        grouped: dict[str, list[IndexedPassage]] = {}
+        for text, passage in items:
+            grouped.setdefault(text, []).append(passage)
+        shown = [f"{text} {self.refs(passages)}" for text, passages in list(grouped.items())[:4]]
+        who = self.source(first.main).phrase(self.lang)
+        what = _join(shown, self.lang)
+        return i18n.t("lead.facts", self.lang, who=who, what=what) if who else what
+
+    def places(self) -> list[tuple[str, IndexedPassage]]:
+        """Places the evidence names that the question does not, rarest first; a capital or government seat named as
+        a venue ("talks in Moscow", 在莫斯科举行) counts as a place though the profile files it as an actor."""
+        asked = set(self.q.entities) | set(self.q.parties)
+        idf = self.answerer.index.entity_idf
+        found: dict[str, tuple[float, int, IndexedPassage]] = {}
+        for rank, point in enumerate(self.points[:3]):
+            for passage in point.context or [point.main]:
+                for mention in passage.mentions:
+                    if mention.key in asked:
+                        continue
+                    venue = _VENUE_BEFORE.search(passage.text[max(0, mention.start - 24):mention.start]) or \
+                        _VENUE_AFTER_ZH.match(passage.text, mention.end)
+                    if mention.kind == "place" or (mention.kind in ("actor", "party") and venue):
+                        weight = idf(mention.key) + (3.0 if venue else 0.0) - rank
+                        # A capital standing for its government is named as written ("Baku", not "Azerbaijan").
+                        shown = mention.surface if mention.kind != "place" and leadline.same_script(mention.surface, self.lang) \
+                            else self.name(mention.key)
+                        found.setdefault(mention.key, (weight, shown, passage))
+        ranked = sorted(found.values(), key=lambda item: -item[0])
+        return [(shown, passage) for _, shown, passage in ranked]
+
+    def people(self) -> list[tuple[str, IndexedPassage]]:
+        """People the evidence names that the question does not (or names by role only), the first point's first."""
+        asked = set(self.q.entities)
+        described = [(self.name(k), self.points[0].main) for k in self._described_keys()]
+        if described:
+            return described  # "who is Putin's press secretary": the person behind the role, nobody else
+        found: dict[str, IndexedPassage] = {}
+        for point in self.points[:1] if any(m.kind == "actor" and m.key not in asked for m in self.points[0].main.mentions) \
+                else self.points[:3]:
+            for passage in point.context or [point.main]:
+                for mention in passage.mentions:
+                    if mention.kind == "actor" and mention.key not in asked and mention.key not in found:
+                        entity = self.profile.entity(mention.key)
+                        if entity.names.get("en", "").split()[0][:1].isupper() and " " in entity.names.get("en", ""):
+                            found[mention.key] = passage
+        return described + [(self.name(k), p) for k, p in found.items() if (self.name(k), p) not in described]
+
+    def _described_keys(self) -> list[str]:
+        """People the question names by role ("Putin's press secretary"): their names are the answer to "who"."""
+        keys = []
+        for mention in self.profile.find(self.q.text):
+            entity = self.profile.entity(mention.key)
+            names = {textnorm.fold(n) for n in entity.names.values()}
+            if entity.kind == "actor" and not any(textnorm.fold(mention.surface) in n for n in names):
+                keys.append(mention.key)
+        return keys
+
+    def date_items(self) -> list[tuple[str, IndexedPassage]]:
+        found: list[tuple[str, IndexedPassage]] = []
+        for point in self.points:
+            for passage in point.passages:
+                for text in extract_dates(passage.text, self.lang):
+                    if re.search(r"\d", text) or not found:
+                        found.append((text, passage))
+        return found
+
+    def _evidence_names(self, kinds: tuple[str, ...], points: list[Point], include_asked: bool = False) -> list[str]:
+        asked = set() if include_asked else set(self.q.entities) | set(self.q.parties)
+        seen: dict[str, None] = {}
+        for point in points:
+            for passage in point.context or [point.main]:
+                for mention in passage.mentions:
+                    if mention.kind in kinds and mention.key not in asked:
+                        seen.setdefault(mention.key, None)
+        return [self.name(key) for key in seen]
+
+    def figures(self) -> str | None:
+        """How much: each figure with its source; several sources' different figures side by side."""
+        found: list[tuple[Figure, IndexedPassage]] = []
+        for point in self.points:
+            for passage in point.passages:
+                found += [(f, passage) for f in extract_figures(passage.text)]
+        units = asked_units(self.q.text)
+        found = [(f, p) for f, p in found if f.unit in units] or found
+        if not found:
+            return None
+        rendered: dict[str, list[IndexedPassage]] = {}
+        for figure, passage in found:
+            rendered.setdefault(render_figure(figure, self.lang), []).append(passage)
+        parts = []
+        for text, passages in list(rendered.items())[:4]:
+            who = self.source(passages[0]).phrase(self.lang)
+            parts.append(i18n.t("lead.figure", self.lang, figure=text, refs=self.refs(passages), who=who) if who
+                         else f"{text} {self.refs(passages)}")
+        values_per_unit: dict[str | None, set[float]] = defaultdict(set)
+        for f, _ in found:
+            values_per_unit[f.unit].add(f.value)
+        differ = any(len(v) > 1 for u, v in values_per_unit.items() if u and u != "percent")
+        if differ or self.q.kind == "disagreement":
+            return i18n.t("lead.differ", self.lang, items="; ".join(parts))
+        return "; ".join(parts)
+
+    def attribution(self) -> str:
+        """Who said it: the person (or unnamed source), their party, on the record / anonymous / relayed, the outlet."""
+        lines = []
+        for point in self.points[:2]:
+            source = self.source(point.main)
+            if not source.speaker and not source.relayed_from:
+                continue
+            how = i18n.t(f"attribution.{source.kind}", self.lang, source=source.relayed_from or "") \
+                if source.kind in ("on_record", "anonymous", "relayed") else i18n.t("lead.narrator", self.lang)
+            who = source.speaker or source.relayed_from
+            details = [how] if how not in who else []
+            if source.party and source.speaker and not re.search(rf"\b{re.escape(self.name(source.party))}", who):
+                details.insert(0, self.name(source.party))
+            how = (f" ({', '.join(details)})" if self.lang == "en" else f"({'，'.join(details)})") if details else ""
+            key = "lead.attribution" if source.printer else "lead.attribution_no_outlet"
+            line = i18n.t(key, self.lang, who=who, how=how, outlet=source.printer, refs=self.refs(point.passages))
+            if line not in lines:
+                lines.append(line)
+        if not lines:
+            return self.stated(self.points[0])
+        return ("; " if self.lang == "en" else ";").join(lines)
+
     def comparison(self) -> str:
-        keys = [a for a in self.q.actors if self.profile.party_of(a) in self.q.parties[:2]]
-        first_party, second_party = self.q.parties[0], self.q.parties[1]
-        first = next((a for a in keys if self.profile.party_of(a) == first_party), first_party)
-        second = next((a for a in keys if self.profile.party_of(a) == second_party), second_party)
-        issue = self.q.issues[0] if self.q.issues else None
-        issue_label = i18n.t("answer.comparison.issue", self.lang, issue=self.name(issue)) if issue else ""
-        return i18n.t("answer.lead.comparison", self.lang, first=self.name(first), second=self.name(second), issue=issue_label)
+        """Two parties side by side: each one's claim with its source."""
+        items = []
+        for party in self.q.parties[:2]:
+            point = next((p for p in self.points if self.answerer._subject(p.main) == party), None) or next(
+                (p for p in self.points if party in p.main.parties), None)
+            if point is not None and point.main.id not in {i for i, _ in items}:
+                items.append((point.main.id, self.stated(point, limit=16).rstrip(" .。")))
+        if len(items) == 2 and items[0][1] != items[1][1]:
+            return ("; " if self.lang == "en" else ";").join(text for _, text in items)
+        return self.stated(self.points[0])
 
     def listing(self) -> str:
+        """Aggregation and timeline: the issues (in date order for a timeline), each with its citations."""
         party = self.q.parties[0]
+        by_issue: dict[str, list[IndexedPassage]] = {}
+        for point in self.points:
+            for entry in point.ledger:
+                if entry.party == party and entry.issue:
+                    by_issue.setdefault(entry.issue, []).extend(point.passages)
+        if not by_issue:
+            return self.stated(self.points[0])
+        items = _join([f"{self.name(issue)} {self.refs(passages)}" for issue, passages in by_issue.items()][:6], self.lang)
         if self.q.kind == "aggregation":
             count = len({p.document_id for point in self.points for p in point.passages})
-            return i18n.t("answer.lead.aggregation", self.lang, party=self.name(party), count=count)
+            return i18n.t("lead.aggregation", self.lang, party=self.name(party), count=count, items=items)
         issue = self.q.issues[0] if self.q.issues else None
         issue_label = i18n.t("answer.comparison.issue", self.lang, issue=self.name(issue)) if issue else ""
-        return i18n.t("answer.lead.timeline", self.lang, party=self.name(party), issue=issue_label)
+        return i18n.t("lead.timeline", self.lang, party=self.name(party), issue=issue_label, items=items)
 
     def premise(self, premise: list[PremiseFact]) -> str:
+        """A false premise corrected first ("No: the sources do not say Ukraine agreed..."), then what they do say."""
         asserted = self.q.parties[0]
-        others: dict[tuple[str, str], list[int]] = {}
-        for fact in premise:
-            if fact.passage.id in self.numbers:
-                others.setdefault((fact.party, fact.stance), []).append(self.numbers[fact.passage.id])
-        described = [i18n.t("answer.premise.others", self.lang, party=self.name(party), stance=i18n.t(f"stance_noun.{stance}", self.lang))
-                     + " " + "".join(f"[{n}]" for n in sorted(set(ns))) for (party, stance), ns in others.items()]
         stance = self.q.stance if self.q.stance in ("accepts", "offers") else "accepts"
-        return i18n.t("answer.lead.premise", self.lang, party=self.name(asserted), verb=i18n.t(f"premise.{stance}", self.lang),
-                      others=_join(described, self.lang))
+        head = i18n.t("lead.premise_no", self.lang, party=self.name(asserted), verb=i18n.t(f"premise.{stance}", self.lang))
+        point = next((p for p in self.points if p.main.id == premise[0].passage.id), self.points[0])
+        return head + self.stated(point, limit=18)
 
 
 def _as_of(citations) -> date | None:

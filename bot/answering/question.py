@@ -25,7 +25,7 @@ _EN = {
     "attribution": r"\b(?:according to whom|who (?:said|says|reported|reports|claims?|claimed|stated|revealed|told)|"
                    r"which (?:outlet|source|newspaper|media|officials?)|what (?:is|was|are|were) the sources?|"
                    r"on the record|anonymous|who is the source|sourced|attributed)\b",
-    "disagreement": r"\b(?:disagree\w*|conflicting|contradict\w*|discrepan\w*|different (?:figures|numbers|estimates)|"
+    "disagreement": r"\b(?:disagree\w*|each (?:figure|number|estimate)s?|conflicting|contradict\w*|discrepan\w*|different (?:figures|numbers|estimates)|"
                     r"inconsistent|do (?:the )?sources agree)\b",
     "how_much": r"\b(?:how (?:much|many|large|big|long|far)|what (?:percentage|percent|share|proportion|number|amount|size|portion|part)|"
                 r"(?:percentage|percent|share|proportion) of)\b",
@@ -47,7 +47,7 @@ _ZH = {
     "comparison": r"(?:比较|对比|区别|不同|差异|相比|异同|有何不同|有什么不同)",
     "aggregation": r"(?:所有条件|全部条件|哪些条件|有哪些要求|所有要求|全部要求|条件是什么|条件有哪些|提出了哪些)",
     "attribution": r"(?:据谁|谁说|谁报道|消息来源|哪家媒体|来源是|何人|谁透露|匿名|援引)",
-    "disagreement": r"(?:说法不一|矛盾|不同说法|出入|不一致|分歧|一致吗|是否一致|说法一致)",
+    "disagreement": r"(?:(?:数字|数据|报道|估计|数目)\S{0,2}不同|说法不一|矛盾|不同说法|出入|不一致|分歧|一致吗|是否一致|说法一致)",
     "how_much": r"(?:多少|多大|几个|几成|百分之|比例|面积|数量|多长|多久)",
     "when": r"(?:何时|什么时候|哪天|几号|日期|哪一年|几月)",
     "where": r"(?:哪里|何地|哪儿|在哪|地点|哪个国家|哪座城市|哪些地区|哪些地方|哪个城市)",
@@ -56,7 +56,7 @@ _ZH = {
     "speech": r"(?:说|称|表示|认为|看待|回应|评论|评价|形容|描述|警告|声称|透露|如何看|立场|态度)",
     "percent": r"(?:百分之|比例|%|几成)",
     "response": r"(?:回应|反应|回复|答复)",
-    "yes_no": r"(?:吗|么)\W*$|是否|有没有|是不是|会不会|能不能|愿不愿意?|同不同意|肯不肯",
+    "yes_no": r"(?<![什怎多那这為为])(?:吗|么|嗎|麼)\W*$|是否|有没有|是不是|会不会|能不能|愿不愿意?|同不同意|肯不肯",
 }
 # The stance a question asks about, by the verbs it uses.
 _STANCES = {
@@ -64,8 +64,8 @@ _STANCES = {
                 r"(?:要求|坚持|寻求|希望|想要|索要|主张|争取)"),
     "rejects": (r"\b(?:reject\w*|refus\w*|rule\w* out|oppos\w*|negotiable|non-negotiable|red lines?|won'?t accept)\b",
                 r"(?:拒绝|反对|排除|不接受|不容谈判|红线)"),
-    "accepts": (r"\b(?:agree\w*|accept\w*|endors\w*|back\w*|approv\w*|sign\w* up|give up|giving up|gave up|concede\w*|abandon\w*|renounc\w*|drop\w*)\b",
-                r"(?:同意|接受|赞成|认可|放弃|让步|答应)"),
+    "accepts": (r"\b(?:agree\w*|accept\w*|support\w*|endors\w*|back\w*|approv\w*|sign\w* up|give up|giving up|gave up|concede\w*|abandon\w*|renounc\w*|drop\w*)\b",
+                r"(?:同意|接受|支持|赞成|认可|放弃|让步|答应)"),
     "offers": (r"\b(?:offer(?:s|ed|ing)?|propos(?:e|es|ed|ing)|promis\w*|pledg\w*|vow\w*|commit(?:s|ted)?|willing|open to|ready to|"
                r"prepared to)\b", r"(?:愿意|准备|承诺|保证|答应提供)"),
     "denies": (r"\b(?:den(?:y|ies|ied)|dismiss\w*)\b", r"(?:否认)"),
@@ -120,7 +120,13 @@ class Question:
     parts: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
     speaker: str | None = None  # "what did X say": the person or party asked to have said something
+    core: str = ""  # the text searched for: the question less its instructions ("Sources disagree.", "各方说法不一。")
     cues: frozenset[str] = field(default_factory=frozenset)  # every cue that matched, for the answer's choices
+
+    @property
+    def search_text(self) -> str:
+        """What is searched for: the question less its instructions on how to answer."""
+        return self.core or self.text
 
     @property
     def stances_asked(self) -> frozenset[str]:
@@ -155,8 +161,9 @@ def parse_question(text: str, profile, fallback_language: str | None = None) -> 
     if "disagreement" in cues and stance == "accepts":
         stance = None  # "do the sources agree", "说法一致": the sources' agreement, not a party's
     facets = frozenset(c for c in ("how_much", "when", "where", "who") if c in cues)
-    kind = _kind(cues, stance, parties, issues, folded)
+    kind = _kind(cues, stance, parties, issues, folded, bare_news="latest" in cues and is_bare_news(folded, keys))
     return Question(
+        core=core_text(text, profile),
         text=text, language=language, kind=kind, facets=facets, stance=stance, parties=parties,
         actors=tuple(k for k in keys if kinds[k] == "actor"), issues=issues,
         places=tuple(k for k in keys if kinds[k] == "place"), entities=tuple(keys),
@@ -213,12 +220,13 @@ def _stance(folded: str) -> str | None:
     return None
 
 
-def _kind(cues: frozenset[str], stance: str | None, parties: tuple[str, ...], issues: tuple[str, ...], folded: str) -> str:
+def _kind(cues: frozenset[str], stance: str | None, parties: tuple[str, ...], issues: tuple[str, ...], folded: str,
+          bare_news: bool = False) -> str:
     """The most specific kind the cues support; order matters (out of scope and latest first)."""
     if "out_of_scope" in cues and not (parties and issues):
         return "out_of_scope"
-    if "latest" in cues:
-        return "latest"
+    if "latest" in cues and bare_news:
+        return "latest"  # a bare request for news; otherwise "latest" only asks for the newest evidence
     if "premise" in cues and stance in ("accepts", "offers") and parties:
         return "false_premise"  # a candidate: the answer checks the premise against the sources
     if "disagreement" in cues:
@@ -236,6 +244,41 @@ def _kind(cues: frozenset[str], stance: str | None, parties: tuple[str, ...], is
     if parties and (stance or "position" in cues):
         return "position"
     return "general"
+
+
+_NEWS_WORDS = (r"\b(?:latest|newest|most recent|recent|new|news|what'?s new|updates?|developments?|happen\w*|today|just in|"
+               r"any|the|on|is|are|what|tell|me|give|show|please|there)\b|最新|最近|新消息|消息|新闻|新聞|进展|動態|动态|有何|有什么|"
+               r"今天|发生|刚刚|是什么|什么|了|吗|呢")
+
+
+def is_bare_news(folded: str, entities) -> bool:
+    """A request for news and nothing else ("what's new?", "最新消息"): no entity and no content word is left once the
+    news and frame words are gone. "What is the latest EU decision on frozen assets?" is a question, not a listing."""
+    if entities:
+        return False
+    rest = re.sub(_NEWS_WORDS, " ", folded)
+    return not [t for t in textnorm.tokenize(rest) if t not in FRAME_WORDS and t.strip("?？!！.。,，")]
+
+
+_SENTENCE = re.compile(r"[^.?!。？！]+[.?!。？！]*")
+# Words of an instruction about the answer ("Reports give different figures.", "Give each figure with its source.",
+# "各方说法不一。"): a sentence made only of these (and frame words) says how to answer, not what about.
+META_WORDS = frozenset(textnorm.tokenize(
+    "reports report give gives each every its their with sources source disagree disagreement different differ figures "
+    "figure numbers number estimates vary varies cite name list show which what all both side sides per according")) | \
+    frozenset(["各方", "各自", "分别", "报道", "报导", "说法", "不一", "不同", "数字", "数据", "给出", "来源", "出处", "请",
+               "列出", "各", "方", "注明", "引用"])
+
+
+def core_text(text: str, profile) -> str:
+    """The question without its instruction sentences: "How many troops would the force have? Reports give different
+    figures." is searched as its first sentence. A one-sentence question is its own core."""
+    sentences = [m.group().strip() for m in _SENTENCE.finditer(text) if m.group().strip()]
+    if len(sentences) < 2:
+        return text
+    kept = [s for s in sentences if profile.find(s) or
+            [t for t in textnorm.tokenize(s) if t not in FRAME_WORDS and t not in META_WORDS and t.strip("?？.。!！")]]
+    return " ".join(kept) or text
 
 
 def split_parts(text: str) -> tuple[str, ...]:

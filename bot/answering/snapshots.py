@@ -138,6 +138,7 @@ def _code_fingerprint() -> str:
     of them invalidates snapshots."""
     from importlib import metadata
 
+    # Inside the function: bot.answering.index imports this module (its snapshots), so a top-level import would be a cycle.
     from bot.answering import index as index_module
     from bot.text import glossary as glossary_module
     from bot.text import profile as profile_module

@@ -1,7 +1,8 @@
 """The tuning numbers of the answer engine: how deep to search, how evidence is scored, when to abstain."""
 
 # -- how much evidence ------------------------------------------------------------------------------
-MAX_BULLETS = 4  # few, strong bullets
+MAX_BULLETS = 3  # few, strong bullets: the lead carries the answer
+BULLET_WORDS = 32  # a longer quote is cut to its clauses that hold what was asked (verbatim, "…" where cut)
 MAX_LIST_BULLETS = 8  # aggregation, timeline and the overview commands list more
 MAX_QUOTE_SENTENCES = 3  # a bullet quotes at most this many consecutive sentences
 SEARCH_DEPTH = 40  # hits taken from the index for the question (and for each part of a compound one)
@@ -26,7 +27,7 @@ PLACE_CREDIT = 0.8  # an asked issue met through one of its places ("territory" 
 DOCUMENT_CREDIT = 0.4  # a term only the passage's headline or another of its sentences names counts this much
 
 # -- choosing bullets -------------------------------------------------------------------------------
-RELATIVE_FLOOR = 0.78  # a further bullet must score at least this share of the best one
+RELATIVE_FLOOR = 0.85  # a further bullet must score at least this share of the best one
 COVERAGE_FLOOR = 0.6  # ... and contain at least this share of what the best one matches of the question
 FIGURE_COVERAGE = 0.75  # another source's figure is shown when its sentence matches the question this well (vs the best)
 CONTRAST_COVERAGE = 0.25  # a sentence setting the two compared parties against each other needs little else
@@ -41,3 +42,4 @@ SAME_STANCE_COSINE = 0.88  # ... or this close when the ledger records the same 
 # -- when to answer at all --------------------------------------------------------------------------
 MIN_COVERAGE = 0.5  # share of the question's weighted terms the best passage must contain
 MIN_COVERAGE_WITH_LEDGER = 0.34  # ... or this much when the ledger records the asked party on the asked issue
+ON_THING_COVERAGE = 0.5  # a stance decides a yes/no question only in a sentence holding this share of what it asks about

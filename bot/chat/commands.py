@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
 from bot.text import i18n
 from bot.chat.dispatch import Bot, CommandSpec
+from bot.chat.followups import in_context
 from bot.errors import BadArguments
 from bot.messages import Reply, Request
 
@@ -33,6 +35,8 @@ async def ask(bot: Bot, request: Request, language: str) -> Reply:
         raise BadArguments(i18n.t("error.empty_question", language))
     if len(question) > MAX_QUESTION_CHARS:
         raise BadArguments(i18n.t("error.question_too_long", language, length=len(question), limit=MAX_QUESTION_CHARS))
+    if request.follows:
+        question = in_context(question, request.follows, bot.services.profile)
     return await bot.run_blocking(bot.services.answerer.ask, question, fallback_language=language)
 
 
@@ -56,9 +60,40 @@ async def positions(bot: Bot, request: Request, language: str) -> Reply:
 
 
 async def timeline(bot: Bot, request: Request, language: str) -> Reply:
-    """/timeline PARTY ISSUE: how a party's stance on an issue changed."""
-    party, issue = bot.services.resolve_pair(request.text, ("party", "issue"), language)
-    return await bot.run_blocking(bot.services.answerer.timeline, party, issue, language)
+    """/timeline PARTY ISSUE | PARTY | ISSUE: stances over time; without arguments, how to use it."""
+    text = request.text.strip()
+    party = bot.services.resolve("party", text) if text else None
+    issue = bot.services.resolve("issue", text) if text else None
+    if party is None and issue is None:
+        if text:  # something was named, but nothing the profile knows
+            bot.services.resolve_pair(text, ("party", "issue"), language)
+        return Reply(lead=_timeline_usage(bot, language), language=language, kind="info")
+    reply = await bot.run_blocking(bot.services.answerer.timeline, party, issue, language)
+    if reply.abstained:
+        return reply
+    picture = await bot.run_blocking(bot.services.answerer.timeline_picture, party, issue, language)
+    return replace(reply, attachment=picture)
+
+
+def _timeline_usage(bot: Bot, language: str) -> str:
+    parties, issues = bot.services.examples("party", language), bot.services.examples("issue", language)
+    return i18n.t("ledger.timeline.usage", language, party=parties.split(", ")[0], issue=issues.split(", ")[0],
+                  parties=parties, issues=issues)
+
+
+async def matrix(bot: Bot, request: Request, language: str) -> Reply:
+    """/matrix [ISSUE...]: issues x parties, each party's latest stance, "silent" cells, and where the gap is; with a picture."""
+    issues = _issues_named(bot, request.text)
+    if request.text.strip() and not issues:
+        bot.services.resolve_pair(request.text, ("issue", "issue"), language)  # names nothing: say what is known
+    return await bot.run_blocking(bot.services.answerer.matrix, issues, language)
+
+
+def _issues_named(bot: Bot, text: str) -> list[str]:
+    """Every issue named in ``text``, in order, once."""
+    profile = bot.services.profile
+    keys = [m.key if m.kind == "issue" else profile.issue_of(m.key) for m in profile.find(text) if m.kind in ("issue", "place")]
+    return list(dict.fromkeys(k for k in keys if k))
 
 
 async def compare(bot: Bot, request: Request, language: str) -> Reply:
@@ -101,6 +136,7 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("parity", "QUESTION", _d("English vs Chinese sources, side by side", "英文与中文来源对照", "英文與中文來源對照"), parity, rate_limited=True, options=("question",)),
     CommandSpec("positions", "[PARTY]", _d("Each party's latest stance by issue", "各方在各议题上的最新立场", "各方在各議題上的最新立場"), positions, rate_limited=True, options=("party",)),
     CommandSpec("timeline", "PARTY ISSUE", _d("How a party's stance changed", "某方立场的变化", "某方立場的變化"), timeline, rate_limited=True, options=("party", "issue")),
+    CommandSpec("matrix", "[ISSUE...]", _d("Who stands where: issues x parties", "各方立场矩阵:议题×各方", "各方立場矩陣:議題×各方"), matrix, rate_limited=True, options=("issue",)),
     CommandSpec("compare", "PARTY PARTY [ISSUE]", _d("Compare two parties", "比较两方立场", "比較兩方立場"), compare, rate_limited=True, options=("party", "other_party", "issue")),
     CommandSpec("latest", "", _d("Newest documents", "最新文献", "最新文獻"), latest, rate_limited=True),
     CommandSpec("sources", "", _d("What Parley reads", "Parley 的信息来源", "Parley 的資訊來源"), sources),

@@ -3,17 +3,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from bot.text import i18n
+from bot.chat.suggestions import suggest_entities
 from bot.config import Settings
+from bot.delivery.provenance import annotate
 from bot.errors import NotAllowed, RateLimited, UnknownCommand, UserError
 from bot.messages import Reply, Request
+from bot.services import Services
+from bot.text import i18n
+from bot.text.normalize import language_of
 
 log = logging.getLogger(__name__)
+_LETTERS = re.compile(r"[^\W\d_]")
 
 Handler = Callable[["Bot", Request, str], Awaitable[Reply]]
 
@@ -53,21 +59,26 @@ class RateLimiter:
 class Bot:
     """Dispatches requests to command handlers and turns user errors into replies.
 
-    ``services`` is whatever the handlers need (settings, database, answer engine);
-    the CLI builds it. Handlers are plain async functions registered in bot.chat.commands.
+    ``services`` holds what the handlers need (settings, database, answer engine), from ``build_services``.
+    Handlers are plain async functions registered in bot.chat.commands.
     """
 
-    def __init__(self, settings: Settings, services: object, commands: list[CommandSpec]):
+    def __init__(self, settings: Settings, services: Services, commands: list[CommandSpec]):
         self.settings = settings
         self.services = services
         self.commands = {spec.name: spec for spec in commands}
         self.rate_limiter = RateLimiter(settings.questions_per_minute)
 
     def language_for(self, request: Request) -> str:
-        """The chat's chosen language, else the platform's hint, else the default."""
-        chosen = getattr(self.services, "chat_language", None)
-        preferred = chosen(str(request.chat)) if chosen else None
-        return preferred or i18n.normalize_language(request.language) or self.settings.default_language
+        """The chat's chosen language, else the platform's hint, else the language of the command's arguments
+        (a console has no locale: "/positions 乌克兰" is answered in Chinese), else the default."""
+        preferred = self.services.chat_language(str(request.chat))
+        hinted = i18n.normalize_language(request.language)
+        if preferred or hinted:
+            return preferred or hinted
+        if _LETTERS.search(request.text):
+            return language_of(request.text, self.settings.default_language)
+        return self.settings.default_language
 
     async def handle(self, request: Request) -> Reply:
         """Answer one request. Never raises: failures become a polite reply."""
@@ -79,7 +90,11 @@ class Bot:
             self._authorize(spec, request, language)
             if spec.rate_limited:
                 self._check_rate(request, language)
-            return await spec.handler(self, request, language)
+            reply = await spec.handler(self, request, language)
+            if reply.citations:
+                reply = await self.run_blocking(annotate, self.services.engine, reply,
+                                                stale_after_days=self.settings.stale_after_days)
+            return reply
         except UserError as exc:
             return Reply(lead=str(exc), language=language, kind="error", ephemeral=True)
         except Exception:
@@ -98,6 +113,11 @@ class Bot:
             self.rate_limiter.check(f"{request.chat.platform}:{request.sender.user_id}")
         except RateLimited as exc:
             raise RateLimited(i18n.t("error.rate_limited", language, seconds=str(exc))) from None
+
+    def suggest(self, kind: str, typed: str, language: str, limit: int) -> list[tuple[str, str]]:
+        """``(label, value)`` pairs of parties (``kind="party"``) or issues whose names contain ``typed``, for
+        autocomplete; ``value`` is a name the commands read back as the same party or issue."""
+        return suggest_entities(self.services.profile, kind, typed, language, limit)
 
     async def run_blocking(self, func, *args, **kwargs):
         """Run CPU- or IO-bound core work off the event loop, so other chats are not stalled."""

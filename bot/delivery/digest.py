@@ -6,7 +6,7 @@ Bullets quote the documents verbatim (in the document's language); everything ar
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Iterable
 
@@ -14,7 +14,6 @@ from sqlmodel import Session, select
 
 from bot.text import i18n
 from bot.messages import Bullet, Citation, Reply
-from bot.ingestion.stories import describe_change
 from storage.models import Document, Position, Story
 
 log = logging.getLogger(__name__)
@@ -41,6 +40,42 @@ class _Citations:
 
 
 # ------------------------------------------------------------------------------ one document
+
+
+def render_arrival(engine, document: Document, language: str, *, profile=None, stale_after_days: int = 0) -> Reply:
+    """What a subscriber reading ``language`` is pushed when ``document`` arrives.
+
+    When the document is in another language and its story has a report in the reader's, that report's summary
+    is pushed instead; otherwise the push says that the original is in another language (its bullets quote it
+    verbatim). The push carries its as-of date and the story's other outlets, like an answer.
+    """
+    from bot.delivery.provenance import annotate
+
+    language = i18n.normalize_language(language) or "en"
+    shown = document
+    with Session(engine) as session:
+        if not _same_script(document.language, language) and document.story_id:
+            members = session.exec(select(Document).where(Document.story_id == document.story_id,
+                                                          Document.announced_at.is_not(None))).all()
+            readable = [m for m in members if _same_script(m.language, language)]
+            if readable:
+                shown = max(readable, key=lambda m: (m.published or date.min, m.ingested_at))
+    reply = render_summary(shown, language, profile=profile)
+    if not _same_script(shown.language, language):
+        original = i18n.t(f"language.{_script_key(shown.language)}", language)
+        reply = replace(reply, notes=(*reply.notes, i18n.t("summary.original_language", language, original=original)))
+    return annotate(engine, reply, stale_after_days=stale_after_days)
+
+
+def _same_script(document_language: str | None, reader: str) -> bool:
+    """Chinese in either script reads as Chinese; anything else must match the reader's language."""
+    document_language = document_language or "en"
+    return document_language.startswith("zh") == reader.startswith("zh")
+
+
+def _script_key(language: str | None) -> str:
+    return "zh" if (language or "").startswith("zh") else "en" if (language or "en") == "en" else "other"
+
 
 
 def render_summary(document: Document, language: str, profile=None) -> Reply:
@@ -225,3 +260,38 @@ def _story_bullets(entry: _StoryEntry, language: str, citations: _Citations, pro
 def _first_quote(document: Document) -> str:
     items = _items(document.summary or {}, "items")
     return items[0]["quote"] if items else document.title
+
+
+def describe_change(change, profile, language: str) -> str:
+    """One sentence saying how a party's stance moved, in ``language``, with the earlier stance and its date.
+
+    ``change`` is a ``bot.ingestion.stories.Change`` or its JSON form (as stored in a document's summary)."""
+    data = change if isinstance(change, dict) else change.to_json()
+    names = data.get("names") or {}
+    values = {
+        "party": (names.get("party") or {}).get(language) or display_name(profile, data["party"], language),
+        "issue": (names.get("issue") or {}).get(language) or display_name(profile, data["issue"], language),
+        "stance": stance_label(data["stance"], language),
+    }
+    previous = data.get("previous") or {}
+    values.update(
+        previous=stance_label(previous.get("stance", "-"), language),
+        date=previous.get("published") or i18n.t("label.undated", language),
+        outlet=previous.get("outlet") or "-",
+    )
+    return i18n.t(f"summary.change.{data['kind']}", language, **values)
+
+
+def stance_label(stance: str, language: str) -> str:
+    """The localized verb for a ledger stance."""
+    try:
+        return i18n.t(f"summary.stance.{stance}", language)
+    except KeyError:
+        return stance
+
+
+def display_name(profile, key: str, language: str) -> str:
+    try:
+        return profile.display(key, language)
+    except (KeyError, AttributeError):
+        return key.replace("_", " ")

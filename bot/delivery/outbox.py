@@ -21,7 +21,7 @@ from sqlalchemy import and_, bindparam, or_, update
 from sqlmodel import Session, select
 
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.messages import ChatRef, Reply
+from bot.messages import ChatRef, Pacing, Reply
 from storage.db import session_scope
 from storage.models import Chat, Delivery, Document, Position, Subscription, utcnow
 
@@ -145,15 +145,17 @@ def _zone(name: str) -> ZoneInfo:
 # -- pacing and routing ------------------------------------------------------------------------
 
 class Pacer:
-    """Telegram's limits: messages per second overall, messages per minute per group, and flood holds.
+    """A platform's declared limits (its adapter's ``Pacing``) kept: messages per second overall, messages per
+    minute per group, and flood holds.
 
     An exact sliding window, rather than a leaky bucket, because a bucket lets a group
     receive a burst plus its refill within one minute, which Telegram refuses.
     """
 
-    def __init__(self, per_second: float, group_per_minute: int, clock=time.monotonic):
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self.group_per_minute = group_per_minute
+    def __init__(self, pacing: Pacing, clock=time.monotonic):
+        self.interval = 1.0 / pacing.per_second if pacing.per_second > 0 else 0.0
+        self.group_per_minute = pacing.group_per_minute
+        self.is_group = pacing.is_group
         self.clock = clock
         self._next_free = 0.0
         self._held_until = 0.0
@@ -182,7 +184,7 @@ class Pacer:
         self._held_until = max(self._held_until, self.clock() + seconds)
 
     def _window(self, chat: ChatRef, now: float) -> deque[float] | None:
-        if not chat.chat_id.startswith("-"):  # Telegram: negative ids are groups and channels
+        if not self.is_group(chat):
             return None
         window = self._groups.setdefault(chat.chat_id, deque())
         while window and now - window[0] >= 60.0:
@@ -190,26 +192,17 @@ class Pacer:
         return window
 
 
-def _setting(settings, name: str):
-    if settings is not None:
-        return getattr(settings, name)
-    from bot.config import Settings
-
-    return Settings.model_fields[name].default
-
-
 class Outbox:
     """Routes pushed replies to the adapter of the chat's platform, within the platform's rate limits.
 
-    Telegram is paced here (settings.telegram_rate_per_second overall, telegram_group_rate_per_minute
-    per group); Discord paces itself from its response headers (discord.py's buckets), and its
-    adapter raises TransientDeliveryError with ``retry_after`` when a wait is too long.
+    Each adapter declares its platform's limits (``Adapter.pacing``; Telegram's come from its settings) and the
+    outbox keeps to them; an adapter without pacing paces itself (Discord from its response headers, through
+    discord.py's buckets) and raises TransientDeliveryError with ``retry_after`` when a wait is too long.
     """
 
-    def __init__(self, adapters: dict, settings=None):
+    def __init__(self, adapters: dict):
         self.adapters = dict(adapters)
-        self.pacers = {"telegram": Pacer(_setting(settings, "telegram_rate_per_second"),
-                                         _setting(settings, "telegram_group_rate_per_minute"))}
+        self.pacers = {name: Pacer(adapter.pacing) for name, adapter in self.adapters.items() if adapter.pacing}
 
     @property
     def platforms(self) -> list[str]:
@@ -518,17 +511,33 @@ def _reply_for(services, row: Delivery, state: _Pass) -> Reply | None:
         if reply is None:
             _mark_final(services.engine, row.id, "cancelled", f"document {row.item_id} no longer exists")
         return reply
+    if row.item_kind == "changes":
+        return _changes_reply(services, row, subscription, language)
     reply = render_digest(services, subscription, row, language)
     if reply is None:
         _mark_final(services.engine, row.id, "cancelled", "nothing new since the last digest")
     return reply
 
 
-def render_document(services, document: Document, language: str) -> Reply:
-    """A document's arrival summary for a subscriber reading ``language``."""
-    from bot.delivery.digest import render_summary
+def _changes_reply(services, row: Delivery, subscription: Subscription, language: str) -> Reply | None:
+    """A "changes" subscriber's push: the document's position changes with the before and after quotes."""
+    from bot.delivery.changes import render_changes
 
-    reply = render_summary(document, language, profile=services.profile)
+    with Session(services.engine) as session:
+        document = session.get(Document, row.item_id)
+    reply = render_changes(document, subscription, language, services.profile) if document else None
+    if reply is None:
+        _mark_final(services.engine, row.id, "cancelled", "no wanted position change in the document")
+    return reply
+
+
+def render_document(services, document: Document, language: str) -> Reply:
+    """A document's arrival summary for a subscriber reading ``language`` (the story's report in that language when
+    there is one), with its as-of date and the story's other outlets."""
+    from bot.delivery.digest import render_arrival
+
+    reply = render_arrival(services.engine, document, language, profile=services.profile,
+                           stale_after_days=services.settings.stale_after_days)
     writer = getattr(services, "writer", None)  # LLM writer: a machine translation beside quotes in another language
     return writer.translate(reply) if writer is not None else reply
 
@@ -543,4 +552,6 @@ def render_digest(services, subscription: Subscription, row: Delivery, language:
     reply = build_digest(services.engine, since, language, filters, profile=services.profile)
     if reply.abstained or not (reply.bullets or reply.citations):
         return None
-    return reply
+    from bot.delivery.provenance import annotate
+
+    return annotate(services.engine, reply, stale_after_days=services.settings.stale_after_days)

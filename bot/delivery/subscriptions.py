@@ -19,7 +19,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DAILY_TIME = "08:00"
 _MODES = {"instant": "instant", "即时": "instant", "即時": "instant",
-          "daily": "daily", "每日": "daily", "每天": "daily"}
+          "daily": "daily", "每日": "daily", "每天": "daily",
+          # only position changes, with the before and after quotes (issue 15)
+          "changes": "changes", "change": "changes", "变化": "changes", "變化": "changes", "立场变化": "changes",
+          "立場變化": "changes"}
 # Filter words for the documents' language; "zh" means Chinese in either script.
 _LANGUAGE_FILTERS = {
     "en": ("en",), "english": ("en",), "英文": ("en",), "英语": ("en",), "英語": ("en",),
@@ -198,6 +201,8 @@ def describe_subscription(row: Subscription, profile, language: str, timezone: s
     prefix = "subscribe.done" if confirm else "subscribe.current"
     if row.mode == "daily":
         head = i18n.t(f"{prefix}_daily", language, time=row.daily_time, timezone=timezone)
+    elif row.mode == "changes":
+        head = i18n.t(f"{prefix}_changes", language)
     else:
         head = i18n.t(f"{prefix}_instant", language)
     return f"{head} {describe_filters(row, profile, language)}"
@@ -211,11 +216,11 @@ def describe_filters(row: Subscription, profile, language: str) -> str:
     if row.issues:
         parts.append(i18n.t("subscribe.filter_issues", language, names=_names(profile, row.issues, language)))
     if row.languages:
-        names = ", ".join(language_name(code, language) for code in row.languages)
+        names = i18n.t("subscribe.filter_or", language).join(language_name(code, language) for code in row.languages)
         parts.append(i18n.t("subscribe.filter_languages", language, names=names))
     if not parts:
         return i18n.t("subscribe.no_filters", language)
-    return i18n.t("subscribe.filters", language, filters="; ".join(parts))
+    return i18n.t("subscribe.filters", language, filters=i18n.t("subscribe.filter_sep", language).join(parts))
 
 
 def _names(profile, keys: list[str], language: str) -> str:
@@ -225,7 +230,8 @@ def _names(profile, keys: list[str], language: str) -> str:
             shown.append(profile.display(key, language))
         except KeyError:  # a filter from an earlier profile: show it rather than fail
             shown.append(key)
-    return ", ".join(shown)
+    # Filters of one kind are alternatives: "about Russia or Ukraine".
+    return i18n.t("subscribe.filter_or", language).join(shown)
 
 
 def language_name(code: str, language: str) -> str:

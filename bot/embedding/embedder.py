@@ -42,6 +42,17 @@ class Embedder:
             log.info("loaded the e5-small embedding model (%s, %d dimensions)", type(self._model).__name__, self._model.dim)
         return self._model
 
+    @property
+    def model(self):
+        """The engine in use, loaded on first use."""
+        with self._lock:
+            return self._ensure_model()
+
+    def use(self, model) -> None:
+        """Run ``model`` from now on instead of the engine ``load_engine`` picks (the bench pins one engine)."""
+        with self._lock:
+            self._model = model
+
     @contextmanager
     def _engine(self):
         """The model, held exclusively only when it is not thread-safe."""

@@ -2,8 +2,10 @@
 
 Design notes
 - Kept lines keep their characters exactly: answers quote sentences verbatim, so the only
-  edits are normalising line endings, dropping whole lines (boilerplate, the title, the
-  "Original url:" and date lines) and collapsing runs of blank lines. ``Sentence.text`` is
+  edits are removing inline HTML tags left in plain text (``<u>reported</u>`` reads
+  "reported"; quotes are verbatim against this cleaned text), normalising line endings,
+  dropping whole lines (boilerplate, the title, the "Original url:" and date lines) and
+  collapsing runs of blank lines. ``Sentence.text`` is
   always ``Extracted.text[start:end]`` and never spans a paragraph.
 - The title is not part of ``text`` and not a sentence; it lives in ``Extracted.title``.
   When the first line reads like a paragraph rather than a headline (e.g. a dateline
@@ -340,7 +342,26 @@ def extract_text(raw: str, *, url: str | None = None, origin: str | None = None,
     url:", "原始链接:") takes precedence. ``context_events`` are (date, keywords) pairs from the
     profile, used only to give a year-less dateline its year. Raises ``BadDocument``.
     """
-    return _extract(raw, _Hints(url=url), origin, context_events)
+    return _extract(strip_inline_html(raw), _Hints(url=url), origin, context_events)
+
+
+# Inline HTML that copy-pasted or exported plain text keeps. Only these element names count, so text
+# such as "A < B", "<verify>" or "<30 km>" is left alone.
+_INLINE_TAG = re.compile(
+    r"</?(?:a|abbr|b|big|br|cite|code|del|div|em|font|h[1-6]|i|ins|kbd|li|mark|ol|p|q|s|small|span|strike|strong"
+    r"|sub|sup|time|u|ul)(?:\s[^<>]{0,500})?\s*/?>", re.IGNORECASE)
+_BLOCK_END = re.compile(r"<br\s*/?>|</(?:p|div|h[1-6]|li)\s*>", re.IGNORECASE)
+_ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});")
+
+
+def strip_inline_html(raw: str) -> str:
+    """Plain text without the inline HTML tags it carries; entities are decoded only when tags were found."""
+    if not _INLINE_TAG.search(raw):
+        return raw
+    import html
+
+    text = _INLINE_TAG.sub("", _BLOCK_END.sub("\n", raw))
+    return _ENTITY.sub(lambda m: html.unescape(m.group()), text)
 
 
 def extract_html(html: str, *, url: str | None = None, origin: str | None = None,

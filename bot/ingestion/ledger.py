@@ -1,30 +1,42 @@
 """The position ledger's extraction: who demands, offers, rejects, accepts, conditions or denies what, sentence by sentence.
 
-Rule-based on purpose: stance cues, reporting verbs and attribution marks are generic
-language data in ``bot/text/data/stances.yaml``; parties, issues and places come from the
-profile. A sentence yields a finding only when it has a stance cue, a party holding
-the stance, and an issue the stance is about, so precision stays high.
+Rule-based on purpose: stance cues, reporting verbs and attribution marks are generic language
+data in the lexicon file; parties, issues and places come from the profile. A finding needs a stance
+cue, a party that holds it and an issue the stance is about. The holder is the party whose
+representative states the position or to whom a report attributes it: the cue's subject, or the
+speaker for speaker-bound cues (must, deny). Commentators hold nothing, the object of a criticism is
+not a holder, a denial that something was discussed is about an event, the writer's own guesses
+state nobody's position, and questions state none. One sentence gives at most one entry per
+(party, issue).
 """
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
-import yaml
-
-from bot.text import normalize as textnorm
+from bot.text.attribution import (
+    LATIN_LETTER,
+    STANCES,
+    WORD,
+    Attribution,
+    Context,
+    Lexicon,
+    Mention,
+    ParsedSentence,
+    Speaker,
+    anonymous_phrase,
+    attribute,
+    load_lexicon,
+    named,
+    remember,
+)
 from bot.text.profile import Profile
 
 log = logging.getLogger(__name__)
 
-STANCES_FILE = Path(__file__).resolve().parent.parent / "text" / "data" / "stances.yaml"
-STANCES = ("demands", "offers", "rejects", "accepts", "conditions", "denies")
-_WORD = re.compile(r"[\w'’.-]+")
-_LATIN_LETTER = re.compile(r"[a-z]")
+__all__ = ["STANCES", "Finding", "extract_positions", "load_lexicon"]
 
 
 @dataclass(frozen=True)
@@ -42,127 +54,6 @@ class Finding:
     places: tuple[str, ...] = ()
 
 
-# --------------------------------------------------------------------------- the cue lexicon
-
-@dataclass(frozen=True)
-class _CuePattern:
-    stance: str
-    pattern: re.Pattern
-    party_from_speaker: bool
-
-
-@dataclass(frozen=True)
-class Lexicon:
-    """Compiled cues and attribution marks from ``stances.yaml``."""
-
-    cues: tuple[_CuePattern, ...]
-    not_cues: re.Pattern
-    negated_en: re.Pattern
-    negated_zh: re.Pattern
-    flip: dict[str, str | None]
-    hypothetical: re.Pattern
-    conditional: re.Pattern
-    clause_breaks: re.Pattern
-    prepositions_en: frozenset[str]
-    prepositions_zh: tuple[str, ...]
-    circumstance_en: frozenset[str]
-    circumstance_temporal: frozenset[str]
-    circumstance_zh_after: tuple[str, ...]
-    pronouns_person: re.Pattern
-    pronouns: re.Pattern
-    demonstratives: re.Pattern
-    reporting: re.Pattern
-    relay: tuple[re.Pattern, ...]
-    report_words: re.Pattern
-    publication: re.Pattern
-    anonymous: re.Pattern
-
-
-def _words_pattern(alternatives: str) -> re.Pattern:
-    """Compile alternatives; each Latin alternative is held to word boundaries, Chinese ones are not."""
-    return re.compile("|".join(_bounded(part) for part in _split_alternatives(alternatives)))
-
-
-def _bounded(pattern: str) -> str:
-    if re.search(f"[{textnorm.CJK_CHARS}]", pattern):
-        return f"(?:{pattern})"
-    return rf"(?<![\w'-])(?:{pattern})(?![\w-])"
-
-
-def _split_alternatives(pattern: str) -> list[str]:
-    """Split a regex on its top-level ``|`` only."""
-    parts, depth, current, escaped = [], 0, [], False
-    for ch in pattern:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    parts.append("".join(current))
-    return [p for p in parts if p]
-
-
-def _word_set(alternatives: str) -> frozenset[str]:
-    return frozenset(alternatives.split("|"))
-
-
-@functools.lru_cache(maxsize=4)
-def load_lexicon(path: Path = STANCES_FILE) -> Lexicon:
-    """Read and compile a stance lexicon (the bundled one by default)."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    cues = []
-    for stance, entries in data["stances"].items():
-        if stance not in STANCES:
-            raise ValueError(f"{path}: unknown stance {stance!r}")
-        for entry in entries:
-            pattern, from_speaker = (entry["pattern"], entry.get("party") == "speaker") if isinstance(entry, dict) else (entry, False)
-            cues.append(_CuePattern(stance, _words_pattern(pattern), from_speaker))
-    negation = data["negation"]
-    return Lexicon(
-        cues=tuple(cues),
-        not_cues=_words_pattern("|".join(data["not_cues"])),
-        negated_en=re.compile(negation["before_en"]),
-        negated_zh=re.compile(negation["before_zh"]),
-        flip=dict(negation["flip"]),
-        hypothetical=_words_pattern(data["hypothetical"]),
-        conditional=_words_pattern(data["conditional"]),
-        clause_breaks=re.compile(data["clause_breaks"]),
-        prepositions_en=_word_set(data["prepositions_en"]),
-        prepositions_zh=tuple(data["prepositions_zh"].split("|")),
-        circumstance_en=_word_set(data["circumstance_en"]),
-        circumstance_temporal=_word_set(data["circumstance_temporal"]),
-        circumstance_zh_after=tuple(data["circumstance_zh_after"].split("|")),
-        pronouns_person=_words_pattern(data["pronouns_person"]),
-        pronouns=_words_pattern(data["pronouns"]),
-        demonstratives=_words_pattern(data["demonstratives"]),
-        reporting=_words_pattern(data["reporting"]),
-        relay=tuple(_words_pattern(p) for p in data["relay"]),
-        report_words=_words_pattern(data["report_words"]),
-        publication=_words_pattern(data["publication"]),
-        anonymous=_words_pattern(data["anonymous"]),
-    )
-
-
-# --------------------------------------------------------------------------- one sentence, analysed
-
-@dataclass(frozen=True)
-class _Mention:
-    key: str
-    kind: str
-    start: int  # offsets into the folded sentence
-    end: int
-    party: str | None
-    issue: str | None
-
-
 @dataclass(frozen=True)
 class _Cue:
     stance: str
@@ -172,53 +63,12 @@ class _Cue:
     latin: bool = False  # an English cue (negation and adjacency are counted in words, not characters)
 
 
-@dataclass(frozen=True)
-class _Speaker:
-    key: str | None  # actor/party key when named
-    text: str  # how the sentence names the speaker
-    party: str | None
-    anonymous: bool
-
-
-@dataclass
-class _Context:
-    """What earlier sentences of the same document leave for pronouns and "the publication"."""
-
-    subject_party: str | None = None
-    person: _Speaker | None = None
-    issue_mentions: list[_Mention] = field(default_factory=list)
-    outlet: str | None = None
-
-
-class _Sentence:
-    """A sentence folded for matching, with its mentions and the stance cues that survive the rules."""
+class _Sentence(ParsedSentence):
+    """A parsed sentence with the stance cues that survive the rules."""
 
     def __init__(self, text: str, profile: Profile, lexicon: Lexicon):
-        self.text = text
-        self.lexicon = lexicon
-        self.folded, origin = textnorm.fold_with_offsets(text)
-        self.mentions = self._mentions(profile, origin)
+        super().__init__(text, profile, lexicon)
         self.cues = self._cues()
-
-    def _mentions(self, profile: Profile, origin: list[int]) -> list[_Mention]:
-        folded_at = [len(self.folded)] * (len(self.text) + 1)
-        for j in range(len(origin) - 1, -1, -1):
-            folded_at[origin[j]] = j
-        return [_Mention(m.key, m.kind, folded_at[m.start], folded_at[m.end], profile.party_of(m.key), profile.issue_of(m.key))
-                for m in profile.find(self.text)]
-
-    # ----- clauses
-
-    def clause_start(self, position: int) -> int:
-        starts = [m.end() for m in self.lexicon.clause_breaks.finditer(self.folded, 0, position)]
-        return starts[-1] if starts else 0
-
-    def clause_end(self, position: int) -> int:
-        match = self.lexicon.clause_breaks.search(self.folded, position)
-        return match.start() if match else len(self.folded)
-
-    def has_break(self, start: int, end: int) -> bool:
-        return self.lexicon.clause_breaks.search(self.folded[start:end]) is not None
 
     # ----- cues
 
@@ -228,23 +78,30 @@ class _Sentence:
                        key=lambda hit: (hit[0], hit[0] - hit[1]))
         cues, taken_until = [], -1
         for start, end, pattern in found:
+            if pattern.adjacent and not any(m.kind in ("party", "actor") and re.fullmatch(r"(?:'s)?\s?", self.folded[m.end:start])
+                                            for m in self.mentions):
+                continue
             if start >= taken_until:
                 taken_until = end
                 cues.append(_Cue(pattern.stance, start, end, pattern.party_from_speaker,
-                                 bool(_LATIN_LETTER.search(self.folded[start:end]))))
-        kept = [cue for cue in map(self._negated, cues) if cue and not self._hypothetical(cue) and not self._nominal(cue)]
+                                 bool(LATIN_LETTER.search(self.folded[start:end]))))
+        kept = [cue for cue in map(self._negated, cues)
+                if cue and not self._hypothetical(cue) and not self._nominal(cue) and not self._participle(cue)]
         return self._governing(kept)
 
     def _negated(self, cue: _Cue) -> _Cue | None:
         """The cue turned around by a negator just before it ("not ready to" -> rejects), or dropped."""
         before = self.folded[max(0, cue.start - 40):cue.start]
+        negated: bool
         if cue.latin:
-            negated = self.lexicon.negated_en.search(before)
+            negated = self.lexicon.negated_en.search(before) is not None
         else:
             # Chinese negation may govern a run of verbs: 也不能保证……，也不能取消……，很容易迫使……
-            negated = self.lexicon.negated_zh.search(before) or self._negated_clause_run(cue)
+            negated = self.lexicon.negated_zh.search(before) is not None or self._negated_clause_run(cue)
         if not negated:
             return cue
+        if re.search(r"\b(?:has|have|had)(?: not|n't)\b|并未|尚未|未曾", before[-24:]) and not re.match(r"rule", self.folded[cue.start:cue.end]):
+            return None  # "has not committed", "had not rejected", 并未拒绝: no stance stated either way ("not ruled out" is an opening)
         flipped = self.lexicon.flip.get(cue.stance)
         return _Cue(flipped, cue.start, cue.end, cue.party_from_speaker, cue.latin) if flipped else None
 
@@ -262,9 +119,23 @@ class _Sentence:
 
     def _nominal(self, cue: _Cue) -> bool:
         """A Chinese noun cue right after an issue names a thing, not a stance: 停火提议 is "a ceasefire proposal"."""
-        if cue.latin:
-            return False
+        if cue.latin or cue.party_from_speaker:
+            return False  # 停火应当…… is a modal said of the ceasefire, not a noun
         return any(m.issue and m.kind == "issue" and 0 <= cue.start - m.end <= 1 for m in self.mentions)
+
+    def _participle(self, cue: _Cue) -> bool:
+        """A past participle after a noun describes the noun: "the exchange of prisoners agreed earlier", "a swap agreed at talks"."""
+        word = self.folded[cue.start:cue.end]
+        if not cue.latin or not word.endswith("ed") or " " in word:
+            return False
+        before = WORD.findall(self.folded[max(0, cue.start - 40):cue.start])
+        after = WORD.findall(self.folded[cue.end:cue.end + 20])
+        if not before or before[-1] in ("has", "have", "had", "was", "were", "is", "are", "be", "been", "being", "also", "then",
+                                        "and", "or", "not", "never", "already", "reportedly", "publicly", "formally"):
+            return False
+        if any(m.kind in ("party", "actor") and 0 <= cue.start - m.end <= 2 for m in self.mentions):
+            return False  # "Ukraine agreed", "the Kremlin rejected"
+        return bool(after) and after[0] in ("earlier", "previously", "at", "in", "by", "upon", "under", "during", "last", "with")
 
     def _governing(self, cues: list[_Cue]) -> list[_Cue]:
         """Drop cues that belong to another: "rejected demands" (adjacent), "demands that X reject Y" (embedded)."""
@@ -273,7 +144,9 @@ class _Sentence:
             if kept and self._adjacent(kept[-1], cue):
                 continue
             # what is demanded, made a condition or denied is content, not another stance: "denied reports that X agreed"
-            embeds = kept and kept[-1].stance in ("demands", "conditions", "denies") and cue.stance != "conditions"
+            # (a condition inside a denial is denied too: "denied that Russia demanded X as a condition for a ceasefire")
+            embeds = kept and kept[-1].stance in ("demands", "conditions", "denies") \
+                and (cue.stance != "conditions" or kept[-1].stance == "denies")
             if embeds and not self.has_break(kept[-1].end, cue.start):
                 continue
             kept.append(cue)
@@ -283,10 +156,10 @@ class _Sentence:
         gap = self.folded[first.end:second.start]
         if re.search(r"[,，;；:：]", gap):
             return False
-        return len(_WORD.findall(gap)) <= 1 if second.latin else len(gap.strip()) <= 2
+        return len(WORD.findall(gap)) <= 1 if second.latin else len(gap.strip()) <= 2
 
     def scope_end(self, cue: _Cue) -> int:
-        """Where the matter of a cue ends: the clause end, a parenthesis, a reporting tail, or the next coordinated cue."""
+        """Where the matter of a cue ends: the clause end, a parenthesis, a reporting tail, a purpose, or the next coordinated cue."""
         end = self.clause_end(cue.end)
         for report in self.lexicon.reporting.finditer(self.folded, cue.end, end):
             comma = max(self.folded.rfind(",", cue.end, report.start()), self.folded.rfind("，", cue.end, report.start()))
@@ -301,13 +174,20 @@ class _Sentence:
         if opened > self.folded.rfind(")", 0, cue.start):
             closing = self.folded.find(")", cue.end)
             end = min(end, closing) if closing != -1 else end
+        purpose = self.lexicon.purpose.search(self.folded, cue.end, end)
+        if purpose:  # "... to address Russia's security concerns": the aim, not the matter
+            end = purpose.start()
         condition = self.lexicon.conditional.search(self.folded, cue.end, end)
+        if condition and re.search(r"\b(?:that|which|who)\b", self.folded[cue.end:condition.start()]):
+            condition = None  # "a plan for a ceasefire that would begin as soon as ...": the plan's condition, not the speaker's
         return condition.start() if condition and cue.stance != "conditions" else end
 
     def condition_span(self, cue: _Cue) -> tuple[int, int] | None:
         """The "if ..." clause that a cue's scope ran into, as (start, end), if any."""
         end = self.scope_end(cue)
         condition = self.lexicon.conditional.match(self.folded, end)
+        if condition and re.search(r"\b(?:that|which|who)\b", self.folded[cue.end:end]):
+            return None
         if condition is None:
             return None
         stop = re.search(r"[,，;；]", self.folded[condition.end():])
@@ -315,78 +195,67 @@ class _Sentence:
 
     # ----- who
 
-    def phrase_start(self, mention: _Mention) -> int:
-        """Where the noun phrase holding ``mention`` starts: runs of adjacent mentions count as one."""
-        start = mention.start
-        for other in reversed(self.mentions):
-            if other.end <= start and re.fullmatch(r"[\s'’s-]{0,3}", self.folded[other.end:start]):
-                start = other.start
-        return start
-
-    def is_subject_like(self, mention: _Mention) -> bool:
-        """True unless the mention is an object (after a preposition) or a modifier ("the A-B call")."""
-        if mention.kind not in ("party", "actor"):
-            return False
-        if re.match(r"-[a-z]", self.folded[mention.end:mention.end + 2]) or self.folded[mention.start - 1:mention.start] == "-":
-            return False
-        start = self.phrase_start(mention)
-        before = self.folded[max(0, start - 30):start]
-        if before.endswith(self.lexicon.prepositions_zh):
-            return False
-        words = [w.strip(".'’\"“”") for w in re.split(r"[,，;；:：()（）]", before)[-1].split()]
-        words = [w for w in words if w not in _DETERMINERS]
-        return not (words and words[-1] in self.lexicon.prepositions_en)
-
-    def holder_before(self, cue: _Cue) -> _Mention | None:
+    def holder_before(self, cue: _Cue) -> Mention | None:
         """The mention holding the stance: the noun right before a noun cue, else the cue's subject."""
+        relative = re.search(r"(?:,\s*)?\b(?:which|who)\s+(?:also\s+)?$|,\s*that\s+$", self.folded[max(0, cue.start - 30):cue.start])
+        if cue.latin and relative:  # "Ukraine's draft, which calls for a truce": the thing's owner, if any
+            head_end = cue.start - (len(self.folded[max(0, cue.start - 30):cue.start]) - relative.start())
+            owners = [m for m in self.mentions if m.end <= head_end and head_end - m.end <= 30 and m.kind in ("party", "actor")
+                      and self.folded[m.end:m.end + 2] == "'s"]
+            return owners[-1] if owners else None
         for mention in reversed(self.mentions):
             if mention.end <= cue.start and re.fullmatch(r"(?:'s)?\s*|的", self.folded[mention.end:cue.start]):
                 if mention.kind in ("party", "actor"):
-                    return self._coordination_head(mention)
+                    return self.coordination_head(mention)
+        clause = self.clause_start(cue.start)
         candidates = [m for m in self.mentions if m.end <= cue.start and self.is_subject_like(m)]
+        # a subject inside an embedded "that"-clause or quote before the cue does not reach past it
+        that = self.folded.rfind(" that ", clause, cue.start)
+        if that != -1:
+            inner = [m for m in candidates if m.start > that]
+            candidates = inner or candidates
         if not cue.latin:
             initial = [m for m in candidates if self._clause_initial(m)]
             candidates = initial or candidates
         return candidates[-1] if candidates else None
 
-    def _clause_initial(self, mention: _Mention) -> bool:
+    def _clause_initial(self, mention: Mention) -> bool:
         start = self.phrase_start(mention)
         lead = re.split(r"[,，;；:：()（）。]", self.folded[max(0, start - 8):start])[-1]
         return len(lead.strip()) <= 6 and not any(m.end <= start and m.start >= start - len(lead) for m in self.mentions)
 
-    def _coordination_head(self, mention: _Mention) -> _Mention:
-        """The first of "A and B" when the cue follows the last."""
-        for other in reversed(self.mentions):
-            if other.end <= mention.start and other.kind in ("party", "actor") \
-                    and re.fullmatch(_JOINER, self.folded[other.end:mention.start]):
-                return self._coordination_head(other)
-        return mention
-
-    def coordinated(self, mention: _Mention, limit: int) -> list[_Mention]:
-        """Mentions joined to ``mention`` by "and"/和/与 before ``limit``: "A and B agree"."""
-        joined, end = [], mention.end
-        for other in self.mentions:
-            if other.start >= end and other.end <= limit and other.kind in ("party", "actor"):
-                if not re.fullmatch(_JOINER, self.folded[end:other.start]):
-                    break
-                joined.append(other)
-                end = other.end
-        return joined
-
-    def starts_with(self, pattern: re.Pattern) -> bool:
-        return pattern.match(self.folded.lstrip(" -–—\"“'")) is not None
-
     # ----- what
 
-    def issue_mentions(self, start: int, end: int) -> list[_Mention]:
-        return [m for m in self.mentions if start <= m.start and m.end <= end and m.issue and not self._circumstance(m)]
+    def issue_mentions(self, start: int, end: int) -> list[Mention]:
+        found = [m for m in self.mentions if start <= m.start and m.end <= end and m.issue and not self._circumstance(m, start)]
+        return [m for m in found if not self._attached(m, found)]
 
-    def _circumstance(self, mention: _Mention) -> bool:
-        """An issue named as the occasion ("during the phone call", 通话中), not the matter at stake."""
+    def _attached(self, mention: Mention, others: list[Mention]) -> bool:
+        """A mention that modifies another issue's noun is about that issue: "Black Sea shipping", "a ceasefire along the front line"."""
+        for other in others:
+            if other is mention or other.issue == mention.issue:
+                continue
+            if other.start >= mention.end and re.fullmatch(r"[\s'’s-]{0,3}", self.folded[mention.end:other.start]) \
+                    and mention.kind == "place":
+                return True  # a place naming the next issue noun: "Black Sea shipping"
+            if other.end <= mention.start:
+                gap = WORD.findall(self.folded[other.end:mention.start])
+                if gap and len(gap) <= 3 and gap[0] in self.lexicon.attached:
+                    return True
+        return False
+
+    def _circumstance(self, mention: Mention, floor: int = 0) -> bool:
+        """An issue named as the occasion ("during the phone call", 通话中, "talks in Istanbul"), not the matter at stake.
+
+        Only words from ``floor`` on count: the "in" of a cue ("interest in negotiating") is not an occasion's."""
         start = self.phrase_start(mention)
-        words = re.split(r"[,，;；:：]", self.folded[max(0, start - 40):start])[-1].split()[-4:]
+        words = re.split(r"[,，;；:：]", self.folded[max(floor, start - 40):start])[-1].split()[-4:]
         if mention.kind == "place":
-            return any(w in self.lexicon.circumstance_temporal for w in words)
+            if any(w in self.lexicon.circumstance_temporal for w in words):
+                return True
+            head = [m for m in self.mentions if m.end <= start and m.issue == mention.issue and m.kind == "issue"
+                    and re.fullmatch(r"\s*(?:in|at|在)\s*", self.folded[m.end:start])]
+            return bool(head) and self._circumstance(head[-1])  # "agreed at talks in Istanbul"
         if self.folded[mention.end:mention.end + 2].startswith(self.lexicon.circumstance_zh_after):
             return True
         return any(w in self.lexicon.circumstance_en for w in words)
@@ -394,141 +263,9 @@ class _Sentence:
     def refers_back(self, start: int, end: int) -> bool:
         return self.lexicon.demonstratives.search(self.folded[start:end]) is not None
 
-
-_JOINER = r"\s*(?:and|&|和|与|及|、)\s*"
-_DETERMINERS = frozenset("a an the its his her their our this that these those".split())
-
-
-# --------------------------------------------------------------------------- relays and speakers
-
-def _relay(sentence: _Sentence, context: _Context) -> tuple[bool, str | None]:
-    """Whether the sentence relays another outlet's report, and which outlet (a profile key) if named."""
-    lexicon, folded = sentence.lexicon, sentence.folded
-    for pattern in lexicon.relay:
-        for match in pattern.finditer(folded):
-            source = _source_span(match)
-            if source is None:
-                return True, None
-            outlets = [m for m in sentence.mentions if source[0] <= m.start < source[1] and m.kind == "outlet"]
-            if outlets:
-                return True, outlets[0].key
-            if lexicon.report_words.search(folded[source[0]:source[1]]):
-                later = [m for m in sentence.mentions if m.kind == "outlet" and m.start >= source[0]]
-                return True, later[0].key if later else None
-    for outlet in (m for m in sentence.mentions if m.kind == "outlet"):
-        if _reporting_follows(sentence, outlet.end):
-            return True, outlet.key
-    for match in lexicon.publication.finditer(folded):
-        if _reporting_follows(sentence, match.end()):
-            return True, context.outlet
-    for outlet in (m for m in sentence.mentions if m.kind == "outlet"):
-        if re.search(r"(?:told|tells|telling|告诉|对)\s*$", folded[max(0, outlet.start - 8):outlet.start]):
-            return False, outlet.key  # "sources told the agency": the outlet heard it first-hand
-    return False, None
-
-
-def _source_span(match: re.Match) -> tuple[int, int] | None:
-    named = [name for name, value in match.groupdict().items() if value]
-    return (match.start(named[0]), match.end(named[0])) if named else None
-
-
-def _reporting_follows(sentence: _Sentence, position: int) -> bool:
-    window = sentence.folded[position:position + 40]
-    match = sentence.lexicon.reporting.search(window)
-    if match is None or re.search(r"[,，;；.。]", window[:match.start()]):
-        return False
-    return len(_WORD.findall(window[:match.start()])) <= 4
-
-
-def _speaker(sentence: _Sentence, context: _Context) -> _Speaker | None:
-    """Who the sentence quotes: "according to X", the subject of its first reporting verb, or "X: ..." headlines."""
-    cited = _cited_speaker(sentence)
-    if cited is not None:
-        return cited
-    first = sentence.mentions[0] if sentence.mentions else None
-    if first and first.kind in ("party", "actor") and re.fullmatch(r"[\s\"“'-]*(?:the\s+)?", sentence.folded[:first.start]) \
-            and re.match(r"\s*[:：]", sentence.folded[first.end:]):
-        return _named(sentence, first)
-    for match in sentence.lexicon.reporting.finditer(sentence.folded):
-        speaker = _speaker_before(sentence, match.start(), context) or _speaker_after(sentence, match)
-        if speaker:
-            return speaker
-    return None
-
-
-def _cited_speaker(sentence: _Sentence) -> _Speaker | None:
-    """The speaker named in "according to X" / "citing X" / 援引X, when X is a person or unnamed sources."""
-    for pattern in sentence.lexicon.relay:
-        for match in pattern.finditer(sentence.folded):
-            source = _source_span(match)
-            if source is None:
-                continue
-            start, end = source
-            anonymous = sentence.lexicon.anonymous.search(sentence.folded, start, end)
-            inside = [m for m in sentence.mentions if start <= m.start and m.end <= end and m.kind in ("party", "actor")]
-            if anonymous:
-                return _Speaker(None, _anonymous_phrase(sentence, start, anonymous), _first_party(inside), True)
-            if inside and not sentence.lexicon.report_words.search(sentence.folded[start:end]):
-                return _named(sentence, inside[0])
-    return None
-
-
-def _speaker_before(sentence: _Sentence, position: int, context: _Context) -> _Speaker | None:
-    folded = sentence.folded
-    start = max(sentence.clause_start(position), position - 120)
-    for mark in (":", "：", " that "):
-        cut = folded.rfind(mark, start, position)
-        start = max(start, cut + len(mark)) if cut != -1 else start
-    inside = [m for m in sentence.mentions if start <= m.start and m.end <= position]
-    anonymous = sentence.lexicon.anonymous.search(folded, start, position)
-    if anonymous:
-        return _Speaker(None, _anonymous_phrase(sentence, start, anonymous), _first_party(inside), True)
-    named = [m for m in inside if sentence.is_subject_like(m)]
-    if named and position - named[-1].end <= 40:
-        return _named(sentence, named[-1])
-    if sentence.lexicon.pronouns_person.fullmatch(folded[start:position].strip().split(" ")[-1] or "-"):
-        return context.person
-    return None
-
-
-def _speaker_after(sentence: _Sentence, match: re.Match) -> _Speaker | None:
-    """Inverted reports: "..., said the minister" or "Quote from the president's spokesman John Doe"."""
-    if not _LATIN_LETTER.search(match.group()):
-        return None
-    following = [m for m in sentence.mentions if m.start >= match.end() and m.kind in ("party", "actor")]
-    if not following or not re.fullmatch(r"\s{0,2}", sentence.folded[match.end():sentence.phrase_start(following[0])]) \
-            and not re.fullmatch(r"\s*(?:the\s+)?", sentence.folded[match.end():following[0].start]):
-        return None
-    who = following[0]
-    for nxt in following[1:]:  # the name that ends the phrase: "spokesman John Doe"
-        if not re.fullmatch(r"[\s'’s-]{0,3}", sentence.folded[who.end:nxt.start]):
-            break
-        who = nxt
-    return _named(sentence, who)
-
-
-def _named(sentence: _Sentence, mention: _Mention) -> _Speaker:
-    return _Speaker(mention.key, sentence.text[mention.start:mention.end], mention.party, False)
-
-
-def _first_party(mentions: list[_Mention]) -> str | None:
-    return next((m.party for m in mentions if m.party), None)
-
-
-def _anonymous_phrase(sentence: _Sentence, start: int, marker: re.Match) -> str:
-    """The few words that name an unnamed speaker: "five current and former officials"."""
-    end = marker.end()
-    for more in sentence.lexicon.anonymous.finditer(sentence.folded, end, min(len(sentence.folded), end + 12)):
-        if re.fullmatch(r"\s?", sentence.folded[end:more.start()]):
-            end = more.end()
-    lead = sentence.folded[start:marker.start()]
-    lead = re.split(r"[,，;；:：(（]", lead)[-1]
-    words = lead.split()
-    if len(words) > 6 or any(w in ("to", "from", "by", "with") for w in words[-6:][:-1]):
-        words = words[-3:]
-    begin = marker.start() - len(" ".join(words)) - (1 if words else 0)
-    phrase = sentence.text[max(begin, start):end].strip(" ,:;，")
-    return re.sub(r"^(?:according to|citing|据|援引)\s*", "", phrase, flags=re.I)
+    def offset(self, position: int) -> int:
+        """The original-text offset of a folded offset (they differ only where folding changed a length)."""
+        return min(position, len(self.text) - 1) if self.text else 0
 
 
 # --------------------------------------------------------------------------- putting it together
@@ -541,43 +278,186 @@ def extract_positions(sentences: Sequence[str], profile: Profile, *, cited_agenc
     back); ``cited_agency`` is the agency the whole document relays, if any (its display name).
     """
     lexicon = lexicon or load_lexicon()
-    context = _Context()
+    context = Context()
     findings: list[Finding] = []
     for index, text in enumerate(sentences):
         sentence = _Sentence(text, profile, lexicon)
-        findings += _sentence_findings(sentence, index, context, profile, cited_agency)
-        _remember(sentence, context)
+        attribution = attribute(sentence, context, profile, cited_agency)
+        found = _conditional_offers(_sentence_findings(sentence, index, context, attribution)) \
+            or _if_then(sentence, index, context, attribution)
+        findings += _one_per_pair(_conditional_structure(sentence, index, attribution) + found)
+        remember(sentence, context, attribution)
+        issues = sentence.issue_mentions(0, len(sentence.folded))
+        context.issue_mentions = issues or context.issue_mentions
     return findings
 
 
-def _sentence_findings(sentence: _Sentence, index: int, context: _Context, profile: Profile,
-                       cited_agency: str | None) -> list[Finding]:
-    if not sentence.cues:
+_DOCUMENT_CONTENT = re.compile(r"\W*(?:according to|under) the (?:\w+ )?(?:agreement|draft|treaty|document|text|memorandum)\b"
+                               r"|\W*(?:根据|按照)(?:该|这份|这一)?(?:协议|草案|文件|备忘录)")
+
+
+def _sentence_findings(sentence: _Sentence, index: int, context: Context, attribution: Attribution) -> list[tuple[_Cue, Finding]]:
+    if not sentence.cues or sentence.lexicon.question.search(sentence.folded):
         return []
-    relayed, outlet = _relay(sentence, context)
-    speaker = _speaker(sentence, context)
-    relayed_from = profile.display(outlet, "en") if outlet else cited_agency
-    findings, seen, previous = [], set(), None
+    if _DOCUMENT_CONTENT.match(sentence.folded):
+        return []  # "According to the agreement, Ukraine would have to ...": what a text says, not a party's stance
+    found, previous = [], None
     for cue in sentence.cues:
         subject = _subject(sentence, cue, previous)
         previous = (cue, subject)
+        governing = attribution.at(sentence.offset(cue.start))
+        speaker = governing.speaker
+        if speaker is not None and speaker.commentator:
+            continue  # commentators, analysts and executives hold no party's position
         parties = _holders(sentence, cue, subject, speaker, context)
-        if not parties:
+        if not parties or _event_denial(sentence, cue) or _speculation(sentence, cue, governing):
             continue
-        attribution, who = _attribution(sentence, relayed, speaker, subject)
-        stated = [(cue.stance, issues) for issues in [_issues(sentence, cue, subject, context)]]
+        if _criticism(sentence, cue, speaker, parties):
+            continue
+        if cue.stance == "denies" and subject is not None and subject.party in parties and subject.kind == "actor":
+            governing = Attribution(governing.kind if governing.kind != "narrator" else "on_record",
+                                    named(sentence, subject), governing.relayed_from)  # whoever denies speaks
+        kind, who = _attribution(sentence, governing, subject)
+        stated = [(cue.stance, _issues(sentence, cue, subject, context))]
         condition = sentence.condition_span(cue)
-        if condition:  # "open to easing sanctions if the other side agrees to a ceasefire": a condition
-            stated.append(("conditions", _group(sentence.issue_mentions(*condition))))
+        if condition:  # "open to easing sanctions if the other side agrees to a ceasefire": a conditional offer
+            acted = any(condition[0] <= m.start < condition[1] and m.party and sentence.is_subject_like(m) for m in sentence.mentions)
+            content = ("demands" if cue.stance in ("offers", "accepts") else "conditions",
+                       _group(_without_goals(sentence, sentence.issue_mentions(*condition)))
+                       if acted or cue.stance not in ("offers", "accepts") else [])
+            stated = [("conditions" if cue.stance in ("offers", "accepts") else cue.stance, stated[0][1]), content]
+        framed = _modal_subject(sentence, cue)
+        if framed is not None:  # "a ceasefire must align with the realities": a condition on the ceasefire
+            stated = [("conditions", _group([framed]))] + [(cue.stance, [i for i in stated[0][1] if i[0] != framed.issue])]
         for stance, issues in stated:
-            for party, (issue, places) in ((party, item) for party in parties for item in issues):
-                if (party, issue, stance) not in seen:
-                    seen.add((party, issue, stance))
-                    findings.append(Finding(party, issue, stance, index, sentence.text, who, attribution, relayed_from, places))
-    return findings
+            for party in parties:
+                for issue, places in issues:
+                    found.append((cue, Finding(party, issue, stance, index, sentence.text, who, kind,
+                                               governing.relayed_from, places)))
+    return found
 
 
-def _subject(sentence: _Sentence, cue: _Cue, previous: tuple[_Cue, _Mention | None] | None) -> _Mention | None:
+def _if_then(sentence: _Sentence, index: int, context: Context, attribution: Attribution) -> list[tuple[_Cue, Finding]]:
+    """"If X happens, PARTY will Y": a party's conditional position on what both halves are about."""
+    match = re.match(r"\W*(?:(?:if|only if|once)\b|如果|只要|一旦|假如)(.+?)[,，](.+)$", sentence.folded)
+    if not match:
+        return []
+    consequent = match.start(2)
+    subject = next((m for m in sentence.mentions if m.start >= consequent and sentence.is_subject_like(m)), None)
+    if subject is None or not subject.party \
+            or not re.match(r"[\s.…]*(?:will|would|shall|is ready|are ready|就|将|会|愿意)", sentence.folded[subject.end:subject.end + 12]):
+        return []
+    governing = attribution.at(sentence.offset(subject.start))
+    if governing.speaker is not None and governing.speaker.commentator:
+        return []
+    issues = _group(sentence.issue_mentions(0, len(sentence.folded)))
+    kind, who = _attribution(sentence, governing, subject)
+    cue = _Cue("conditions", match.start(), match.start(), False)
+    return [(cue, Finding(subject.party, issue, "conditions", index, sentence.text, who, kind, governing.relayed_from, places))
+            for issue, places in issues]
+
+
+_CONDITION = re.compile(r"\b(?:only if|unless|until|provided(?: that)?|as long as|on condition that|only once|only after|as soon as)\b"
+                        r"|只有|只要|除非|前提是|条件是|直到|\bbefore\b")
+
+
+def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribution) -> list[tuple[_Cue, Finding]]:
+    """"X will keep A until Y does B", 只要B,X就A: the party conditions A on B, and demands B when another party must do it."""
+    if sentence.lexicon.question.search(sentence.folded):
+        return []
+    marker = _CONDITION.search(sentence.folded)
+    if marker is None or re.search(r"condition of\s*$", sentence.folded[:marker.end()]):
+        return []
+    if marker.group() == "before" and not any(m.party and m.start >= marker.end()
+                                              and len(WORD.findall(sentence.folded[marker.end():m.start])) <= 1
+                                              for m in sentence.mentions):
+        return []  # "before the talks" dates something; "before Ukraine withdraws" makes Ukraine's act a condition
+    folded = sentence.folded
+    if marker.group() in ("只有", "只要"):
+        then = re.search(r"[就才]", folded[marker.end():])
+        if then is None:
+            return []
+        condition = (marker.end(), marker.end() + then.start())
+        main = (marker.end() + then.end(), sentence.clause_end(marker.end() + then.end()))
+    else:
+        start = sentence.clause_start(marker.start())
+        for mark in (" that ", ":", "：", "表示,", "表示，", "说,", "说，", "称,"):
+            cut = folded.rfind(mark, start, marker.start())
+            start = max(start, cut + len(mark)) if cut != -1 else start
+        main = (start, marker.start())
+        condition = (marker.end(), sentence.clause_end(marker.end()))
+    main_issues = sentence.issue_mentions(*main)
+    if not main_issues:
+        return []
+    governing = attribution.at(sentence.offset(main[0]))
+    if governing.speaker is None or governing.speaker.commentator:
+        return []  # the writer's own "until" or a commentator's states nobody's condition
+    holder = next((m for m in sentence.mentions if main[0] <= m.start < main[1] and sentence.is_subject_like(m) and m.party), None)
+    party = holder.party if holder else (governing.speaker.party if governing.speaker else None)
+    if party is None:
+        return []
+    kind, who = _attribution(sentence, governing, holder)
+    other = next((m for m in sentence.mentions if condition[0] <= m.start < condition[1] and m.party
+                  and (sentence.is_subject_like(m) or len(WORD.findall(sentence.folded[condition[0]:m.start])) <= 1)), None)
+    cue = _Cue("conditions", marker.start(), marker.end(), False)
+    found = [(cue, Finding(party, issue, "conditions", index, sentence.text, who, kind, governing.relayed_from, places))
+             for issue, places in _group(main_issues)]
+    if other is not None and other.party != party:  # what the other side must do first is demanded of it
+        found += [(cue, Finding(party, issue, "demands", index, sentence.text, who, kind, governing.relayed_from, places))
+                  for issue, places in _group(_without_goals(sentence, sentence.issue_mentions(*condition)))]
+    return found
+
+
+def _modal_subject(sentence: _Sentence, cue: _Cue) -> Mention | None:
+    """The issue a speaker-bound modal is said of ("the ceasefire must ...", 停火应当……), if it is the clause's subject."""
+    if not cue.party_from_speaker or cue.stance != "demands":
+        return None
+    clause = sentence.clause_start(cue.start)
+    before = [m for m in sentence.mentions if clause <= m.start and m.end <= cue.start]
+    if not before or not before[-1].issue or before[-1].kind != "issue":
+        return None
+    gap = sentence.folded[before[-1].end:cue.start]
+    return before[-1] if len(WORD.findall(gap)) <= 2 and not re.search(r"[,，]", gap) else None
+
+
+def _conditional_offers(found: list[tuple[_Cue, Finding]]) -> list[tuple[_Cue, Finding]]:
+    """An offer followed by its condition ("open to talks, provided X"): the offer is conditional, the condition's content is demanded."""
+    result = []
+    for i, (cue, finding) in enumerate(found):
+        later = [(c, f) for c, f in found[i + 1:] if c.stance == "conditions" and c.start > cue.start and f.party == finding.party
+                 and c is not cue]
+        earlier = [(c, f) for c, f in found[:i] if c.stance in ("offers", "accepts") and c.start < cue.start and f.party == finding.party]
+        if cue.stance in ("offers", "accepts") and finding.stance == cue.stance and later:
+            finding = _with_stance(finding, "conditions")
+        elif cue.stance == "conditions" and finding.stance == "conditions" and earlier \
+                and finding.issue not in {f.issue for _, f in earlier}:
+            finding = _with_stance(finding, "demands")
+        result.append((cue, finding))
+    return result
+
+
+def _one_per_pair(found: list[tuple[_Cue, Finding]]) -> list[Finding]:
+    """At most one entry per (party, issue) from one sentence.
+
+    An offer or acceptance with a condition attached is a conditional position ("ready to meet as
+    long as ..."); otherwise the first stance stated (the main clause) stands.
+    """
+    chosen: dict[tuple[str, str], Finding] = {}
+    for _, finding in found:
+        key = (finding.party, finding.issue)
+        if key not in chosen:
+            chosen[key] = finding
+        elif finding.stance == "conditions" and chosen[key].stance in ("offers", "accepts"):
+            chosen[key] = _with_stance(chosen[key], "conditions")
+    return list(chosen.values())
+
+
+def _with_stance(finding: Finding, stance: str) -> Finding:
+    return Finding(finding.party, finding.issue, stance, finding.sentence_index, finding.quote, finding.speaker,
+                   finding.attribution, finding.relayed_from, finding.places)
+
+
+def _subject(sentence: _Sentence, cue: _Cue, previous: tuple[_Cue, Mention | None] | None) -> Mention | None:
     """The cue's subject; a cue continuing the previous one's clause ("pushing X to Y in exchange for Z") shares it."""
     subject = sentence.holder_before(cue)
     if previous is not None and previous[1] is not None and not sentence.has_break(previous[0].end, cue.start):
@@ -588,14 +468,18 @@ def _subject(sentence: _Sentence, cue: _Cue, previous: tuple[_Cue, _Mention | No
     return subject
 
 
-def _holders(sentence: _Sentence, cue: _Cue, subject: _Mention | None, speaker: _Speaker | None,
-             context: _Context) -> list[str]:
+def _holders(sentence: _Sentence, cue: _Cue, subject: Mention | None, speaker: Speaker | None,
+             context: Context) -> list[str]:
     """The parties that hold the stance: the cue's subject (and those joined to it), or the speaker."""
+    if cue.party_from_speaker and cue.stance == "denies" and subject is not None and subject.party:
+        return [subject.party]  # "Peskov denied reports that Putin demanded ...": whoever denies
     if cue.party_from_speaker:
         if speaker is not None and speaker.party:
             return [speaker.party]
         if cue.stance != "denies":
             return []
+    if subject is not None and _criticised(sentence, subject):
+        return []  # "Zelensky accused Putin of rejecting ...": the object of a criticism holds nothing
     if subject is not None:
         parties = [subject.party, *(m.party for m in sentence.coordinated(subject, cue.start))]
         return list(dict.fromkeys(p for p in parties if p))
@@ -603,13 +487,62 @@ def _holders(sentence: _Sentence, cue: _Cue, subject: _Mention | None, speaker: 
         return [context.person.party] if context.person.party else []
     if sentence.starts_with(sentence.lexicon.pronouns) and context.subject_party:
         return [context.subject_party]
+    if speaker is not None and speaker.party and not cue.latin or speaker is not None and speaker.party and \
+            not any(m.kind in ("party", "actor") and m.end <= cue.start for m in sentence.mentions):
+        return [speaker.party]  # "X said there may be room for negotiations": no subject, the speaker's own view
     return []
 
 
-def _issues(sentence: _Sentence, cue: _Cue, subject: _Mention | None, context: _Context) -> list[tuple[str, tuple[str, ...]]]:
+def _criticised(sentence: _Sentence, mention: Mention) -> bool:
+    """Whether the mention is the object of a criticism verb right before it ("accused Putin", 指责普京)."""
+    before = sentence.folded[max(0, sentence.phrase_start(mention) - 30):sentence.phrase_start(mention)]
+    last = list(sentence.lexicon.criticism.finditer(before))
+    return bool(last) and len(WORD.findall(before[last[-1].end():])) <= 1 if last else False
+
+
+def _event_denial(sentence: _Sentence, cue: _Cue) -> bool:
+    """A denial that something was discussed, raised or took place is about an event, not a stance on the issue."""
+    if cue.stance != "denies":
+        return False
+    scope = sentence.folded[cue.start:sentence.scope_end(cue)]
+    cue_words = sentence.folded[cue.start:cue.end]
+    if sentence.lexicon.event_verbs.search(cue_words):
+        return True  # "did not discuss", 未讨论
+    stance_inside = any(c.pattern.search(scope[len(cue_words):]) for c in sentence.lexicon.cues if not c.party_from_speaker)
+    return bool(sentence.lexicon.event_verbs.search(scope)) and not stance_inside
+
+
+def _speculation(sentence: _Sentence, cue: _Cue, governing: Attribution) -> bool:
+    """The writer's own guess ("his administration may push for ...", 普京可能会欢迎) is nobody's stated position."""
+    if governing.kind == "relayed" and re.search(r"\bsuggest(?:s|ed)?\b|\bimpl(?:ies|ied)\b|\bspeculat", sentence.folded[:cue.start]):
+        return True  # "the report suggested that ...": the outlet's inference, not a stated position
+    if governing.speaker is not None:
+        return False
+    before = sentence.folded[:cue.start]
+    if sentence.lexicon.speculation.search(sentence.folded[sentence.clause_start(cue.start):cue.start]) \
+            or re.search(r"clear to (?:all )?observers|it is clear that|remained clear|不会轻易|意味着|不能|无法|\bcannot\b|\bunable to\b", before):
+        return True
+    # a Chinese cue may swallow the hedge: 不会轻易地放弃 ("will not easily give up") is a guess, not a refusal
+    with_cue = sentence.folded[sentence.clause_start(cue.start):cue.end]
+    return not cue.latin and re.search(r"轻易|可能|或许|也许", sentence.folded[cue.start:cue.end]) is not None \
+        and bool(with_cue)
+
+
+def _criticism(sentence: _Sentence, cue: _Cue, speaker: Speaker | None, parties: list[str]) -> bool:
+    """A named speaker of one party characterising another's stance is criticising it: the object holds nothing."""
+    if speaker is None or speaker.anonymous or not speaker.party or speaker.party in parties:
+        return False
+    return sentence.lexicon.criticism.search(sentence.folded) is not None
+
+
+def _issues(sentence: _Sentence, cue: _Cue, subject: Mention | None, context: Context) -> list[tuple[str, tuple[str, ...]]]:
     """(issue, places) pairs the cue is about: in its scope, else before it, else what "these" points back to."""
     end = sentence.scope_end(cue)
-    mentions = sentence.issue_mentions(cue.end, end)
+    mentions = _without_goals(sentence, sentence.issue_mentions(cue.end, end))
+    question = re.search(r"\bwhether\b|是否", sentence.folded[cue.end:end])
+    if question:  # "issues to discuss, including how to monitor the ceasefire and whether ...": the open question is not the matter
+        before = [m for m in mentions if m.start < cue.end + question.start()]
+        mentions = before or mentions
     clause = sentence.clause_start(cue.start)
     lead_start = max(subject.end if subject else clause, clause)
     if not mentions and (cue.stance in ("rejects", "denies") or cue.party_from_speaker):
@@ -624,45 +557,46 @@ def _issues(sentence: _Sentence, cue: _Cue, subject: _Mention | None, context: _
     return _group(mentions)
 
 
-def _group(mentions: list[_Mention]) -> list[tuple[str, tuple[str, ...]]]:
+def _without_goals(sentence: _Sentence, mentions: list[Mention]) -> list[Mention]:
+    """Drop the aim a condition serves when the condition's content is named too: "conditions for ending the war include X"."""
+    goals = [m for m in mentions
+             if re.search(r"(?:conditions?|terms|preconditions?) (?:for|of)\s+(?:(?:a|an|the)\s+)?$", sentence.folded[max(0, m.start - 24):m.start])
+             or re.match(r"\s*的?条件|\s*(?:includes?|including|to include|包括)\b", sentence.folded[m.end:m.end + 12])
+             # what an act should bring about is its aim: 停火应当带来持久和平 ("a ceasefire should bring lasting peace")
+             or re.search(r"(?:带来|导致|实现|bring|bring about|lead to|result in)\s*$", sentence.folded[max(0, m.start - 14):m.start])]
+    rest = [m for m in mentions if m not in goals and m.issue not in {g.issue for g in goals}]
+    return rest if goals and rest else mentions
+
+
+def _group(mentions: list[Mention]) -> list[tuple[str, tuple[str, ...]]]:
     """Issue mentions grouped by issue, each with the places that stand for it."""
     grouped: dict[str, list[str]] = {}
     for mention in mentions:
+        if mention.issue is None:
+            continue
         places = grouped.setdefault(mention.issue, [])
         if mention.kind == "place" and mention.key not in places:
             places.append(mention.key)
     return [(issue, tuple(places)) for issue, places in grouped.items()]
 
 
-def _attribution(sentence: _Sentence, relayed: bool, speaker: _Speaker | None, subject: _Mention | None) -> tuple[str, str | None]:
+def _attribution(sentence: _Sentence, governing: Attribution, subject: Mention | None) -> tuple[str, str | None]:
     """on_record, anonymous or relayed, and who said it (a profile key, or the words naming an unnamed source)."""
+    speaker = governing.speaker
     if speaker is None and subject is not None:
         phrase_start = sentence.phrase_start(subject)
         marker = sentence.lexicon.anonymous.search(sentence.folded, phrase_start, subject.end + 20)
         if marker and marker.start() <= subject.end + 1:  # "senior officials insist..."
-            speaker = _Speaker(None, _anonymous_phrase(sentence, sentence.clause_start(phrase_start), marker), subject.party, True)
+            speaker = Speaker(None, anonymous_phrase(sentence, sentence.clause_start(phrase_start), marker), subject.party, True)
     named_subject = subject.key if subject is not None and subject.kind == "actor" else None
-    if relayed:
+    if speaker is not None and speaker.key is not None and speaker.key in sentence.profile.parties:
+        speaker = None  # "Ukraine said": only the country is named
+    if governing.kind == "relayed":
         if speaker and speaker.key:
             return "relayed", speaker.key
-        return "relayed", named_subject or (speaker.text if speaker else None)
+        return "relayed", speaker.text if speaker else named_subject
     if speaker and speaker.anonymous:
         return "anonymous", speaker.text
     if speaker:
-        return "on_record", speaker.key
+        return "on_record", speaker.key or speaker.text
     return "on_record", named_subject
-
-
-def _remember(sentence: _Sentence, context: _Context) -> None:
-    subjects = [m for m in sentence.mentions if sentence.is_subject_like(m)]
-    if subjects:
-        context.subject_party = subjects[0].party
-        people = [m for m in subjects if m.kind == "actor"]
-        if people:
-            context.person = _named(sentence, people[0])
-    issues = sentence.issue_mentions(0, len(sentence.folded))
-    if issues:
-        context.issue_mentions = issues
-    outlets = [m.key for m in sentence.mentions if m.kind == "outlet"]
-    if outlets:
-        context.outlet = outlets[-1]

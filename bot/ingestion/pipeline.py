@@ -55,7 +55,7 @@ class IngestResult:
     """What happened to one input; ``to_json`` is the ``ingest --json`` contract."""
 
     origin: str
-    status: str  # new | duplicate | unchanged | error
+    status: str  # new | duplicate | unchanged | error | skipped (a file in a folder that is not a document)
     document_id: str | None = None
     url: str | None = None
     title: str = ""
@@ -77,8 +77,8 @@ class IngestResult:
         )
 
     def to_json(self) -> dict:
-        if self.status == "error":
-            return {"origin": self.origin, "status": "error", "error": self.error}
+        if self.status in ("error", "skipped"):
+            return {"origin": self.origin, "status": self.status, "error": self.error}
         summary = self.summary or {}
         return {
             "document_id": self.document_id, "origin": self.origin, "url": self.url,
@@ -100,14 +100,34 @@ def content_hash(extracted: Extracted) -> str:
     return hashlib.sha256(squashed.encode("utf-8")).hexdigest()
 
 
-def expand_inputs(inputs: Iterable[str]) -> Iterator[str]:
-    """URLs as given; folders as their files, recursively and in name order; hidden files skipped."""
+# What a folder may hold as documents: text, Markdown and web pages (and files without a suffix). A data file
+# (.jsonl, .csv), an image or an archive in a folder is passed over, and the result says so.
+DOCUMENT_SUFFIXES = frozenset({"", ".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml"})
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file in a folder that is not a document, and why it is passed over."""
+
+    path: str
+    reason: str
+
+
+def expand_inputs(inputs: Iterable[str | Skipped]) -> Iterator[str | Skipped]:
+    """URLs and named files as given; folders as their files, recursively and in name order.
+
+    Hidden files are left out silently; files whose suffix is not a document's come out as ``Skipped``.
+    """
     for item in inputs:
+        if isinstance(item, Skipped):
+            yield item
+            continue
         path = Path(item)
         if not _URL.match(item) and path.is_dir():
             for child in sorted(path.rglob("*")):
                 if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts):
-                    yield str(child)
+                    suffix = child.suffix.lower()
+                    yield str(child) if suffix in DOCUMENT_SUFFIXES else Skipped(str(child), f"not a document ({suffix} file)")
         else:
             yield item
 
@@ -198,6 +218,10 @@ class Ingestor:
         batch: list[tuple[str, int | None, Extracted] | IngestResult] = []
         passages = 0
         for entry in inputs:
+            if isinstance(entry, Skipped):
+                log.warning("skipped %s: %s", entry.path, entry.reason)
+                batch.append(IngestResult(origin=entry.path, status="skipped", error=entry.reason))
+                continue
             origin = entry.origin if isinstance(entry, Item) else entry
             try:
                 item = entry if isinstance(entry, Item) else self.read(entry)
@@ -308,6 +332,7 @@ class Ingestor:
         computed them already."""
         from sqlmodel import select
 
+        from bot.delivery.changes import enqueue_changes
         from bot.delivery.outbox import enqueue_for_document
         from bot.embedding.embedder import to_blob
         from bot.ingestion.stories import on_arrival
@@ -335,6 +360,8 @@ class Ingestor:
             session.add(document)
             session.flush()
             queued = enqueue_for_document(session, self.services, document, arrival)
+            if arrival.notify:  # "/subscribe changes": only documents that move a party's stance
+                queued += enqueue_changes(session, document)
             log.info("announced %s as %s in story %s; %d deliveries queued", document_id, arrival.status, arrival.story_id, queued)
             return IngestResult.of(document, arrival.status)
 
@@ -363,8 +390,13 @@ def ensure_seeded(services, on_item: Callable[[IngestResult], None] | None = Non
 
 
 def _not_ingested(origin: str, error: IngestError) -> IngestResult:
-    log.warning("not ingested: %s: %s", origin, error)
-    return IngestResult(origin=origin, status="error", error=str(error))
+    reason = str(error)
+    for name in (origin, Path(origin).name):  # errors often start with the origin already: say it once
+        if name and reason.startswith(f"{name}: "):
+            reason = reason[len(name) + 2:]
+            break
+    log.warning("not ingested: %s: %s", origin, reason)
+    return IngestResult(origin=origin, status="error", error=reason)
 
 
 def _embedded_texts(extracted: Extracted) -> list[str]:

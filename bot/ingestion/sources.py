@@ -19,9 +19,11 @@ import feedparser
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from bot.text import i18n
 from bot.errors import BadArguments, BadDocument, BlockedAddress, FetchError, IngestError
+from bot.ingestion.fetch import check_url, fetch
+from bot.ingestion.pipeline import Ingestor, expand_inputs
 from bot.messages import Reply, Request
+from bot.text import i18n
 from storage.db import session_scope
 from storage.models import Document, Source, utcnow
 
@@ -93,8 +95,6 @@ def add_source(engine, location: str, *, interval: str | None, settings, added_b
 
 
 def _detect_url_kind(url: str, settings) -> str:
-    from bot.ingestion.fetch import check_url
-
     check_url(url, allow_private=settings.allow_private_urls)
     fetched = _fetch(url, settings)
     return "feed" if parse_feed(fetched.body, url) is not None else "page"
@@ -233,16 +233,12 @@ def _record_failure(engine, source: Source, exc: Exception) -> None:
 
 
 def _fetch(url: str, settings, etag: str | None = None, last_modified: str | None = None):
-    from bot.ingestion.fetch import fetch
-
     return fetch(url, timeout=settings.fetch_timeout, max_bytes=settings.max_document_bytes,
                  allow_private=settings.allow_private_urls, user_agent=settings.user_agent,
                  etag=etag, last_modified=last_modified)
 
 
 def _ingestor(services, source: Source):
-    from bot.ingestion.pipeline import Ingestor
-
     # A source's first poll only takes its backlog in: subscribers hear of what arrives after.
     return Ingestor(services, notify=source.last_polled_at is not None)
 
@@ -311,12 +307,10 @@ def _poll_page(services, source: Source) -> PollOutcome:
 
 
 def _poll_folder(services, source: Source) -> PollOutcome:
-    from bot.ingestion.pipeline import expand_inputs
-
     root = Path(source.location)
     if not root.exists():
         raise IngestError(f"{root}: no such folder or file", str(root))
-    files = [root] if root.is_file() else [Path(p) for p in expand_inputs([str(root)])]
+    files = [root] if root.is_file() else [Path(p) for p in expand_inputs([str(root)]) if isinstance(p, str)]
     outcome = PollOutcome()
     previous = set(source.seen or [])
     current: list[str] = []

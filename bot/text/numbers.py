@@ -147,7 +147,7 @@ _ZH_UNIT_WORDS = {
     "平方公里": "square_km", "平方千米": "square_km", "公里": "km", "千米": "km", "美元": "usd", "欧元": "eur",
     "歐元": "eur", "英镑": "gbp", "英鎊": "gbp", "卢布": "rub", "盧布": "rub", "格里夫纳": "uah", "格里夫納": "uah",
     "人民币": "cny", "人民幣": "cny", "元": "cny",
-    "名战俘": "prisoners", "名戰俘": "prisoners", "名士兵": "troops", "名军人": "troops", "名軍人": "troops",
+    "兵力": "troops", "士兵": "troops", "名战俘": "prisoners", "名戰俘": "prisoners", "名士兵": "troops", "名军人": "troops", "名軍人": "troops",
     "人": "people", "名": "people", "位": "people", "具": "bodies", "次": "times", "票": "votes",
     "个国家": "countries", "個國家": "countries", "国": "countries", "國": "countries", "架无人机": "drones",
     "架無人機": "drones", "枚导弹": "missiles", "枚導彈": "missiles", "户": "households", "戶": "households",
@@ -244,14 +244,36 @@ _ZH_NOT_NUMBERS = re.compile(r"(?<![零〇一二两兩三四五六七八九十�
                              r"|一同|一道|一边|一邊|一向|一贯|一貫|之一|唯一|第[一二三四五六七八九十百]+|一线|一線|一带|一帶")
 
 
+# Cheap tests that a text may hold a figure written in words: a Chinese numeral, or an English number, fraction or
+# duration word. Most sentences fail one of them and skip its long patterns.
+_ZH_HINT = re.compile(f"[{_ZH_NUMERAL_CHARS}半]")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_NUMBER_WORDS = frozenset([*_EN_UNITS, *_EN_TENS, *_EN_SCALES])
+_FRACTION_HINTS = frozenset([*_FRACTION_WORDS, "in"])
+_VAGUE_HINTS = frozenset(("dozens", "scores", "hundreds", "thousands", "millions"))
+_DURATION_HINTS = frozenset(("hour", "day", "week", "month", "year"))
+
+
 def numbers_in(text: str) -> list[Number]:
     """Every figure stated in ``text`` outside its dates and ordinals ("34th", 第三), left to right.
 
     Years ("in 2025", 2025年) are dates, not values; so are the numbers inside a date.
     """
+    return list(_numbers(text))
+
+
+@lru_cache(maxsize=1 << 13)  # one sentence is read by several steps of a summary and of an answer
+def _numbers(text: str) -> tuple[Number, ...]:
     original = text
-    text = _SPACED_GROUPS.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2))
+    text = text if not any(ch.isdigit() for ch in text) else _SPACED_GROUPS.sub(lambda m: m.group(1) + re.sub(r"\D", "", m.group(2))
                               + " " * (len(m.group(2)) - len(re.sub(r"\D", "", m.group(2)))), text)
+    has_zh = _ZH_HINT.search(text) is not None
+    words = set(_LATIN_WORD.findall(text.lower()))
+    has_words = not words.isdisjoint(_NUMBER_WORDS)
+    has_fraction = not words.isdisjoint(_FRACTION_WORDS)
+    if not has_zh and not has_words and not has_fraction and not any(ch.isdigit() for ch in text) \
+            and words.isdisjoint(_VAGUE_HINTS) and words.isdisjoint(_DURATION_HINTS):
+        return ()
     taken = [(d.start, d.end) for d in dates_in(text)]
     found: list[Number] = []
 
@@ -261,27 +283,27 @@ def numbers_in(text: str) -> list[Number]:
         taken.append((start, end))
         found.append(Number(value, kind, start, end, text[start:end], **extra))
 
-    for match in _ZH_PERCENT.finditer(text):
+    for match in _ZH_PERCENT.finditer(text) if has_zh else ():
         add(_value(match.group("n")), "percent", *match.span())
-    for match in _ZH_FRACTION.finditer(text):
+    for match in _ZH_FRACTION.finditer(text) if has_zh else ():
         numerator, denominator = _value(match.group("n")), _value(match.group("d"))
         add(numerator / denominator if numerator is not None and denominator else None, "fraction", *match.span())
-    for match in _ZH_HALF.finditer(text):
+    for match in _ZH_HALF.finditer(text) if has_zh else ():
         if match.group(0) == "一半":
             add(0.5, "fraction", *match.span())
         else:
             add(0.5, "count", *match.span())  # 半小时: the unit is read below
-    for match in _ZH_TENTHS.finditer(text):
+    for match in _ZH_TENTHS.finditer(text) if has_zh else ():
         tenths = _value(match.group("n"))
         add(tenths * 10 if tenths is not None else None, "percent", *match.span())
-    for match in _ZH_VAGUE.finditer(text):
+    for match in _ZH_VAGUE.finditer(text) if has_zh else ():
         add(_ZH_SMALL.get(match.group("n")) or _ZH_BIG.get(match.group("n")), "count", *match.span(), qualifier="multiple")
-    for match in _EN_VAGUE.finditer(text):
+    for match in _EN_VAGUE.finditer(text) if not words.isdisjoint(_VAGUE_HINTS) else ():
         add(float(_EN_VAGUE_VALUES[match.group("n").lower()]), "count", *match.span(), qualifier="multiple")
     for match in _ARABIC.finditer(text):
         value, kind = _arabic(match)
         add(value, kind, *match.span())
-    for match in _EN_ARTICLE_DURATION.finditer(text):
+    for match in _EN_ARTICLE_DURATION.finditer(text) if not words.isdisjoint(_DURATION_HINTS) else ():
         if match.group("hu"):
             add(0.5, "count", *match.span(), unit=match.group("hu").lower(), noun=match.group("hu"))
         elif match.group("half") or match.group("more") or match.group("n").lower() == "one" or _EN_QUALIFIER.search(
@@ -290,7 +312,7 @@ def numbers_in(text: str) -> list[Number]:
             # "about an hour", "for a day", "an hour and a half"; not "twice a day" nor "a year ago"
             add(1.5 if match.group("half") or match.group("more") else 1.0, "count", *match.span(),
                 unit=match.group("u").lower(), noun=match.group("u"))
-    for match in _EN_FRACTION.finditer(text):
+    for match in _EN_FRACTION.finditer(text) if has_fraction or has_words and "in" in words else ():
         if match.group("half"):
             add(0.5, "fraction", *match.span())
         elif match.group("n2"):
@@ -298,17 +320,37 @@ def numbers_in(text: str) -> list[Number]:
         else:
             numerator = parse_english_number(match.group("n"))
             add(numerator / _FRACTION_WORDS[match.group("d").lower()] if numerator else None, "fraction", *match.span())
-    for match in _EN_WORDS.finditer(text):
+    for match in _matches_at(_EN_WORDS, text, _NUMBER_WORDS, article=True) if has_words else ():
         value, kind = _english(match, text)
         add(value, kind, *match.span())
-    blocked = [m.span() for m in _ZH_NOT_NUMBERS.finditer(text)]
-    for match in _ZH_RUN.finditer(text):
+    blocked = [m.span() for m in _ZH_NOT_NUMBERS.finditer(text)] if has_zh else []
+    for match in _ZH_RUN.finditer(text) if has_zh else ():
         if not any(s < match.end() and match.start() < e for s, e in blocked):
             value, kind = _chinese(match, text)
             add(value, kind, *match.span())
     found.sort(key=lambda n: n.start)
     attached = [_attach(number, text, found) for number in found]
-    return [replace(n, text=original[n.start:n.end]) for n in attached] if original != text else attached
+    return tuple(replace(n, text=original[n.start:n.end]) for n in attached) if original != text else tuple(attached)
+
+
+_TOKEN = re.compile(r"[A-Za-z]+|\d+")
+
+
+def _matches_at(pattern: re.Pattern, text: str, words: frozenset, *, digits: bool = False, article: bool = False):
+    """``pattern``'s matches starting at a word of ``words`` (or a digit run), left to right and not overlapping:
+    what ``finditer`` finds, without trying a long case-insensitive alternation at every position of the text."""
+    end = 0
+    for token in _TOKEN.finditer(text):
+        word = token.group(0)
+        if token.start() < end or not (word.lower() in words or digits and word.isdigit()):
+            continue
+        start = token.start()
+        if article and re.search(r"\ban?\s+$", text[max(0, start - 3):start], re.I):
+            start = start - len(re.search(r"an?\s+$", text[max(0, start - 3):start], re.I).group(0))
+        match = pattern.match(text, start) or (pattern.match(text, token.start()) if start != token.start() else None)
+        if match and match.end() > match.start():
+            end = match.end()
+            yield match
 
 
 def _value(text: str) -> float | None:
@@ -627,13 +669,19 @@ _DATE_ZH = re.compile(
     r"(?:周|週|星期|礼拜|禮拜)(?P<wd>[一二三四五六日天])"
     rf"|(?=[\d{''.join(_ZH_DIGITS)}十])(?:(?P<y>\d{{4}}|[{''.join(_ZH_DIGITS)}]{{4}})\s*年)?\s*(?:(?P<m>{_ZH_DIGIT_OR})\s*月"
     rf"(?![份]))?\s*(?:(?P<d>{_ZH_DIGIT_OR})\s*[日号號])?")
+# Cheap tests that a text may hold a date at all, so most sentences skip the long patterns.
+_ZH_DATE_HINT = re.compile(r"[年月日号號]|周|週|星期|礼拜|禮拜")
+_EN_DATE_WORDS = frozenset([*_MONTHS, *_WEEKDAYS])
+_YEAR_OR_ISO = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _ZH_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 
 
 def dates_in(text: str) -> list[DateMention]:
     """Dates stated in ``text``: "March 19, 2025", "19 March", "Tuesday", "2025-03-19", "in 2025", 2025年3月19日, 19日, 周二."""
     found: list[DateMention] = []
-    for match in _DATE_ZH.finditer(text):
+    zh = _ZH_DATE_HINT.search(text) is not None
+    en = not _EN_DATE_WORDS.isdisjoint(_LATIN_WORD.findall(text.lower())) or _YEAR_OR_ISO.search(text) is not None
+    for match in _DATE_ZH.finditer(text) if zh else ():
         if not match.group(0).strip():
             continue
         if match.group("wd"):
@@ -647,7 +695,7 @@ def dates_in(text: str) -> list[DateMention]:
         if month is not None and day is None and year is None and text[match.end():match.end() + 1] in ("以", "之", "内", "內"):
             continue  # 三个月内 is a duration, read as a figure
         found.append(DateMention(year, month, day, None, *_stripped_span(match)))
-    for match in _DATE_EN.finditer(text):
+    for match in _matches_at(_DATE_EN, text, _EN_DATE_WORDS, digits=True) if en else ():
         if any(s < match.end() and match.start() < e for s, e in ((d.start, d.end) for d in found)):
             continue  # the year of 2025年3月19日 is part of the Chinese date
         g = match.groupdict()

@@ -164,8 +164,22 @@ def test_an_answer_is_an_embed_with_its_sources_as_fields():
     assert [f.name for f in embed.fields] == ["[1] Reuters", "[2] Reuters"]
     assert "[Black Sea talks 1](https://news.example/1)" in embed.fields[0].value
     assert "2025-03-25" in embed.fields[0].value and "> Both sides agreed" in embed.fields[0].value
-    assert "(2.txt)" in embed.fields[1].value and "seeds/" not in embed.fields[1].value and "](" not in embed.fields[1].value
+    assert "2.txt" not in embed.fields[1].value and "seeds/" not in embed.fields[1].value and "](" not in embed.fields[1].value
     assert embed.footer.text == "As of 2025-03-26"
+
+
+def test_no_server_path_and_one_field_per_document():
+    same = dict(document_id="d9", url=None, origin="/srv/parley/seeds/002_58a5.txt", outlet=None, title="Peace plan")
+    reply = Reply(lead="Russia demands [1][2][3].", bullets=(Bullet("x", (1, 2, 3)),),
+                  citations=(citation(1, quote="one", **same), citation(2, quote="two", **same), citation(3, quote="three", **same)),
+                  labels=i18n.labels("en"))
+    messages = render(reply) + render_evidence(reply)
+    dumped = str([e.to_dict() for m in messages for e in m.embeds])
+    assert "/srv/" not in dumped and "002_58a5" not in dumped
+    [embed] = messages[0].embeds
+    assert embed.description == "Russia demands [1].\n• x [1]"
+    assert [f.name for f in embed.fields] == ["[1] “Peace plan” (outlet unknown)"]
+    assert all(q in messages[1].embeds[0].description for q in ("one", "two", "three"))
 
 
 def test_a_summary_whose_bullets_are_the_quotes_does_not_repeat_them_in_its_fields():
@@ -215,15 +229,16 @@ def test_errors_are_plain_text_within_2000_characters():
 
 def test_party_suggestions_match_aliases_in_any_script(services):
     profile = services.profile
+    bot = Bot(services.settings, services, COMMANDS)
     for typed in ("puti", "普京", "俄羅", "Russ"):
-        labels = [label for label, _ in suggest_entities(profile, "party", typed, "en")]
+        labels = [label for label, _ in suggest_entities(bot, "party", typed, "en")]
         assert labels and labels[0].startswith("Russia"), typed
-    everything = suggest_entities(profile, "party", "", "zh-Hans")
+    everything = suggest_entities(bot, "party", "", "zh-Hans")
     assert len(everything) == min(25, len(profile.parties)) and everything[0][0] == profile.display("russia", "zh-Hans")
     for label, value in everything:
         key = profile.find(value)[0].key
         assert profile.party_of(key) and len(label) <= 100 and len(value) <= 100
-    assert suggest_entities(profile, "party", "zzzz-no-such-party", "en") == []
+    assert suggest_entities(bot, "party", "zzzz-no-such-party", "en") == []
     assert suggest_timezones("taipei") == [("Asia/Taipei", "Asia/Taipei")]
 
 
@@ -236,16 +251,16 @@ async def test_answers_too_long_for_one_message_arrive_whole_and_within_limits(s
         await fake.send_interaction(fake.slash("ask", question="Tell me everything"))
         await fake.wait_for("POST", WEBHOOK, count=expected)
         followups = fake.find("POST", WEBHOOK)
-        # The Sources button under the first message shows every full quote, to the presser only.
-        first = fake.messages[followups[0].response["id"]]
-        button = first["components"][0]["components"][0]
-        await fake.send_interaction(fake.press(first, button["custom_id"]))
+        # The Sources button under the last message shows every full quote, to the presser only.
+        last = fake.messages[followups[-1].response["id"]]
+        button = last["components"][0]["components"][0]
+        await fake.send_interaction(fake.press(last, button["custom_id"]))
         shown = await fake.wait_for("POST", CALLBACK, count=2)
         pages = len(render_evidence(long_reply()))
         await fake.wait_for("POST", WEBHOOK, count=expected + pages - 1)
     assert [c.status for c in followups] == [200] * expected
     assert all(sum(embed_length(e) for e in c.embeds) <= 6000 and len(c.embeds) <= 10 for c in followups)
-    assert not any(c.json.get("components") for c in followups[1:])
+    assert expected > 1 and not any(c.json.get("components") for c in followups[:-1])
     assert button["label"] == i18n.t("label.more", "en")
     evidence = [shown] + fake.find("POST", WEBHOOK)[expected:]
     assert shown.status == 200 and shown.json["type"] == 4
@@ -327,7 +342,7 @@ async def arrive_and_deliver(bot: Bot, adapter: DiscordAdapter) -> int:
     """A new document is ingested, then one delivery pass runs, as the scheduler would do."""
     [result] = await asyncio.to_thread(lambda: list(Ingestor(bot.services).ingest_paths([str(STORY)])))
     assert result.status == "new"
-    outbox = Outbox({"discord": adapter}, bot.settings)
+    outbox = Outbox({"discord": adapter})
     return await deliver_due(bot.services, outbox, worker_id="test-discord")
 
 

@@ -147,8 +147,26 @@ def test_render_escapes_every_piece_of_text_and_links_citations():
     assert '<a href="https://news.example/a?id=1&amp;x=&lt;y&gt;">[1]</a>' in part
     assert "[2]</a>" not in part  # no URL, no link
     assert "[1] R&D <Wire>, 2025-03-19" in visible
-    assert "[2] R&D <Wire>, 2025-03-19: seeds/002.txt" in visible
+    assert "[2] R&D <Wire>, 2025-03-19" in visible
+    assert "seeds/002.txt" not in part  # a file origin never leaves the server
     assert visible.rstrip().endswith("As of 2025-03-19")
+
+
+def test_a_document_cited_three_times_is_one_source_and_server_paths_never_show():
+    path = "/srv/parley/seeds/002_58a5281f7ed52c9a.txt"
+    same = dict(document_id="d9", url=None, origin=path, outlet=None, title="特朗普透露他已經與普京談論了烏克蘭的戰爭")
+    reply = Reply(lead="Russia demands [1][2][3] and more [4].",
+                  bullets=(Bullet("first", (1, 2)), Bullet("second", (3, 4))),
+                  citations=(citation(1, quote="one", **same), citation(2, quote="two", **same),
+                             citation(3, quote="three", **same), citation(4)))
+    rendered = render(reply) + render_evidence(reply)
+    visible = assert_valid_parts(rendered)
+    assert "/srv/" not in "".join(rendered) and "002_58a5" not in "".join(rendered)
+    assert "Russia demands [1] and more" in visible
+    assert "• first [1]" in visible and "• second [1][2]" in visible
+    assert "[1] “特朗普透露他已經與普京談論了烏克蘭的戰爭” (outlet unknown), 2025-03-19" in visible
+    assert "[3]" not in visible
+    assert "“one”" in visible and "“three”" in visible  # the evidence keeps every quote
 
 
 def test_render_uses_the_replys_language_for_its_chrome():
@@ -341,7 +359,7 @@ async def ingest_new_document(services) -> dict:
 async def deliver(services, adapter: TelegramAdapter) -> int:
     from bot.delivery.outbox import Outbox, deliver_due
 
-    return await deliver_due(services, Outbox({"telegram": adapter}, services.settings), worker_id="telegram-test")
+    return await deliver_due(services, Outbox({"telegram": adapter}), worker_id="telegram-test")
 
 
 def subscription_of(services, chat: str):

@@ -15,7 +15,7 @@ TRANSLATION = "Reportedly, President Putin seeks US recognition of Russia's anne
 
 def reply(language: str) -> Reply:
     citation = Citation(1, "d1", "seeds/000.txt", None, "t", "ZeroHedge", date(2025, 3, 19), QUOTE, "zh-Hans", TRANSLATION)
-    return Reply(lead="Russia demands recognition [1].", bullets=(Bullet(QUOTE, (1,), TRANSLATION),), citations=(citation,),
+    return Reply(lead="Russia demands recognition [1].", bullets=(Bullet(QUOTE, (1,), translation=TRANSLATION),), citations=(citation,),
                  language=language, labels=i18n.labels(language))
 
 

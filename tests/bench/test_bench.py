@@ -242,7 +242,7 @@ def test_a_child_process_reports_its_own_peak_memory_not_its_parents():
     from bench.stats import peak_rss_mb
 
     ballast = np.ones(300 * 2**20, dtype=np.uint8)  # 300 MiB resident in this process
-    child = subprocess.run([sys.executable, "-c", "from bot.bench.stats import peak_rss_mb; print(peak_rss_mb())"],
+    child = subprocess.run([sys.executable, "-c", "from bench.stats import peak_rss_mb; print(peak_rss_mb())"],
                            capture_output=True, text=True, check=True, cwd=REPO_ROOT)
     assert float(child.stdout) < peak_rss_mb() - 200
     del ballast

@@ -97,7 +97,7 @@ def test_racing_processes_get_one_lease(engine):
 async def test_jobs_do_work_only_while_leading(services, tmp_path):
     platform = MemoryPlatform()
     lease = LeaderLease(services.engine, "me", seconds=30)
-    runtime = Runtime(services, Outbox({"fake": platform}, services.settings), lease, "me")
+    runtime = Runtime(services, Outbox({"fake": platform}), lease, "me")
     add_document(services.engine, "doc1")
     queue(services.engine, add_subscription(services.engine, "fake:1"), "doc1")
     folder = tmp_path / "a-folder-that-does-not-exist"
@@ -122,7 +122,7 @@ async def test_jobs_do_work_only_while_leading(services, tmp_path):
 
 
 async def test_the_scheduler_leads_at_once_and_releases_the_lease_on_shutdown(services):
-    scheduler = build_scheduler(services, Outbox({}, services.settings), process_id="host-a:1")
+    scheduler = build_scheduler(services, Outbox({}), process_id="host-a:1")
     assert {job.id for job in scheduler.get_jobs()} == {"parley-lease", "parley-poll", "parley-deliver", "parley-digests"}
     scheduler.start()
     try:

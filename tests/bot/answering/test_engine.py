@@ -15,6 +15,7 @@ from bot.answering.contract import to_contract_json
 from bot.answering.engine import Answerer
 from bot.answering.figures import asked_units, extract_figures, render_figure
 from bot.embedding.embedder import Embedder
+from bot.ingestion.extract import strip_inline_html
 from bot.text.profile import Profile
 from storage.db import open_database
 from storage.models import Document, Passage, Position
@@ -38,11 +39,14 @@ def answerer(seeded_template, tmp_path_factory):
 
 def check_grounded(reply, language: str) -> None:
     """An answer (not an abstention) in ``language``, every quote verbatim in its seed file, as-of the newest cited date."""
-    assert not reply.abstained and reply.citations and reply.bullets
+    assert not reply.abstained and reply.citations
+    # Evidence is quoted in the bullets, or (when the lead states a sentence's whole claim) cited by the lead itself.
+    assert reply.bullets or "[1]" in reply.lead
     assert reply.language == language
     assert textnorm.is_cjk(reply.lead) == language.startswith("zh"), reply.lead
     for citation in reply.citations:
-        source = squash((SEEDS / citation.origin.rsplit("/", 1)[-1]).read_text(encoding="utf-8"))
+        # Verbatim against the document as stored: inline HTML tags left in a plain-text file are removed at ingest.
+        source = squash(strip_inline_html((SEEDS / citation.origin.rsplit("/", 1)[-1]).read_text(encoding="utf-8")))
         assert squash(citation.quote) in source, citation.quote
     dates = [c.published for c in reply.citations if c.published]
     assert reply.as_of == (max(dates) if dates else None)
@@ -98,7 +102,7 @@ def test_disagreement_finds_the_other_figure_when_the_question_is_worded_unlike_
 def test_attribution_in_chinese_names_outlets_and_anonymous_sources_in_chinese(answerer):
     reply = answerer.ask("据谁说,克里姆林宫可以大致同意沿接触线停火?")
     check_grounded(reply, "zh-Hans")
-    assert "路透社" in reply.lead and "匿名消息人士" in reply.lead
+    assert "路透社" in reply.lead and "匿名" in reply.lead
     assert "officials" not in reply.lead  # the ledger's English wording stays out of a Chinese lead
 
 
@@ -118,7 +122,9 @@ def test_yes_no_question_gets_yes_when_the_party_takes_the_asked_stance(answerer
 def test_yes_no_question_asking_about_a_rejection(answerer):
     reply = answerer.ask("Does the Kremlin rule out freezing the conflict?")
     check_grounded(reply, "en")
-    assert reply.lead.startswith("Yes.")
+    # Peskov rules it out; anonymous officials say the Kremlin could accept a ceasefire along the line of contact:
+    # the sources differ, so the lead says who says what and gives no verdict, and never "No".
+    assert not reply.lead.startswith("No") and "will not work" in reply.lead
 
 
 def test_a_why_question_presupposing_a_rejection_the_sources_contradict_says_so(answerer):
@@ -160,7 +166,8 @@ def test_where_in_simplified_chinese(answerer):
 def test_who_names_the_person_behind_a_role(answerer):
     reply = answerer.ask("Who is Putin's press secretary?")
     check_grounded(reply, "en")
-    assert reply.lead.startswith("Named in the sources: Dmitry Peskov")
+    assert reply.lead.startswith("Dmitry Peskov")
+    assert not has_any(reply.lead, "Trump", "Musk")  # the person behind the role, not everyone the evidence names
 
 
 def test_attribution_names_the_anonymous_officials_and_the_agency(answerer):
@@ -173,7 +180,7 @@ def test_attribution_names_the_anonymous_officials_and_the_agency(answerer):
 def test_comparison_shows_both_parties(answerer):
     reply = answerer.ask("Compare Russia and Ukraine on the ceasefire.")
     check_grounded(reply, "en")
-    assert reply.lead.startswith("Russia and Ukraine")
+    assert has_any(reply.lead, "Russia", "Putin", "Kremlin") and has_any(reply.lead, "Ukrain", "Zelensky", "Kyiv")
     mentioned = " ".join(c.quote for c in reply.citations)
     assert has_any(mentioned, "Russia", "Putin") and has_any(mentioned, "Ukrainian", "Zelensky")
 
@@ -196,20 +203,20 @@ def test_aggregation_gathers_conditions_across_documents(answerer):
 def test_false_premise_is_corrected_with_citations(answerer):
     reply = answerer.ask("Why did Ukraine agree to abandon its NATO bid?")
     check_grounded(reply, "en")
-    assert reply.lead.startswith("The sources do not say that Ukraine agreed")
+    assert reply.lead.startswith("No: the sources do not say that Ukraine agreed")
     assert "Russia" in reply.lead and cited_files(reply) & {"002", "004"}
 
 
 def test_false_premise_in_traditional_chinese(answerer):
     reply = answerer.ask("烏克蘭為什麼同意放棄克里米亞?")
     check_grounded(reply, "zh-Hant")
-    assert reply.lead.startswith("來源並未顯示烏克蘭同意了此事") and "俄羅斯" in reply.lead
+    assert reply.lead.startswith("不:來源並未顯示烏克蘭同意了此事") and "俄羅斯" in reply.lead
 
 
 def test_when_answers_with_the_year(answerer):
     reply = answerer.ask("When did Russia annex Crimea?")
     check_grounded(reply, "en")
-    assert reply.lead.startswith("Dates in the sources: 2014")
+    assert "2014" in reply.lead.split("[")[0]
 
 
 def test_latest_lists_the_newest_documents(answerer):
@@ -236,7 +243,7 @@ def test_chinese_question_answered_from_an_english_source(answerer):
 def test_traditional_chinese_question_gets_a_traditional_lead(answerer):
     reply = answerer.ask("俄羅斯控制了多少烏克蘭領土?")
     check_grounded(reply, "zh-Hant")
-    assert "來源給出" in reply.lead and "平方公里" in reply.lead and has_any(reply.text, "100,000", "110,000")
+    assert "萬平方公里" in reply.lead and "據" in reply.lead and has_any(reply.text, "100,000", "110,000")
 
 
 # -- abstention ----------------------------------------------------------------------------------
@@ -329,9 +336,10 @@ def test_another_conflicts_profile(tmp_path):
 
     reply = answerer.ask("What does Azerbaijan demand on the constitution?")
     assert not reply.abstained and reply.citations[0].quote == ENGLISH[0]
-    assert reply.lead.startswith("Azerbaijan on Armenia's constitution: demands")
+    assert "constitution" in reply.lead and "[1]" in reply.lead
     chinese = answerer.ask("帕希尼扬同意了什么?")
-    assert not chinese.abstained and CHINESE[1] in chinese.text and textnorm.is_cjk(chinese.lead)
+    assert not chinese.abstained and CHINESE[1] in [c.quote for c in chinese.citations] and textnorm.is_cjk(chinese.lead)
+    assert CHINESE[1].rstrip("。") in chinese.lead  # the whole claim, stated first (so no bullet repeats it)
     assert answerer.ask("What is Russia's position on NATO?").abstained  # not a party of this profile
     assert answerer.positions(None, "en").bullets[0].text.startswith("Azerbaijan · Armenia's constitution: demands (2025-08-01)")
     engine.dispose()
@@ -348,7 +356,7 @@ def test_figures_are_read_and_rendered_per_language():
     assert [(f.value, f.unit) for f in extract_figures("俄军控制了约10万平方公里")] == [(100000, "square_km")]
     words = extract_figures("After more than eight hours of talks, two officials said the 30-day truce held.")
     assert [(f.value, f.unit) for f in words] == [(8, "hour"), (30, "day")]  # "two officials" is no figure
-    assert asked_units("How many hours did the talks last?") == {"hour"}
+    assert "hour" in asked_units("How many hours did the talks last?") and "percent" not in asked_units("How many hours?")
     assert asked_units("俄罗斯控制了百分之多少的领土?") == {"percent"}
 
 

@@ -12,7 +12,8 @@ from bot.chat.dispatch import Bot
 from bot.delivery.outbox import (Outbox, Pacer, RetryPolicy, claim_due, deliver_due, due_digest_day, enqueue_digests,
                           enqueue_for_document)
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.messages import ChatRef
+from adapters.telegram_bot import TelegramConfig
+from bot.messages import ChatRef, Pacing
 from bot.ingestion.stories import Arrival
 from storage.db import session_scope
 from storage.models import Chat, Delivery, Document, Position, Subscription, utcnow
@@ -107,7 +108,7 @@ def test_a_reprint_reaches_filtered_subscribers_only_for_what_it_adds(services):
 
 async def test_each_row_is_sent_once_in_the_chats_language_and_marked_sent(services):
     platform = MemoryPlatform()
-    outbox = Outbox({"fake": platform}, services.settings)
+    outbox = Outbox({"fake": platform})
     add_document(services.engine, "doc1")
     for chat, language in (("fake:1", "en"), ("fake:2", "zh-Hans"), ("fake:3", "zh-Hant")):
         queue(services.engine, add_subscription(services.engine, chat, language=language), "doc1")
@@ -131,7 +132,7 @@ async def test_a_broadcast_larger_than_a_claim_batch_reaches_each_chat_once(serv
     for chat in chats:
         queue(services.engine, add_subscription(services.engine, chat), "doc1")
 
-    assert await deliver_due(services, Outbox({"fake": platform}, services.settings), worker_id="w1") == 120
+    assert await deliver_due(services, Outbox({"fake": platform}), worker_id="w1") == 120
 
     assert sorted(platform.chats()) == sorted(chats)
     assert {r.status for r in deliveries(services.engine)} == {"sent"}
@@ -139,7 +140,7 @@ async def test_a_broadcast_larger_than_a_claim_batch_reaches_each_chat_once(serv
 
 
 async def test_rows_for_a_platform_this_process_cannot_reach_stay_pending(services):
-    outbox = Outbox({"fake": MemoryPlatform()}, services.settings)
+    outbox = Outbox({"fake": MemoryPlatform()})
     add_document(services.engine, "doc1")
     queue(services.engine, add_subscription(services.engine, "discord:99"), "doc1")
     assert await deliver_due(services, outbox, worker_id="w1") == 0
@@ -157,7 +158,7 @@ async def test_a_blocked_chat_is_deactivated_and_its_queue_cancelled(services):
     queue(services.engine, blocked, "doc2")
     queue(services.engine, add_subscription(services.engine, "fake:2"), "doc1")
 
-    assert await deliver_due(services, Outbox({"fake": platform}, services.settings), worker_id="w1") == 1
+    assert await deliver_due(services, Outbox({"fake": platform}), worker_id="w1") == 1
 
     assert not subscription_of(services.engine, "fake:1").active
     assert [r.status for r in deliveries(services.engine, chat="fake:1")] == ["failed", "cancelled"]
@@ -170,7 +171,7 @@ async def test_a_migrated_chat_gets_the_message_at_its_new_id(services):
     add_document(services.engine, "doc1")
     queue(services.engine, add_subscription(services.engine, "fake:-5", language="zh-Hans"), "doc1")
 
-    assert await deliver_due(services, Outbox({"fake": platform}, services.settings), worker_id="w1") == 1
+    assert await deliver_due(services, Outbox({"fake": platform}), worker_id="w1") == 1
 
     assert platform.chats() == ["fake:-1005"]
     assert subscription_of(services.engine, "fake:-1005").active
@@ -180,7 +181,7 @@ async def test_a_migrated_chat_gets_the_message_at_its_new_id(services):
 
 async def test_transient_errors_back_off_honour_retry_after_and_finally_give_up(services):
     platform = MemoryPlatform()
-    outbox = Outbox({"fake": platform}, services.settings)
+    outbox = Outbox({"fake": platform})
     add_document(services.engine, "doc1")
     queue(services.engine, add_subscription(services.engine, "fake:1"), "doc1")
 
@@ -215,13 +216,13 @@ async def test_an_unsubscribed_chats_rows_are_cancelled_not_sent(services):
     platform = MemoryPlatform()
     add_document(services.engine, "doc1")
     queue(services.engine, add_subscription(services.engine, "fake:1", active=False), "doc1")
-    assert await deliver_due(services, Outbox({"fake": platform}, services.settings), worker_id="w1") == 0
+    assert await deliver_due(services, Outbox({"fake": platform}), worker_id="w1") == 0
     assert deliveries(services.engine)[0].status == "cancelled" and platform.received == []
 
 
 async def test_in_flight_rows_of_a_dead_worker_are_resent_once_their_claim_expires(services):
     platform = MemoryPlatform()
-    outbox = Outbox({"fake": platform}, services.settings)
+    outbox = Outbox({"fake": platform})
     add_document(services.engine, "doc1")
     future, past = utcnow() + timedelta(minutes=2), utcnow() - timedelta(seconds=1)
     queue(services.engine, add_subscription(services.engine, "fake:live"), "doc1", status="sending", claimed_by="other", next_attempt_at=future)
@@ -257,7 +258,7 @@ class Clock:
 
 def test_pacer_keeps_overall_rate_and_a_sliding_minute_per_group():
     clock = Clock()
-    pacer = Pacer(per_second=10, group_per_minute=3, clock=clock)
+    pacer = Pacer(Pacing(per_second=10, group_per_minute=3, is_group=lambda chat: chat.chat_id.startswith("-")), clock=clock)
     group, private = ChatRef("telegram", "-100"), ChatRef("telegram", "5")
 
     pacer.record(private)
@@ -277,10 +278,9 @@ def test_pacer_keeps_overall_rate_and_a_sliding_minute_per_group():
 
 
 async def test_a_full_group_is_deferred_while_other_chats_go_ahead(tmp_path):
-    services = build_services(make_settings(f"sqlite:///{tmp_path / 'g.db'}", telegram_rate_per_second=1000,
-                                            telegram_group_rate_per_minute=2), seed=False)
-    platform = MemoryPlatform("telegram")
-    outbox = Outbox({"telegram": platform}, services.settings)
+    services = build_services(make_settings(f"sqlite:///{tmp_path / 'g.db'}"), seed=False)
+    platform = MemoryPlatform("telegram", pacing=TelegramConfig(token="t", rate_per_second=1000, group_rate_per_minute=2).pacing)
+    outbox = Outbox({"telegram": platform})
     group = add_subscription(services.engine, "telegram:-100777")
     for n in range(3):
         add_document(services.engine, f"doc{n}")
@@ -313,7 +313,7 @@ def test_a_digest_is_due_at_the_chats_local_time():
 
 async def test_daily_digest_is_queued_once_and_carries_what_arrived_since(services):
     platform = MemoryPlatform()
-    outbox = Outbox({"fake": platform}, services.settings)
+    outbox = Outbox({"fake": platform})
     add_subscription(services.engine, "fake:1", mode="daily", daily_time="00:00", language="zh-Hans")
     with session_scope(services.engine) as session:  # subscribed yesterday, so today's digest is due
         row = session.get(Subscription, subscription_of(services.engine, "fake:1").id)
@@ -335,7 +335,7 @@ async def test_an_empty_digest_is_not_sent(services):
     platform = MemoryPlatform()
     subscription = add_subscription(services.engine, "fake:1", mode="daily", daily_time="00:00")
     queue(services.engine, subscription, "2025-03-11", kind="digest")
-    assert await deliver_due(services, Outbox({"fake": platform}, services.settings), worker_id="w1") == 0
+    assert await deliver_due(services, Outbox({"fake": platform}), worker_id="w1") == 0
     assert platform.received == [] and deliveries(services.engine)[0].status == "cancelled"
 
 
@@ -372,7 +372,7 @@ async def test_every_message_arrives_through_a_telegram_failing_20_percent_of_ca
                                   TelegramConfig(token=api.token, api_url=api.base_url, send_attempts=1, poll_timeout=1))
         await adapter.start()
         try:
-            outbox = Outbox({"telegram": adapter}, services.settings)
+            outbox = Outbox({"telegram": adapter})
             for _ in range(200):
                 await deliver_due(services, outbox, worker_id="w1", retry=QUICK)
                 if all(r.status == "sent" for r in deliveries(services.engine)):

@@ -56,8 +56,7 @@ def test_russia_demands_recognition_of_the_four_regions(seed_findings):
     assert any(set(f.places) == FOUR_REGIONS and "寻求" in f.quote for f in chinese)
     # 001: "...pushing U.S. President Donald Trump to recognize..., the Kommersant business newspaper reported"
     relayed = having(seed_findings["001"], party="russia", issue="territory", stance="demands", attribution="relayed")
-    assert any("to recognize Russia's annexation" in f.quote and f.relayed_from == "Kommersant" and f.speaker == "putin"
-               for f in relayed)
+    assert any("to recognize Russia's annexation" in f.quote and f.relayed_from == "Kommersant" for f in relayed)
     # 002: "Russia seeks international acknowledgment of the territories it has occupied, including Crimea..."
     listed = having(seed_findings["002"], party="russia", issue="territory", stance="demands")
     assert any(FOUR_REGIONS <= set(f.places) and "crimea" in f.places for f in listed)
@@ -67,35 +66,33 @@ def test_russia_demands_that_ukraine_stay_out_of_nato(seed_findings):
     halted = having(seed_findings["002"], party="russia", issue="nato_membership", stance="demands")
     assert any("permanently halted" in f.quote and f.speaker == "putin" for f in halted)
     abandon = having(seed_findings["004"], party="russia", issue="nato_membership", stance="demands")
-    assert any("abandon its NATO aspirations" in f.quote and f.attribution == "anonymous" for f in abandon)
+    # 004 is a Ukrainska Pravda rewrite of a Reuters report: relayed takes precedence over the anonymity of its sources
+    assert any("abandon its NATO aspirations" in f.quote and f.attribution == "relayed" for f in abandon)
 
 
 def test_crimea_is_not_up_for_discussion_say_anonymous_officials(seed_findings):
-    found = having(seed_findings["004"], party="russia", issue="territory", stance="rejects", attribution="anonymous")
+    found = having(seed_findings["004"], party="russia", issue="territory", stance="rejects", attribution="relayed")
     crimea = [f for f in found if "not up for discussion" in f.quote]
     assert crimea and crimea[0].places == ("crimea",)
     assert "officials" in crimea[0].speaker
     assert crimea[0].relayed_from == "Reuters"
 
 
-def test_the_kremlin_denied_discussing_recognition(seed_findings):
-    for seed, words in (("001", "did not discuss"), ("000", "were not specifically dealt with")):
-        denied = having(seed_findings[seed], party="russia", issue="territory", stance="denies")
-        on_record = [f for f in denied if words in f.quote]
-        assert on_record, seed
-        assert on_record[0].attribution == "on_record" and on_record[0].speaker == "kremlin"
-        # the phone call is only the occasion; the Kremlin denied nothing about "talks"
-        assert not having(seed_findings[seed], stance="denies", issue="talks")
+def test_a_denial_that_something_was_discussed_is_about_an_event_not_a_stance(seed_findings):
+    # "the Kremlin said Putin and Trump did not discuss ... recognizing Russia's annexation" denies what a call covered,
+    # not a stance on territory: it must not become Russia's latest territory stance
+    for seed, words in (("001", "did not discuss"), ("000", "were not specifically dealt with"), ("000", "否认在普京和特朗普")):
+        assert not [f for f in seed_findings[seed] if words in f.quote], (seed, words)
 
 
 def test_peskov_says_freezing_the_conflict_will_not_work(seed_findings):
-    found = having(seed_findings["004"], party="russia", issue="ceasefire", stance="rejects", attribution="on_record")
+    found = having(seed_findings["004"], party="russia", issue="ceasefire", stance="rejects", attribution="relayed")
     assert any("will not work" in f.quote and f.speaker == "peskov" for f in found)
 
 
 def test_chinese_findings_from_seed_003(seed_findings):
-    neutrality = having(seed_findings["003"], party="russia", issue="nato_membership", stance="demands")
-    assert any("中立性" in f.quote for f in neutrality)  # 它要求烏克蘭……中立性: "it" is the Kremlin's draft
+    # 它要求烏克蘭……中立性: "it" is the 2022 draft; what a document contains is no party's stance in this sentence
+    assert not [f for f in seed_findings["003"] if f.quote.startswith("它要求")]
     rejected = {f.issue for f in having(seed_findings["003"], party="russia", stance="rejects") if "駁回" in f.quote}
     assert {"reparations", "justice"} <= rejected  # 莫斯科還駁回了要求撤軍,向烏克蘭支付賠償的要求……
 
@@ -136,8 +133,10 @@ def test_attribution_kinds(profile):
 
 
 def test_pronoun_sentences_borrow_the_previous_subject(profile):
-    findings = extract_positions(["The Kremlin circulated a draft treaty.", "It demanded neutrality for Ukraine."], profile)
+    findings = extract_positions(["Kremlin officials met on Monday.", "They demanded neutrality for Ukraine."], profile)
     assert [(f.party, f.stance, f.issue, f.sentence_index) for f in findings] == [("russia", "demands", "nato_membership", 1)]
+    # "it" is a thing (the draft), not the party that circulated it
+    assert extract_positions(["The Kremlin circulated a draft treaty.", "It demanded neutrality for Ukraine."], profile) == []
 
 
 def test_traditional_and_simplified_give_the_same_findings(profile):
@@ -164,8 +163,9 @@ def test_another_conflict_needs_no_code_change():
 
 
 @pytest.mark.parametrize("sentence, expected", [
+    # an offer made only if the other side acts: the offer is conditional, the other side's act is demanded
     ("The White House said it was open to easing sanctions if Moscow agreed to a ceasefire.",
-     {("united_states", "offers", "sanctions"), ("united_states", "conditions", "ceasefire")}),
+     {("united_states", "conditions", "sanctions"), ("united_states", "demands", "ceasefire")}),
     ("Peskov denied reports that Putin had agreed to freeze the front line.",
      {("russia", "denies", "ceasefire"), ("russia", "denies", "territory")}),
     ("Britain and France offered to send peacekeepers to Ukraine after a ceasefire.",

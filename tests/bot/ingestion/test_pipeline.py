@@ -122,16 +122,25 @@ def test_each_kind_of_bad_input_gets_a_clear_error_and_the_batch_goes_on(tmp_pat
     (folder / "d_huge.txt").write_text("Ceasefire talks. " * 5000, encoding="utf-8")
     good = folder / "e_good.txt"
     good.write_text((SEEDS / "002_58a5281f7ed52c9a.txt").read_text(encoding="utf-8"), encoding="utf-8")
-    inputs = [str(folder), f"http://127.0.0.1:{closed_port()}/gone", slow_server, str(tmp_path / "missing.txt")]
+    (folder / "f_data.jsonl").write_text('{"question": "What does Russia demand?"}\n', encoding="utf-8")
+    (tmp_path / "bin.dat").write_bytes(bytes(range(256)) * 8)
+    inputs = [str(folder), f"http://127.0.0.1:{closed_port()}/gone", slow_server, str(tmp_path / "missing.txt"),
+              str(tmp_path / "bin.dat")]
 
     results = list(Ingestor(services).ingest_paths(inputs))
     status = {r.origin.rsplit("/", 1)[-1]: r for r in results}
     assert status["e_good.txt"].status == "new"
     errors = {name: r.error for name, r in status.items() if r.status == "error"}
-    assert set(errors) == {"a_binary.bin", "b_empty.txt", "c_undecodable.txt", "d_huge.txt", "gone", "slow", "missing.txt"}
+    assert set(errors) == {"b_empty.txt", "c_undecodable.txt", "d_huge.txt", "gone", "slow", "missing.txt", "bin.dat"}
+    # Files in a folder that are not documents are passed over, and the result says why.
+    skipped = {name: r.error for name, r in status.items() if r.status == "skipped"}
+    assert skipped == {"a_binary.bin": "not a document (.bin file)", "f_data.jsonl": "not a document (.jsonl file)"}
+    assert status["f_data.jsonl"].to_json() == {"origin": str(folder / "f_data.jsonl"), "status": "skipped",
+                                                "error": "not a document (.jsonl file)"}
     for name, message in errors.items():
         assert message and "\n" not in message, name
         assert "Traceback" not in message
+        assert not message.startswith(name) and str(tmp_path) not in message, message  # the name is said once
     assert "limit" in errors["d_huge.txt"]
     assert "timed out" in errors["slow"].lower()
     services.engine.dispose()
@@ -266,3 +275,17 @@ def test_results_and_progress_come_in_input_order_with_one_error_per_bad_item(se
     assert progress == results
     assert [r.status for r in results] == ["error", "new", "error", "new", "error"]
     assert all(r.error and "\n" not in r.error for r in results if r.status == "error")
+
+
+def test_ingest_json_of_a_seed_with_inline_html_shows_no_tags(cli_env):
+    [result] = ingest_json(cli_env, str(SEEDS / "001_2944d1bea4c3ea3b.txt"))
+    assert result["status"] == "new"
+    shown = json.dumps(result["summary"], ensure_ascii=False)
+    assert "<u>" not in shown and "</u>" not in shown and "Related article" not in shown
+    engine_url = cli_env["PARLEY_DATABASE_URL"]
+    from sqlalchemy import create_engine
+
+    with Session(create_engine(engine_url)) as session:
+        passages = session.exec(select(Passage)).all()
+    assert passages and not any("<u>" in p.text for p in passages)
+    assert any("newspaper reported late Tuesday" in p.text for p in passages)

@@ -82,7 +82,7 @@ async def test_a_new_feed_entry_reaches_a_subscribed_telegram_chat_within_one_po
             fresh = await poll(services, source.id)
             assert [r.title for r in fresh] == [ARTICLES["energy-truce"]["title"]]
 
-            outbox = Outbox({"telegram": adapter}, services.settings)
+            outbox = Outbox({"telegram": adapter})
             assert await deliver_due(services, outbox, worker_id="test") == 1
         finally:
             await adapter.stop()

@@ -156,10 +156,11 @@ def test_reversed_order_makes_the_english_report_the_duplicate(seeded_services):
 
 def test_position_change_names_the_earlier_stance_and_its_date(arrived):
     _, results = arrived
-    p2 = results["p2"]  # Peskov: Russia would accept a peacekeeping mission of unarmed monitors
+    p2 = results["p2"]  # Peskov: Russia would accept a peacekeeping mission of unarmed monitors once a deal is signed
     assert p2.status == "new"
     change = next(c for c in p2.summary["changes"] if c["issue"] == "security_guarantees")
-    assert (change["party"], change["stance"], change["kind"]) == ("russia", "accepts", "softened")
+    # an acceptance with a timing condition is a conditional position; rejects -> conditions softens
+    assert (change["party"], change["stance"], change["kind"]) == ("russia", "conditions", "softened")
     assert change["previous"]["stance"] == "rejects"
     assert change["previous"]["published"] == "2025-04-08"
     assert change["previous"]["document_id"] == results["p1"].document_id
@@ -236,7 +237,13 @@ def test_centring_removes_what_a_language_shares():
 
 def test_change_kinds():
     assert change_kind("rejects", "accepts") == "softened"
-    assert change_kind("offers", "demands") == "hardened"
+    assert change_kind("rejects", "conditions") == "softened"
+    assert change_kind("accepts", "rejects") == "hardened"
+    assert change_kind("accepts", "conditions") == "hardened"
+    # no order between these: a proposal is not "harder" than an acceptance, a demand not "softer" than an offer
+    assert change_kind("accepts", "offers") == "changed"
+    assert change_kind("offers", "accepts") == "changed"
+    assert change_kind("offers", "demands") == "changed"
     assert change_kind("demands", "denies") == "denial"
     assert change_kind("denies", "accepts") == "changed"
 
@@ -336,7 +343,11 @@ def test_a_stance_changes_only_against_a_dated_earlier_report(rows):
     add_document(rows, "dated", "d", date(2025, 5, 20))
     position("dated", "rejects", date(2025, 5, 20))
     [change] = position_changes(rows, now, [finding])
-    assert (change.kind, change.previous["published"]) == ("softened", "2025-05-20")
+    # rejects -> demands: two stances without an order between them, so "changed", not "softened"
+    assert (change.kind, change.previous["published"]) == ("changed", "2025-05-20")
+    same_day = add_document(rows, "same", "s", date(2025, 6, 1))
+    position("same", "offers", date(2025, 6, 1))
+    assert [c.previous["published"] for c in position_changes(rows, same_day, [finding])] == ["2025-05-20"]
 
 
 def test_a_one_sentence_brief_joins_when_its_aligned_sentence_shares_a_day_or_figure():
