@@ -24,7 +24,7 @@ def test_console_telegram_and_discord_show_the_quote_and_its_marked_translation(
     assert f"• {QUOTE} [1]\n  ↳ machine translation: {TRANSLATION}" in text
     html = "\n".join(render(reply("en")))
     assert QUOTE in html and "<i>machine translation: Reportedly, President Putin seeks US recognition of Russia&#x27;s" in html
-    body = _body(reply("en"))
+    body = _body(reply("en"), {})
     assert QUOTE in body and "*machine translation*: Reportedly" in body
 
 

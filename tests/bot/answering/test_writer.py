@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import time
 
@@ -13,7 +14,7 @@ import pytest
 from bot.answering.contract import to_contract_json
 from bot.messages import ChatRef, Request, Sender
 from tests.conftest import build_services, make_settings
-from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.openai_api import FakeOpenAI, Scripted
 
 PERCENT = "What percentage of Ukraine's territory does Russia occupy?"
 WITHDRAW = "Which areas might Russia withdraw its troops from?"
@@ -114,10 +115,10 @@ def test_an_answer_in_the_wrong_language_is_rejected(services, fake, extractive)
 
 
 def test_a_chinese_question_gets_a_chinese_answer_from_english_quotes(services, fake):
-    fake.reply_answer("俄罗斯控制了超过10万平方公里的乌克兰领土[1];另一来源称超过11万平方公里[2]。")
+    fake.reply_answer("俄罗斯控制了超过10万平方公里的乌克兰领土[1]。")
     reply = services.answerer.ask(AREA_ZH)
-    assert reply.language == "zh-Hans"
-    assert lead(reply) == "俄罗斯控制了超过10万平方公里的乌克兰领土[1];另一来源称超过11万平方公里[2]。"
+    assert reply.language == "zh-Hans" and reply.citations[0].quote.startswith("Russia controls over 100,000")
+    assert lead(reply) == "俄罗斯控制了超过10万平方公里的乌克兰领土[1]。"
     assert "Simplified Chinese" in fake.requests[0]["messages"][0]["content"]
 
 
@@ -210,36 +211,49 @@ async def test_the_chat_ask_command_uses_the_writer(services, fake):
     assert reply.lead == "Russia occupies roughly 18% of Ukraine's territory [1]."
 
 
-def test_translations_sit_beside_foreign_quotes_and_are_cached(seeded_template, tmp_path, fake):
-    services = llm_services(seeded_template, tmp_path, fake.base_url, llm_translate=True)
-    fake.reply_answer("俄罗斯控制了超过10万平方公里的乌克兰领土[1]。")
-    fake.reply_translations(["俄罗斯控制着超过10万平方公里的乌克兰领土,包括:",
-                             "更多细节:俄罗斯总共占领了超过11万平方公里的乌克兰领土。"])
-    reply = services.answerer.ask(AREA_ZH)
-    first, second = reply.citations
-    assert first.quote.startswith("Russia controls over 100,000") and first.translation == "俄罗斯控制着超过10万平方公里的乌克兰领土,包括:"
-    assert second.translation == "更多细节:俄罗斯总共占领了超过11万平方公里的乌克兰领土。"
-    assert "↳ 译文(机器翻译): 俄罗斯控制着超过10万平方公里的乌克兰领土,包括:" in reply.text
-    contract = to_contract_json(AREA_ZH, reply)
-    assert contract["citations"][0]["quote"] == first.quote and contract["citations"][0]["translation"] == first.translation
-    # The second time, the translations come from the table: no translation request.
-    fake.reply_answer("俄罗斯控制了超过10万平方公里的乌克兰领土[1]。")
-    services.writer.translator._memory.clear()
-    again = services.answerer.ask(AREA_ZH)
-    assert [c.translation for c in again.citations] == [first.translation, second.translation]
-    assert len(fake.calls("Translate")) == 1
-    services.writer.client.close()
+ZH_TRANSLATIONS = {"Russia controls over 100,000 square kilometres of Ukrainian territory, including:": "俄罗斯控制着超过10万平方公里的乌克兰领土,包括:",
+                   "More details: In total, Russia has seized more than 110,000 square kilometres of Ukrainian territory.":
+                       "更多细节:俄罗斯总共占领了超过11万平方公里的乌克兰领土。"}
+
+
+def translate_known(wrong: dict[str, str] | None = None):
+    """A fake model translating the quotes it knows (``wrong`` overrides some), and any other as a neutral sentence."""
+    def reply(body: dict) -> Scripted:
+        if "Translate" not in body["messages"][0]["content"]:
+            return Scripted(content=json.dumps({"answer": ""}))
+        lines = [re.sub(r"^\d+\. ", "", line) for line in body["messages"][1]["content"].splitlines() if re.match(r"\d+\. ", line)]
+        table = {**ZH_TRANSLATIONS, **(wrong or {})}
+        return Scripted(content=json.dumps({"translations": [table.get(line, "这是一句引文。") for line in lines]}, ensure_ascii=False))
+    return reply
+
+
+def test_translations_sit_beside_foreign_quotes_and_are_cached(seeded_template, tmp_path):
+    with FakeOpenAI(default=translate_known()) as fake:
+        services = llm_services(seeded_template, tmp_path, fake.base_url, llm_translate=True)
+        reply = services.answerer.ask(AREA_ZH)
+        first = reply.citations[0]
+        assert first.quote.startswith("Russia controls over 100,000") and first.translation == ZH_TRANSLATIONS[first.quote]
+        assert all(c.translation for c in reply.citations if not c.language.startswith("zh"))
+        assert f"↳ 译文(机器翻译): {ZH_TRANSLATIONS[first.quote]}" in reply.text
+        contract = to_contract_json(AREA_ZH, reply)
+        assert contract["citations"][0]["quote"] == first.quote and contract["citations"][0]["translation"] == first.translation
+        # The second time the translations come from the table: no second translation request.
+        services.writer.translator._memory.clear()
+        again = services.answerer.ask(AREA_ZH)
+        assert [c.translation for c in again.citations] == [c.translation for c in reply.citations]
+        assert len(fake.calls("Translate")) == 1
+        services.writer.client.close()
     services.engine.dispose()
 
 
-def test_a_translation_that_adds_a_figure_is_not_shown(seeded_template, tmp_path, fake):
-    services = llm_services(seeded_template, tmp_path, fake.base_url, llm_translate=True)
-    fake.reply_answer("")
-    fake.reply_translations(["俄罗斯控制着超过20万平方公里的乌克兰领土,包括:", "更多细节:俄罗斯总共占领了超过11万平方公里的乌克兰领土。"])
-    reply = services.answerer.ask(AREA_ZH)
-    assert reply.citations[0].translation is None and reply.citations[1].translation
+def test_a_translation_that_adds_a_figure_is_not_shown(seeded_template, tmp_path):
+    quote = "Russia controls over 100,000 square kilometres of Ukrainian territory, including:"
+    with FakeOpenAI(default=translate_known({quote: "俄罗斯控制着超过20万平方公里的乌克兰领土,包括:"})) as fake:
+        services = llm_services(seeded_template, tmp_path, fake.base_url, llm_translate=True)
+        reply = services.answerer.ask(AREA_ZH)
+        services.writer.client.close()
+    assert reply.citations[0].quote == quote and reply.citations[0].translation is None
     assert services.writer.translator.rejected == 1
-    services.writer.client.close()
     services.engine.dispose()
 
 
