@@ -617,6 +617,26 @@ def bench(docs: int = typer.Option(100, "--docs", help="Synthetic documents to g
 
 
 @app.command()
+def feedback(limit: int = typer.Option(10, "--limit", help="How many of the worst-rated questions to list.")) -> None:
+    """Report the 👍/👎 votes on answers: counts, and the worst-rated questions (where the engine fails)."""
+    from bot.chat.feedback import report
+
+    services = open_services(quiet=True, seed=False)
+    figures = report(services.engine, limit)
+    out.print(f"{figures.answers} answers kept, {figures.voted} rated: {figures.up} 👍, {figures.down} 👎", highlight=False)
+    if not figures.worst:
+        out.print("No answer has a 👎 yet.")
+        return
+    table = Table(title="Worst-rated questions")
+    for column in ("👍", "👎", "question", "answer id"):
+        table.add_column(column, overflow="fold")
+    for rated in figures.worst:
+        question = rated.question + (" (abstained)" if rated.abstained else "")
+        table.add_row(str(rated.up), str(rated.down), question, rated.answer_id)
+    out.print(table)
+
+
+@app.command()
 def healthcheck() -> None:
     """Check the database, each configured platform and the scheduler lease; exit 1 with the reason if any fails."""
     from datetime import datetime, timezone

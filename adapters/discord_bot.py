@@ -83,7 +83,8 @@ def build_client(settings: Settings) -> discord.Client:
     # Parley has no voice features: without this, every start warns that PyNaCl and davey are missing.
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     options: dict[str, Any] = dict(
-        intents=discord.Intents(guilds=True),
+        # Guild messages (not privileged) bring the messages of a thread started from an answer: follow-up questions.
+        intents=discord.Intents(guilds=True, guild_messages=True),
         max_ratelimit_timeout=settings.discord_max_ratelimit_timeout,
         allowed_mentions=NO_MENTIONS,
     )
@@ -400,17 +401,28 @@ def _clip(text: str, limit: int) -> str:
 
 # -- the Sources button ---------------------------------------------------------------------
 
-class SourcesView(discord.ui.View):
-    """A "Sources" button under an answer; pressing it shows the full quotes to whoever pressed it."""
+Vote = Callable[[discord.Interaction, int], Awaitable[str]]
 
-    def __init__(self, reply: Reply, timeout: float = SOURCES_BUTTON_TIMEOUT):
+
+class SourcesView(discord.ui.View):
+    """Buttons under an answer: "Sources" shows the full quotes to whoever pressed it; 👍/👎 (when the answer may
+    be rated and ``vote`` is given) store that user's vote and acknowledge it to them only."""
+
+    def __init__(self, reply: Reply, timeout: float = SOURCES_BUTTON_TIMEOUT, vote: Vote | None = None):
         super().__init__(timeout=timeout)
-        self.pages = render_evidence(reply)
-        button = discord.ui.Button(label=_clip(reply.labels.get("more") or reply.labels.get("sources") or "Sources",
-                                               BUTTON_LABEL_LIMIT),
-                                   style=discord.ButtonStyle.secondary)
-        button.callback = self.show
-        self.add_item(button)
+        self.pages = render_evidence(reply) if reply.citations else []
+        if self.pages:
+            button = discord.ui.Button(label=_clip(reply.labels.get("more") or reply.labels.get("sources") or "Sources",
+                                                   BUTTON_LABEL_LIMIT),
+                                       style=discord.ButtonStyle.secondary)
+            button.callback = self.show
+            self.add_item(button)
+        if reply.feedback_id and vote is not None:
+            for emoji, value in (("👍", 1), ("👎", -1)):
+                rate = discord.ui.Button(emoji=emoji, style=discord.ButtonStyle.secondary,
+                                         custom_id=f"parley:fb:{'+' if value > 0 else '-'}:{reply.feedback_id}")
+                rate.callback = functools.partial(self._rate, vote=vote, value=value)
+                self.add_item(rate)
 
     async def show(self, interaction: discord.Interaction) -> None:
         """Answer the button press with the evidence, visible only to the presser."""
@@ -418,6 +430,11 @@ class SourcesView(discord.ui.View):
         await interaction.response.send_message(ephemeral=True, **first.kwargs())
         for page in rest:
             await interaction.followup.send(ephemeral=True, **page.kwargs())
+
+    @staticmethod
+    async def _rate(interaction: discord.Interaction, *, vote: Vote, value: int) -> None:
+        await interaction.response.send_message(await vote(interaction, value), ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
 
 
 # -- the adapter ----------------------------------------------------------------------------
@@ -433,6 +450,7 @@ class DiscordAdapter:
         self.settings = settings
         self.admins = frozenset(a for a in settings.admins() if a.startswith(f"{PLATFORM}:"))
         self.client: discord.Client | None = None
+        self.asked = _Recent(2048)  # answer message id (= id of a thread started from it) -> the question
         self.tree: app_commands.CommandTree | None = None
         self._gateway: asyncio.Task | None = None
 
@@ -490,6 +508,7 @@ class DiscordAdapter:
         self.client = build_client(self.settings)
         self.tree = app_commands.CommandTree(self.client)
         self.tree.error(self._on_error)
+        self.client.on_message = self._on_thread_message  # type: ignore[method-assign]  # events go to on_<event>
         await self.tree.set_translator(DescriptionTranslator())
         for command in self.commands():
             self.tree.add_command(command)
@@ -506,23 +525,57 @@ class DiscordAdapter:
     async def _on_command(self, interaction: discord.Interaction) -> None:
         # Discord drops an interaction not acknowledged within 3 seconds; the answer follows up.
         await interaction.response.defer(thinking=True)
-        reply = await self.bot.handle(to_request(interaction, self.admins))
-        await self._deliver(interaction, reply)
+        request = to_request(interaction, self.admins)
+        reply = await self.bot.handle(request)
+        await self._deliver(interaction, reply, question=request.text if request.command == "ask" else None)
 
-    async def _deliver(self, interaction: discord.Interaction, reply: Reply) -> None:
+    async def _on_thread_message(self, message: discord.Message) -> None:
+        """A message in a thread started from one of Parley's answers is a follow-up question on that answer.
+
+        A thread started from a message has that message's id, so the thread's id finds the question answered.
+        Without the privileged Message Content intent Discord sends the text only of messages that mention Parley.
+        """
+        question = self.asked.get(message.channel.id)
+        if question is None or message.author.bot or self.client is None or self.client.user is None:
+            return
+        text = re.sub(rf"<@!?{self.client.user.id}>", " ", message.content or "").strip()
+        if not text:
+            return
+        author = message.author
+        request = Request(chat=ChatRef(PLATFORM, str(message.channel.id)),
+                          sender=Sender(str(author.id), author.display_name, f"{PLATFORM}:{author.id}" in self.admins),
+                          command="ask", text=text, args=tuple(text.split()), is_private=False, follows=question)
+        reply = await self.bot.handle(request)
+        try:
+            for outgoing in render(reply):
+                await message.channel.send(**outgoing.kwargs())
+        except discord.HTTPException as exc:
+            log.warning("could not answer a follow-up in thread %s: %s", message.channel.id, exc)
+
+    async def _deliver(self, interaction: discord.Interaction, reply: Reply, question: str | None = None) -> None:
         if interaction.response.is_done() and reply.ephemeral and not interaction.extras.get(ANSWERED):
             # A public "thinking…" message cannot turn private; it gives way to an ephemeral followup.
             await interaction.delete_original_response()
-        view = SourcesView(reply) if reply.citations and not reply.ephemeral else None
+        rateable = reply.feedback_id and not reply.ephemeral
+        view = SourcesView(reply, vote=self._vote_on(reply.feedback_id)) if (reply.citations or rateable) \
+            and not reply.ephemeral else None
         messages = render(reply)
         for index, message in enumerate(messages):
             # The button goes under the last part, where the reader's eye ends, as on Telegram.
             extra = {"view": view} if view is not None and index == len(messages) - 1 else {}
             if interaction.response.is_done():
-                await interaction.followup.send(ephemeral=reply.ephemeral, wait=True, **message.kwargs(), **extra)
+                sent = await interaction.followup.send(ephemeral=reply.ephemeral, wait=True, **message.kwargs(), **extra)
+                if question and not reply.ephemeral and sent is not None:
+                    self.asked.put(sent.id, question)  # a thread started from this message follows it up
             else:
                 await interaction.response.send_message(ephemeral=reply.ephemeral, **message.kwargs(), **extra)
             interaction.extras[ANSWERED] = True
+
+    def _vote_on(self, answer_id: str) -> Vote:
+        async def vote(interaction: discord.Interaction, value: int) -> str:
+            return await self.bot.vote(answer_id, PLATFORM, str(interaction.user.id), value, interaction.locale.value)
+
+        return vote
 
     async def _on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """CommandTree.on_error: log, then tell the user in a message only they see."""
@@ -549,6 +602,23 @@ class DiscordAdapter:
 
     def _language(self, interaction: discord.Interaction) -> str:
         return i18n.normalize_language(interaction.locale.value) or self.settings.default_language
+
+
+class _Recent:
+    """A bounded LRU mapping."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: dict = {}
+
+    def put(self, key, value) -> None:
+        self._items.pop(key, None)
+        self._items[key] = value
+        while len(self._items) > self.size:
+            self._items.pop(next(iter(self._items)))
+
+    def get(self, key):
+        return self._items.get(key)
 
 
 def _choices(pairs: list[tuple[str, str]]) -> list[app_commands.Choice[str]]:

@@ -36,6 +36,7 @@ T = TypeVar("T")
 PLATFORM = "telegram"
 MAX_MESSAGE_CHARS = 4096  # Telegram's limit, in UTF-16 code units
 SOURCES_PREFIX = "src:"
+FEEDBACK_PREFIX = "fb:"  # fb:+:ANSWER_ID or fb:-:ANSWER_ID
 ALLOWED_UPDATES = ("message", "callback_query")
 TYPING_EVERY = 4.5  # Telegram shows "typing…" for 5 seconds per chat action
 _MAX_LABEL = 120
@@ -488,6 +489,7 @@ class TelegramAdapter:
                .base_file_url(self.config.file_url).concurrent_updates(True).build())
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message))
         app.add_handler(CallbackQueryHandler(self._on_sources_button, pattern=f"^{SOURCES_PREFIX}"))
+        app.add_handler(CallbackQueryHandler(self._on_feedback_button, pattern=f"^{FEEDBACK_PREFIX}"))
         app.add_handler(CallbackQueryHandler(self._on_other_button))
         app.add_error_handler(self._on_error)
         return app
@@ -609,6 +611,18 @@ class TelegramAdapter:
         except DeliveryError as exc:
             log.warning("could not expand sources in %s: %s", query.message.chat.id, exc)
 
+    async def _on_feedback_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A 👍 or 👎 under an answer: stored once per user (a second press changes it), acknowledged in a toast."""
+        query = update.callback_query
+        sign, _, answer_id = query.data.removeprefix(FEEDBACK_PREFIX).partition(":")
+        try:
+            text = await self.bot.vote(answer_id, PLATFORM, str(query.from_user.id), 1 if sign == "+" else -1,
+                                       query.from_user.language_code)
+        except Exception:  # a storage failure must still answer the query, or the button spins
+            log.exception("could not store a vote on answer %s", answer_id)
+            text = None
+        await self._answer_query(query, text)
+
     async def _on_other_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._answer_query(update.callback_query)
 
@@ -644,11 +658,16 @@ class TelegramAdapter:
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None))
 
     def _sources_markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
-        if not any(c.quote for c in reply.citations):
-            return None
-        label = reply.labels.get("more") or i18n.t("label.more", reply.language)
-        key = self.evidence.put(render_evidence(reply))
-        return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=SOURCES_PREFIX + key)]])
+        """The buttons under a reply: "Show sources" when it quotes anything, 👍/👎 when it may be rated."""
+        rows = []
+        if any(c.quote for c in reply.citations):
+            label = reply.labels.get("more") or i18n.t("label.more", reply.language)
+            key = self.evidence.put(render_evidence(reply))
+            rows.append([InlineKeyboardButton(label, callback_data=SOURCES_PREFIX + key)])
+        if reply.feedback_id:
+            rows.append([InlineKeyboardButton("👍", callback_data=f"{FEEDBACK_PREFIX}+:{reply.feedback_id}"),
+                         InlineKeyboardButton("👎", callback_data=f"{FEEDBACK_PREFIX}-:{reply.feedback_id}")])
+        return InlineKeyboardMarkup(rows) if rows else None
 
     async def _send_parts(self, chat_id: int | str, parts: list[str], *, markup: InlineKeyboardMarkup | None = None,
                           reply_to: int | None = None, thread_id: int | None = None) -> list[int]:

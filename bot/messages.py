@@ -167,6 +167,7 @@ class Reply:
     attachment: Attachment | None = None  # a picture sent with the text (a photo in Telegram, a file in Discord)
     as_of_arrived: bool = False  # ``as_of`` is the date the (undated) sources arrived, not a publication date
     notes: tuple[str, ...] = ()  # localized lines after the sources, e.g. that the evidence is old
+    feedback_id: str = ""  # set on answers users may rate: adapters show 👍/👎 buttons that carry it
 
     def sources(self) -> tuple[tuple[Source, ...], dict[int, int]]:
         """The cited documents, each once and numbered in order of first use, and citation number -> source number."""

@@ -307,10 +307,25 @@ def lexical_ranking(conn: Connection, groups: Sequence[Sequence[tuple[str, float
     return ranking, frequencies
 
 
+def widen_hnsw_search(engine: Engine) -> None:
+    """Have every connection of ``engine`` walk HNSW_EF_SEARCH candidates (pgvector's default, 40, is fewer than a
+    ranking's depth), set once per connection rather than once per search."""
+    from sqlalchemy import event
+
+    def on_connect(dbapi_connection, record) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET hnsw.ef_search = {HNSW_EF_SEARCH}")
+        dbapi_connection.commit()
+        record.info["hnsw_ef_search"] = HNSW_EF_SEARCH
+
+    event.listen(engine, "connect", on_connect)
+
+
 def dense_ranking(conn: Connection, vector: np.ndarray, depth: int) -> list[tuple]:
     """The ``depth`` passages nearest ``vector`` by inner product (cosine: vectors are normalized) through the
     HNSW index: (passage id, cosine)."""
-    conn.execute(text(f"SET LOCAL hnsw.ef_search = {max(HNSW_EF_SEARCH, depth)}"))
+    if conn.info.get("hnsw_ef_search", 0) < depth:  # a connection made before widen_hnsw_search, or a deeper ranking
+        conn.execute(text(f"SET LOCAL hnsw.ef_search = {max(int(depth), HNSW_EF_SEARCH)}"))
     return conn.execute(text(
         "SELECT passage_id, -(vec <#> CAST(:q AS vector)) FROM search_passage WHERE vec IS NOT NULL"
         " ORDER BY vec <#> CAST(:q AS vector) LIMIT :depth"), {"q": vector_literal(vector), "depth": depth}).all()
@@ -328,7 +343,3 @@ def vector_sample(conn: Connection, size: int) -> np.ndarray:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     return np.stack([np.frombuffer(blob, dtype="<f4") for (blob,) in rows]).astype(np.float32)
 
-
-def mention_counts(conn: Connection) -> list[tuple[str, int]]:
-    """How many passages mention each profile entity (from the entity tokens of the postings)."""
-    return conn.execute(text("SELECT substr(term, 2), count(*) FROM search_term WHERE term LIKE '@%' GROUP BY term")).all()

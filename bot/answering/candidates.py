@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from functools import lru_cache
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +29,9 @@ from bot.answering.question import FRAME_WORDS, STANCE_WORDS, Question
 from bot.answering.tuning import (
     ACTS_BONUS,
     CONTEXT_CREDIT,
+    CROSS_LANGUAGE_Z,
     DENSE_RESCUE_Z,
+    MIN_CROSS_COVERAGE,
     DOCUMENT_CREDIT,
     FOLLOWER_DISCOUNT,
     INFORMATIVE_IDF,
@@ -45,6 +48,7 @@ from bot.answering.tuning import (
     TITLE_WEIGHT,
     UNSEEN_WEIGHT,
 )
+from bot.text import clauses
 from bot.text import normalize as textnorm
 
 
@@ -280,11 +284,12 @@ class CandidateSearch:
         candidates = [c for c in candidates if c.topical]
         if not candidates or self._misses_a_name(q, candidates) or self._misses_an_entity(q, candidates):
             return False
-        if self._unknown_words(q) >= 2 and max(c.dense_z for c in candidates) < DENSE_RESCUE_Z:
-            return False  # "a prisoner exchange" in a corpus that never speaks of prisoners or exchanges
         best = max(candidates, key=lambda c: c.coverage)
         if best.coverage >= MIN_COVERAGE:
             return True
+        if any(not _same_script(c.passage.language, q.language) and c.dense_z >= CROSS_LANGUAGE_Z
+               and c.coverage >= MIN_CROSS_COVERAGE for c in candidates[:NAME_CHECK_DEPTH]):
+            return True  # words rarely meet across languages; a sentence this close in meaning, naming what is asked, does
         if best.coverage < MIN_COVERAGE_WITH_LEDGER:
             return False
         on_ledger = any(e.party in q.parties and e.issue in q.issues for c in candidates for e in c.ledger)
@@ -304,19 +309,6 @@ class CandidateSearch:
             if not any(rows.get(c.passage.row, 0.0) >= 1.0 for c in top):
                 return True
         return False
-
-    def _unknown_words(self, q: Question) -> int:
-        """How many of the question's content words no passage contains, in any language (directly, by a derived form
-        or through a dictionary gloss): one may be a paraphrase, two mean the corpus is about something else."""
-        stance_tokens = {w for words in STANCE_WORDS.values() for w in words}
-        unknown = 0
-        for group in self._groups(q.search_text):
-            token = group.alternatives[0][0]
-            if group.entity or group.tokens & stance_tokens or token in FRAME_WORDS or len(token) < (2 if textnorm.is_cjk(token) else 4) or token.isdigit():
-                continue
-            if not self.index.group_rows(group):
-                unknown += 1
-        return unknown
 
     def _misses_an_entity(self, q: Question, candidates: list[Candidate]) -> bool:
         """A party, person or place the question names that none of the strong candidates (or the sentence each refers
@@ -340,15 +332,23 @@ class CandidateSearch:
                     context += [x for x in (self.index.neighbour(c.passage, -1), self.index.neighbour(c.passage, -2)) if x]
                 if rows.get(c.passage.row, 0.0) >= 1.0 or any(rows.get(x.row, 0.0) >= 1.0 for x in context):
                     return True
+                if kind == "party":  # a party is named by its people and seats too ("Moscow rejected...")
+                    return mention.key in c.passage.parties or any(mention.key in x.parties for x in context)
                 return kind == "actor" and self.profile.party_of(mention.key) in c.passage.parties
 
             if not any(names(c) for c in top):
                 return True
         return False
 
-    def _subject(self, passage: IndexedPassage) -> str | None:
-        """The party a sentence is about: that of the first party or person it names (after any heading)."""
+    def _subject(self, passage: IndexedPassage, claim: bool = False) -> str | None:
+        """The party a sentence is about: that of the first party or person it names (after any heading), or with
+        ``claim``, that its claim names, past "X said" / "据X报道" ("Zelensky said Russia has 600,000 troops": Russia's
+        figure)."""
         body_start = passage.text.rfind(":", 0, 40) + 1
+        clause = clauses.split(passage.text) if claim else None
+        if clause is not None and clause.who:
+            claim_at = passage.text.find(clause.core[:20])
+            body_start = max(body_start, claim_at) if claim_at > 0 else body_start
         for mention in passage.mentions:
             party = self.profile.party_of(mention.key)
             if party and mention.start >= body_start:
@@ -437,12 +437,32 @@ class _GroupMatcher:
         return not topics or any(self.credit(passage, g, context) >= 0.5 for g in topics)
 
     def topics(self, groups: list[TermGroup]) -> list[TermGroup]:
-        """The groups naming what the question is about (issues, places, plain words), not who."""
-        return [g for g in groups if not g.entity or self.profile.entity(g.entity).kind in ("issue", "place")]
+        """The groups naming what the question is about (issues, places, plain words), not who. When a word of the
+        thing asked occurs nowhere in the corpus, not the stance verb either: "has X agreed to a prisoner exchange" is
+        about the exchange, and X agreeing to something else is no match."""
+        topics = [g for g in groups if not g.entity or self.profile.entity(g.entity).kind in ("issue", "place")]
+        things = [g for g in topics if g.entity or g.alternatives[0][0] not in _STANCE_TOKENS]
+        if any(not self.index.group_rows(g) for g in things):
+            return things  # what is asked about is missing from the corpus: the verb alone makes nothing on topic
+        return topics
 
     def _party_match(self, key: str, passage: IndexedPassage) -> bool:
         party = self.profile.party_of(key)
         return bool(party) and party in passage.parties
+
+
+@lru_cache(maxsize=256)
+def described_by_role(text: str, profile) -> frozenset[str]:
+    """People a question names by a role rather than by name ("Putin's press secretary", 克宫发言人)."""
+    keys = set()
+    for mention in profile.find(text):
+        entity = profile.entity(mention.key)
+        if entity.kind == "actor" and not any(textnorm.fold(mention.surface) in textnorm.fold(n) for n in entity.names.values()):
+            keys.add(mention.key)
+    return frozenset(keys)
+
+
+_STANCE_TOKENS = frozenset(word for words in STANCE_WORDS.values() for word in words)
 
 
 def proper_names(text: str) -> frozenset[str]:
@@ -485,7 +505,9 @@ def _answer_fit(q: Question, passage: IndexedPassage, profile, index: PassageInd
         fit += max((rarity(k) for k in passage.entities if profile.entity(k).kind in ("place", "party")
                     and k not in asked and k not in q.parties), default=0.0)
     if "who" in q.facets:
-        fit += max((rarity(k) for k in passage.entities if profile.entity(k).kind == "actor" and k not in asked), default=0.0)
+        roles = described_by_role(q.text, profile)  # "Putin's press secretary": the person behind the role answers
+        fit += max((rarity(k) if k not in roles else 1.0 for k in passage.entities
+                    if profile.entity(k).kind == "actor" and (k not in asked or k in roles)), default=0.0)
     if "when" in q.facets:
         fit += 1.0 if extract_dates(text, q.language) else 0.0
     return fit

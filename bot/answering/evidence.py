@@ -316,7 +316,7 @@ class EvidenceSelection:
         """A figure about another party is another quantity ("Ukraine holds 650 km2" for "how much does Russia hold")."""
         if not q.parties or not ("how_much" in q.facets or q.kind == "disagreement"):
             return points
-        own = [p for p in points if self._subject(p.main) in (None, q.parties[0])]
+        own = [p for p in points if self._subject(p.main, claim=True) in (None, q.parties[0])]
         return own if any(extract_figures(p.main.text) for p in own) else points
 
     def _cover_figures(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
@@ -324,9 +324,11 @@ class EvidenceSelection:
         shown = {(f.unit, f.value) for point in points for p in point.passages for f in extract_figures(p.text)}
         chosen = {p.id for point in points for p in point.passages}
         best_coverage = max((c.coverage for c in candidates if c.passage.id in chosen), default=0.0)
-        units = {unit for unit, _ in shown if unit}
+        units: set[str | None] = {unit for unit, _ in shown if unit}
         if units & _DURATION_UNITS:
             units |= _DURATION_UNITS  # 40 minutes and about an hour measure the same length of time
+        if not units or units & _PERSONS:
+            units |= _PERSONS | {None}  # "700,000 servicemen" and 60万人 count the same people
         topics = self._topic_groups(q)
         added = 0
         for candidate in candidates[:SEARCH_DEPTH]:
@@ -337,7 +339,7 @@ class EvidenceSelection:
             on_issue = q.kind == "disagreement" and bool(set(q.issues) & candidate.passage.issues)
             if not candidate.topical or (candidate.coverage < floor and not on_issue):
                 continue  # another figure only from a sentence about the same thing...
-            if q.parties and self._subject(candidate.passage) not in (None, q.parties[0]):
+            if q.parties and self._subject(candidate.passage, claim=True) not in (None, q.parties[0]):
                 continue  # ... and the same party's (not "Ukraine holds 650 km2" for "how much does Russia hold")
             if not self._on_thing(candidate.passage, self._antecedent(candidate.passage), [g for g in topics if g.entity], None):
                 continue  # ... and the same thing: the Istanbul round's length, not another meeting's
@@ -388,6 +390,7 @@ class EvidenceSelection:
 
 
 _DURATION_UNITS = frozenset(("minute", "hour", "day", "week", "month"))
+_PERSONS = frozenset(("people", "troops", "prisoners", "bodies"))
 _VERDICT_STANCES = ("accepts", "offers", "demands")
 _REJECT_VERB = re.compile(r"\b(?:reject\w*|refus\w*|rul\w* out)\b|拒绝|拒絕", re.I)
 def _decidable(q: Question) -> bool:

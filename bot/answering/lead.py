@@ -301,7 +301,7 @@ class _LeadWriter:
         """Where / who / when: the names or dates found, then the claim that states them, with its source."""
         if not items:
             return self.stated(self.points[0])
-        first = next((p for p in self.points if any(x.id == items[0][1].id for x in p.passages)), self.points[0])
+        first = next((p for p in self.points if any(x.id == items[0][1].id for x in p.passages + p.context)), self.points[0])
         if leadline.same_script(first.main.text, self.lang):
             lead = self.stated(first)
             names = list(dict.fromkeys(text for text, _ in items[:2]))
@@ -341,7 +341,11 @@ class _LeadWriter:
     def people(self) -> list[tuple[str, IndexedPassage]]:
         """People the evidence names that the question does not (or names by role only), the first point's first."""
         asked = set(self.q.entities)
-        described = [(self.name(k), self.points[0].main) for k in self._described_keys()]
+        described = []
+        for key in self._described_keys():
+            naming = [x for p in self.points for x in (p.context or [p.main]) if key in x.entities]
+            if naming:
+                described.append((self.name(key), next((x for x in naming if _same_script(x.language, self.lang)), naming[0])))
         if described:
             return described  # "who is Putin's press secretary": the person behind the role, nobody else
         found: dict[str, IndexedPassage] = {}
@@ -394,6 +398,9 @@ class _LeadWriter:
         found = [(f, p) for f, p in found if f.unit in units] or found
         if not found:
             return None
+        if not units:  # the quantity the best evidence gives, not every number near it ("10 countries" beside "10,000 troops")
+            family = _unit_family(found[0][0].unit)
+            found = [(f, p) for f, p in found if _unit_family(f.unit) == family]
         rendered: dict[str, list[IndexedPassage]] = {}
         for figure, passage in found:
             rendered.setdefault(render_figure(figure, self.lang), []).append(passage)
@@ -469,6 +476,15 @@ class _LeadWriter:
         head = i18n.t("lead.premise_no", self.lang, party=self.name(asserted), verb=i18n.t(f"premise.{stance}", self.lang))
         point = next((p for p in self.points if p.main.id == premise[0].passage.id), self.points[0])
         return head + self.stated(point, limit=18)
+
+
+def _unit_family(unit: str | None) -> str | None:
+    """Units that measure the same kind of thing: durations, counts of people (a bare large number counts people)."""
+    if unit in ("minute", "hour", "day", "week", "month", "year"):
+        return "duration"
+    if unit in (None, "people", "troops", "prisoners", "bodies"):
+        return "people"
+    return unit
 
 
 def _as_of(citations) -> date | None:

@@ -12,7 +12,6 @@ import logging
 import math
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +218,7 @@ class SharedPassageIndex(PassageIndex):
     def __init__(self, engine: Engine, profile, embedder=None, glossary=None):
         super().__init__(engine, profile, embedder, glossary, snapshot_dir=None)
         self.fingerprint = f"{INDEX_FORMAT}:{profile.fingerprint}"
+        store.widen_hnsw_search(engine)
 
     def _reset(self) -> None:
         super()._reset()
@@ -313,9 +313,6 @@ class SharedPassageIndex(PassageIndex):
             for start in range(0, len(missing), 2000):
                 for row in store.passages_by_id(conn, missing[start:start + 2000]):
                     self._pinned[row[0]] = self._from_row(row)
-
-    def _sync_ledger(self, session, state) -> bool:
-        return super()._sync_ledger(session, state)
 
     def _load_documents(self, session, ids) -> None:
         """Documents are read on demand here."""
@@ -512,5 +509,3 @@ class SharedPassageIndex(PassageIndex):
 def _meta(row) -> DocumentMeta:
     return DocumentMeta(row[0], row[1], row[2], row[3] or "", row[4], row[5], row[6], row[7])
 
-
-__all__ = ["SharedPassageIndex", "open_index", "date"]

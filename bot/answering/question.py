@@ -79,7 +79,8 @@ FRAME_WORDS = frozenset(textnorm.tokenize(
     "tell told say said says think thinks view views position positions stance stand consider considers regard regarding "
     "according about exactly really actually currently now ever please know explain describe happen happened happening "
     "opinion attitude respond response react reaction differ differs difference differences compare compared comparison "
-    "versus contrast similar percentage percent share proportion number amount figure figures total take place happen located location disagree disagreement conflicting sources source next last previous upcoming round"
+    "versus contrast similar percentage percent share proportion number amount figure figures total take place happen located location disagree disagreement conflicting sources source next last previous upcoming round "
+    "latest newest recent news update updates"
 )) | frozenset(["?", "如何", "怎么", "怎样", "什么", "哪些", "哪个", "是否", "立场", "态度", "看法", "看待", "认为", "有何", "有什么",
                 "对于", "关于", "方面", "问题", "请问", "情况", "一下", "告诉", "回应", "反应", "观点", "比较", "对比", "区别",
                 "不同", "差异", "相比", "异同", "多少", "比例", "百分之", "数字", "数量", "举行", "进行", "召开",

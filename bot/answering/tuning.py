@@ -43,3 +43,5 @@ SAME_STANCE_COSINE = 0.88  # ... or this close when the ledger records the same 
 MIN_COVERAGE = 0.5  # share of the question's weighted terms the best passage must contain
 MIN_COVERAGE_WITH_LEDGER = 0.34  # ... or this much when the ledger records the asked party on the asked issue
 ON_THING_COVERAGE = 0.5  # a stance decides a yes/no question only in a sentence holding this share of what it asks about
+CROSS_LANGUAGE_Z = 2.5  # a sentence in another language this close in meaning (deviations above the corpus) answers...
+MIN_CROSS_COVERAGE = 0.15  # ... when it also matches this share of the question's terms (names, glosses)

@@ -6,10 +6,11 @@ import logging
 import re
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Awaitable, Callable
 
 from bot.chat.suggestions import suggest_entities
+from bot.chat import feedback
 from bot.config import Settings
 from bot.delivery.provenance import annotate
 from bot.errors import NotAllowed, RateLimited, UnknownCommand, UserError
@@ -94,12 +95,22 @@ class Bot:
             if reply.citations:
                 reply = await self.run_blocking(annotate, self.services.engine, reply,
                                                 stale_after_days=self.settings.stale_after_days)
+            if self.settings.feedback_buttons and spec.name == "ask" and reply.kind == "answer" and not reply.ephemeral:
+                answer_id = await self.run_blocking(feedback.record_answer, self.services.engine, str(request.chat),
+                                                    request.text, reply)
+                reply = replace(reply, feedback_id=answer_id)
             return reply
         except UserError as exc:
             return Reply(lead=str(exc), language=language, kind="error", ephemeral=True)
         except Exception:
             log.exception("command /%s failed in %s", request.command, request.chat)
             return Reply(lead=i18n.t("error.internal", language), language=language, kind="error", ephemeral=True)
+
+    async def vote(self, answer_id: str, platform: str, user_id: str, value: int, language: str | None) -> str:
+        """Store a 👍 (+1) or 👎 (-1) from a user on an answer; returns the short localized acknowledgement."""
+        language = i18n.normalize_language(language) or self.settings.default_language
+        outcome = await self.run_blocking(feedback.vote, self.services.engine, answer_id, f"{platform}:{user_id}", value)
+        return i18n.t(f"feedback.{outcome}", language)
 
     def _authorize(self, spec: CommandSpec, request: Request, language: str) -> None:
         sender = request.sender

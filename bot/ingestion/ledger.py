@@ -289,6 +289,8 @@ def extract_positions(sentences: Sequence[str], profile: Profile, *, cited_agenc
         remember(sentence, context, attribution)
         issues = sentence.issue_mentions(0, len(sentence.folded))
         context.issue_mentions = issues or context.issue_mentions
+        for mention in issues:
+            context.issue_counts[mention.issue] = context.issue_counts.get(mention.issue, 0) + 1
     return findings
 
 
@@ -552,9 +554,16 @@ def _issues(sentence: _Sentence, cue: _Cue, subject: Mention | None, context: Co
         if opened != -1 and ")" not in sentence.folded[opened:cue.start]:
             mentions = sentence.issue_mentions(sentence.clause_start(opened), opened)[-1:]
     if not mentions and sentence.refers_back(min(lead_start, cue.start), end):
-        earlier = sentence.issue_mentions(0, min(lead_start, cue.start))
+        earlier = sentence.issue_mentions(0, cue.start)  # "these four oblasts are part of Russia": named before the cue
         mentions = [m for m in earlier if m.issue == earlier[-1].issue] if earlier else context.issue_mentions
+        if not earlier and context.issue_counts and _DEFINITE_THING.search(sentence.folded[min(lead_start, cue.start):end]):
+            # "welcomed the plan": the plan the document is about, its most named issue, not the last sentence's
+            topic = max(context.issue_counts, key=lambda issue: context.issue_counts[issue])
+            return [(topic, ())]
     return _group(mentions)
+
+
+_DEFINITE_THING = re.compile(r"\bthe (?:plan|proposal|mission|deal|idea|initiative|offer|force)\b|该计划|这一计划|该方案|这一方案|该提议|这一提议|该倡议")
 
 
 def _without_goals(sentence: _Sentence, mentions: list[Mention]) -> list[Mention]:

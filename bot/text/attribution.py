@@ -225,6 +225,8 @@ class ParsedSentence:
         before = self.folded[max(0, start - 30):start]
         if before.endswith(self.lexicon.prepositions_zh):
             return False
+        if re.search(r"\b(?:that|said|says)\s+(?:the\s+)?$", before):
+            return True  # "... and that the Vatican had said": the subject of a reported clause
         words = [w.strip(".'’\"“”") for w in re.split(r"[,，;；:：()（）]", before)[-1].split()]
         words = [w for w in words if w not in _DETERMINERS]
         return not (words and words[-1] in self.lexicon.prepositions_en)
@@ -300,6 +302,7 @@ class Context:
     issue_mentions: list[Mention] = field(default_factory=list)
     outlet: str | None = None
     open_quote: Attribution | None = None  # the speaker of a quotation still open at the end of the last sentence
+    issue_counts: dict[str, int] = field(default_factory=dict)  # issues named so far in the document: its topic
 
 
 class Attributor:

@@ -15,6 +15,9 @@ _HEADING = re.compile(r"^\s*(?:\d+\.\s*)?(?:[\w’'-]+(?: [\w’'-]+){0,3})\s*[:
 _QUOTE_FROM = re.compile(r"^(?:quote from|in the words of)\s+(?P<who>[^:：]{3,90})[:：]\s*(?P<core>.{12,})$", re.I)
 _NAMED_COLON = re.compile(r"^(?P<who>[^:：\"“”「」,，]{2,60})[:：]\s*[\"“「](?P<core>.{12,})$")
 _TAGS = re.compile(r"</?[a-z]{1,6}>", re.I)
+# Chinese leads open with a tag or a dateline, not a speaker: 【综合报道】, 新华社利雅得3月25日电（记者 王磊）.
+_ZH_WHEN = re.compile(r"(?:\d{1,2}[日号號]|[上下]午|晚间|晚間|当地时间|當地時間|[周週星期][一二三四五六日天]|本周|上周|日前|近日|此前)+$")
+_ZH_OPENING = re.compile(r"^(?:【[^】]{1,16}】\s*|[^，,。“”]{2,24}?电\s*[（(][^）)]{0,30}[）)]\s*)")
 _INCLUDING = re.compile(r"^including [^,]{2,60},\s*", re.I)
 _ACCORDING_EN = re.compile(r"^(?:according to|citing) (?P<who>[^,]{3,90}),\s*(?P<core>.{12,})$", re.I)
 _LEADING_EN = re.compile(rf"^(?P<who>[^\"“”]{{2,200}}?)\s+(?:(?:have|has|had)\s+)?(?:{_REPORT_EN})\b"
@@ -45,7 +48,7 @@ class Clause:
 def split(text: str) -> Clause:
     """Split a sentence into its source and its claim: "Peskov said the talks were useful" -> ("Peskov", "the talks
     were useful"). Headings ("Details:") go; a sentence with no reporting frame is all claim."""
-    body = _TAGS.sub("", text).strip()
+    body = _ZH_OPENING.sub("", _TAGS.sub("", text).strip())
     for pattern in (_QUOTE_FROM, _NAMED_COLON):
         match = pattern.match(body)
         if match:
@@ -96,7 +99,8 @@ def _split_zh(body: str) -> Clause:
         return Clause(match.group("who"), match.group("core").strip("，,“”「」"))
     match = _LEADING_ZH.match(body)
     if match and not re.search(r"[的了]$", match.group("who")):
-        return Clause(match.group("who"), match.group("core").strip("，,"))
+        who = _ZH_WHEN.sub("", match.group("who")) or match.group("who")
+        return Clause(who, match.group("core").strip("，,"))
     return Clause(None, body)
 
 

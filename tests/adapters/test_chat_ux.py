@@ -150,3 +150,106 @@ async def test_a_reply_to_an_answer_is_read_with_the_earlier_questions_topic(ser
     assert answerer.questions == ["What does Russia demand about the NATO pledge?",
                                   "And what did Ukraine say about it? (NATO)", "那乌克兰怎么说？（北约）",
                                   "And what did Ukraine say?"]
+
+
+# -- feedback buttons -------------------------------------------------------------------------
+
+def _feedback_buttons(call) -> dict[str, str]:
+    markup = call.json("reply_markup") or {"inline_keyboard": []}
+    return {b["text"]: b["callback_data"] for row in markup["inline_keyboard"] for b in row
+            if b["callback_data"].startswith("fb:")}
+
+
+async def test_votes_under_a_telegram_answer_are_stored_once_per_user_and_reported(services, telegram_api, make_adapter,
+                                                                                   tmp_path):
+    from typer.testing import CliRunner
+
+    import cli
+    from bot.chat.commands import COMMANDS
+    from tests.fakes.telegram_api import callback_update
+
+    services.__dict__["answerer"] = RecordingAnswerer()
+    await make_adapter(Bot(services.settings, services, COMMANDS))
+    telegram_api.add_update(message_update("Who proposed the 30-day ceasefire?"))
+    [answer] = await answer_for(telegram_api, USER_CHAT)
+    buttons = _feedback_buttons(answer)
+    assert set(buttons) == {"👍", "👎"}
+    other = {"id": 222, "is_bot": False, "first_name": "Bob", "language_code": "zh-hans"}
+    presses = [(buttons["👎"], None), (buttons["👎"], None), (buttons["👍"], None), (buttons["👎"], other)]
+    for count, (data, user) in enumerate(presses, 1):
+        telegram_api.add_update(callback_update(data, message=answer.response, user=user))
+        acks = await telegram_api.wait_for("answerCallbackQuery", count, timeout=30)
+    assert [a.params.get("text") for a in acks] == ["Thanks, noted.", "Already noted.", "Vote changed.", "谢谢，已记录。"]
+
+    from bot.chat.feedback import report
+
+    figures = report(services.engine)
+    assert (figures.answers, figures.voted, figures.up, figures.down) == (1, 1, 1, 1)
+    assert figures.worst[0].question == "Who proposed the 30-day ceasefire?"
+    result = CliRunner().invoke(cli.app, ["feedback"], env={"PARLEY_DATABASE_URL": services.settings.database_url,
+                                                            "PARLEY_SEEDS_DIR": str(tmp_path), "COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    assert "1 answers kept, 1 rated: 1 👍, 1 👎" in result.output
+    assert "Who proposed the 30-day ceasefire?" in result.output
+
+
+async def test_feedback_buttons_can_be_turned_off(settings, services, telegram_api, make_adapter):
+    from bot.chat.commands import COMMANDS
+
+    services.__dict__["answerer"] = RecordingAnswerer()
+    quiet = settings.model_copy(update={"feedback_buttons": False})
+    await make_adapter(Bot(quiet, services, COMMANDS))
+    telegram_api.add_update(message_update("Who proposed the 30-day ceasefire?"))
+    [answer] = await answer_for(telegram_api, USER_CHAT)
+    assert _feedback_buttons(answer) == {}
+
+
+async def test_votes_under_a_discord_answer_are_stored_once_per_user(services, settings):
+    from bot.chat.commands import COMMANDS
+    from bot.chat.feedback import report
+    from tests.adapters.test_discord import CALLBACK, WEBHOOK, running
+    from tests.fakes.discord_api import EPHEMERAL, FakeDiscord
+
+    services.__dict__["answerer"] = RecordingAnswerer()
+    async with FakeDiscord() as fake:
+        async with running(Bot(settings, services, COMMANDS), settings, fake):
+            await fake.send_interaction(fake.slash("ask", question="Who proposed the 30-day ceasefire?"))
+            answer = await fake.wait_for("POST", WEBHOOK)
+            message = fake.messages[answer.response["id"]]
+            buttons = {b.get("emoji", {}).get("name"): b["custom_id"] for row in message["components"]
+                       for b in row["components"]}
+            assert {"👍", "👎"} <= set(buttons)
+            for count, (emoji, user) in enumerate((("👎", "501"), ("👍", "501"), ("👎", "502")), 1):
+                await fake.send_interaction(fake.press(message, buttons[emoji], user_id=user))
+                await fake.wait_for("POST", CALLBACK, count=count + 1)  # the slash command's defer came first
+    acks = fake.find("POST", CALLBACK)[1:]
+    assert [a.json["data"]["content"] for a in acks] == ["Thanks, noted.", "Vote changed.", "Thanks, noted."]
+    assert all(a.json["data"]["flags"] & EPHEMERAL for a in acks)
+    figures = report(services.engine)
+    assert (figures.voted, figures.up, figures.down) == (1, 1, 1)
+
+
+async def test_a_message_in_a_discord_thread_started_from_an_answer_is_a_follow_up(services, settings):
+    from bot.chat.commands import COMMANDS
+    from tests.adapters.test_discord import WEBHOOK, running
+    from tests.fakes.discord_api import FakeDiscord, load
+
+    answerer = services.__dict__["answerer"] = RecordingAnswerer()
+    async with FakeDiscord() as fake:
+        async with running(Bot(settings, services, COMMANDS), settings, fake):
+            await fake.send_interaction(fake.slash("ask", question="What does Russia demand about the NATO pledge?"))
+            answer = await fake.wait_for("POST", WEBHOOK)
+            thread = answer.response["id"]  # a thread started from a message takes that message's id
+            bot_id = load("message")["author"]["id"]
+            for content in (f"<@{bot_id}> And what did Ukraine say about it?", "unrelated chatter"):
+                message = {**load("message"), "id": str(9000 + len(content)), "channel_id": thread, "content": content,
+                           "guild_id": "1300000000000000001",
+                           "author": {"id": "501", "username": "ada", "discriminator": "0", "avatar": None}}
+                await fake.dispatch("MESSAGE_CREATE", message)
+            elsewhere = {**message, "id": "9999", "channel_id": "1234567", "content": "And what did Ukraine say?"}
+            await fake.dispatch("MESSAGE_CREATE", elsewhere)  # not in a thread of an answer: ignored
+            reply = await fake.wait_for("POST", rf"^/channels/{thread}/messages$", count=2)
+    assert reply.status == 200
+    assert answerer.questions == ["What does Russia demand about the NATO pledge?",
+                                  "And what did Ukraine say about it? (NATO)", "unrelated chatter (Russia, NATO)"]
+    assert not fake.find("POST", r"^/channels/1234567/messages$")

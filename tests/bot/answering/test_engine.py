@@ -341,7 +341,7 @@ def test_another_conflicts_profile(tmp_path):
     assert not chinese.abstained and CHINESE[1] in [c.quote for c in chinese.citations] and textnorm.is_cjk(chinese.lead)
     assert CHINESE[1].rstrip("。") in chinese.lead  # the whole claim, stated first (so no bullet repeats it)
     assert answerer.ask("What is Russia's position on NATO?").abstained  # not a party of this profile
-    assert answerer.positions(None, "en").bullets[0].text.startswith("Azerbaijan · Armenia's constitution: demands (2025-08-01)")
+    assert answerer.positions(None, "en").bullets[0].text.startswith("Azerbaijan · Armenia's constitution: demands (2025-08-01")
     engine.dispose()
 
 

@@ -153,3 +153,17 @@ def test_a_cue_ending_in_a_preposition_keeps_its_object(profile):
 def test_what_a_document_says_is_no_partys_stance(profile):
     assert extract_positions(["According to the agreement, Ukraine would have to pledge permanent neutrality in exchange "
                               "for international security guarantees."], profile) == []
+
+
+def test_the_plan_is_what_the_document_is_about(profile):
+    sentences = ["Britain said it was ready to send peacekeepers to Ukraine.", "European troops would form a reassurance force.",
+                 "Will the force deploy before a ceasefire?", "Ukrainian Foreign Minister Andrii Sybiha welcomed the plan."]
+    found = extract_positions(sentences, profile)
+    assert ("ukraine", "security_guarantees", "accepts") in triples(found)
+    assert ("ukraine", "ceasefire", "accepts") not in triples(found)  # the last issue named is not the plan's
+
+
+def test_these_points_to_what_the_sentence_names_before_the_last_sentence(profile):
+    sentences = ["There may be room for negotiations on the four eastern oblasts.", "Moscow claims that these four oblasts are part of Russia."]
+    found = [f for f in extract_positions(sentences, profile) if f.sentence_index == 1]
+    assert triples(found) == {("russia", "territory", "demands")}

@@ -51,3 +51,12 @@ def test_a_document_relaying_an_agency_relays_every_sentence(attributor):
     [first, second] = attributor.document(["Five Russian officials said the Kremlin could agree to a ceasefire.",
                                            "Peskov said freezing the conflict will not work."], cited_agency="Reuters")
     assert (first.kind, first.relayed_from, second.kind, second.who) == ("relayed", "Reuters", "relayed", "peskov")
+
+
+def test_the_subject_of_a_second_that_clause_is_a_subject():
+    from bot.text.attribution import ParsedSentence, load_lexicon
+
+    sentence = ParsedSentence("Trump wrote that talks would start and that the Vatican was interested in hosting them.",
+                              Profile.load(), load_lexicon())
+    vatican = next(m for m in sentence.mentions if m.key == "vatican")
+    assert sentence.is_subject_like(vatican)  # "and that the": a reported clause's subject, not the object of "and"

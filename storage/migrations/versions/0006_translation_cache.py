@@ -4,8 +4,8 @@ With a language model configured, quotes in another language than the reader's g
 beside them. Each sentence is translated once per language and kept here, so a quote shown to many
 readers, or again tomorrow, costs no second model call.
 
-Revision ID: llm_0005
-Revises: s18_0004
+Revision ID: llm_0006
+Revises: ux17_0005
 Create Date: 2026-11-22
 """
 import sqlalchemy as sa
@@ -13,8 +13,8 @@ import sqlmodel
 from alembic import op
 
 
-revision = 'llm_0005'
-down_revision = 's18_0004'
+revision = 'llm_0006'
+down_revision = 'ux17_0005'
 branch_labels = None
 depends_on = None
 
