@@ -75,7 +75,7 @@ def setup_logging(settings: Settings, quiet: bool = False) -> None:
         handler.addFilter(secrets)
     lowest = min(handler.level for handler in handlers)
     logging.basicConfig(level=lowest, format="%(message)s", handlers=handlers, force=True)
-    for noisy in ("httpx", "httpcore", "telegram.ext", "apscheduler", "jieba", "discord", "aiohttp.access"):
+    for noisy in ("httpx", "httpcore", "telegram.ext", "apscheduler", "jieba", "discord", "aiohttp.access", "openai", "httpx2", "httpcore2"):
         logging.getLogger(noisy).setLevel(max(lowest, logging.WARNING))
 
 
@@ -268,6 +268,7 @@ async def run_forever(services, console: bool | None = None) -> None:
 def ask(
     questions: List[str] = typer.Argument(..., help="One or more questions; all are answered in one process."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per question (the machine-readable contract)."),
+    parity: bool = typer.Option(False, "--parity", help="Answer from the English and from the Chinese sources separately, side by side."),
 ) -> None:
     """Answer questions from the corpus, with citations."""
     services = open_services(quiet=as_json)
@@ -275,6 +276,17 @@ def ask(
     from bot.answering.contract import to_contract_json
 
     for question in questions:
+        if parity:  # the parity view (issue 16)
+            from bot.answering.parity import parity as parity_view
+
+            view = parity_view(services.answerer, question, fallback_language=settings.default_language)
+            if as_json:
+                print(json.dumps(view.to_json(to_contract_json), ensure_ascii=False), flush=True)
+            else:
+                out.print(f"[bold]Q:[/bold] {question}", highlight=False)
+                out.print(view.reply.text, highlight=False, markup=False)
+                out.print()
+            continue
         reply = services.answerer.ask(question, fallback_language=settings.default_language)
         if as_json:
             print(json.dumps(to_contract_json(question, reply), ensure_ascii=False), flush=True)

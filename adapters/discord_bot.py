@@ -349,6 +349,9 @@ def _body(reply: Reply, numbers: dict[int, int]) -> str:
         lines.append(f"• {_escape(bullet.text)} {marks}".rstrip())
         if bullet.note:
             lines.append(f"   *{_escape(bullet.note)}*")
+        if bullet.translation:  # beside the verbatim quote, never instead of it
+            label = reply.labels.get("machine_translation") or i18n.t("label.machine_translation", reply.language)
+            lines.append(f"  *{_escape(label)}*: {_escape(bullet.translation)}")
     return "\n".join(lines).strip() or "…"
 
 

@@ -212,6 +212,9 @@ def render(reply: Reply) -> list[str]:
             lines.append(f"• {_esc(b.text)} {_cites(dict.fromkeys(numbers.get(n, n) for n in b.cites), links)}".rstrip())
             if b.note:
                 lines.append(f"   <i>{_esc(b.note)}</i>")
+            if b.translation:  # beside the verbatim quote, never instead of it
+                label = reply.labels.get("machine_translation") or i18n.t("label.machine_translation", reply.language)
+                lines.append(f"   <i>{_esc(label)}: {_esc(b.translation)}</i>")
     if sources:
         lines += ["", f"<b>{_esc(reply.labels['sources'])}</b>"]
         lines += [_source_line(reply, s) for s in sources]

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     telegram_max_retry_after: float = Field(30.0, description="Longest Telegram flood wait (retry_after, seconds) the sender sits out itself; longer ones go back to the outbox to retry later.")
     max_delivery_attempts: int = Field(12, description="Attempts before a delivery is given up and logged as failed.")
 
+    # optional language model (OpenAI-compatible server); off while PARLEY_LLM_URL is empty
+    llm_url: str | None = Field(None, description="Base URL of an OpenAI-compatible API (e.g. http://localhost:11434/v1 for Ollama); empty keeps answers extractive.")
+    llm_model: str = Field("", description="Model name the server knows, e.g. qwen2.5:7b-instruct; required by most servers when PARLEY_LLM_URL is set.")
+    llm_api_key: SecretStr | None = Field(None, description="API key sent as a Bearer token, if the server wants one (never logged).")
+    llm_timeout: float = Field(12.0, description="Seconds a question may wait for the model, retries included; past it the extractive answer is sent.")
+    llm_translate: bool = Field(True, description="With a model set: show a machine translation beside quotes and summaries in another language than the reader's.")
+
     def admins(self) -> set[str]:
         """Admin ids as a set of ``platform:user_id`` strings."""
         return {part.strip() for part in self.admin_ids.split(",") if part.strip()}

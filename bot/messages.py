@@ -64,9 +64,10 @@ class Citation:
     published: date | None
     quote: str
     language: str = "en"
+    translation: str | None = None  # a machine translation of ``quote`` into the reader's language, if any
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "document_id": self.document_id,
             "origin": self.origin,
             "url": self.url,
@@ -75,6 +76,9 @@ class Citation:
             "published": self.published.isoformat() if self.published else None,
             "quote": self.quote,
         }
+        if self.translation:  # optional: the contract's fields stay as they were
+            data["translation"] = self.translation
+        return data
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class Bullet:
     text: str
     cites: tuple[int, ...] = ()
     note: str = ""
+    translation: str | None = None  # a machine translation of ``text``, shown beside it and marked as such
 
 
 @dataclass(frozen=True)
@@ -222,6 +227,8 @@ class Reply:
             lines.append(f"• {b.text} " + "".join(f"[{n}]" for n in dict.fromkeys(numbers.get(c, c) for c in b.cites)))
             if b.note:
                 lines.append(f"  {b.note}")
+            if b.translation:
+                lines.append(f"  ↳ {self.label('machine_translation', 'machine translation')}: {b.translation}")
         if sources:
             lines.append(self.label("sources", "Sources") + ("：" if self.language.startswith("zh") else ":"))
             for s in sources:

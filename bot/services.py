@@ -56,7 +56,16 @@ class Services:
     def answerer(self) -> Answerer:
         """The answer engine, built on first use (it loads the index and the embedder)."""
         with self._lock:
-            return Answerer(self.engine, self.profile, self.settings, embedder=self.embedder)
+            return Answerer(self.engine, self.profile, self.settings, embedder=self.embedder, writer=self.writer)
+
+    @cached_property
+    def writer(self):
+        """The optional LLM writer (PARLEY_LLM_URL); None keeps every answer extractive."""
+        from bot.answering.writer import Writer
+        from bot.ingestion.ledger import load_lexicon
+
+        # The guard reads stances and negations with the ledger's lexicon; wired here so answering never imports ingestion.
+        return Writer.from_settings(self.settings, self.profile, load_lexicon(), self.engine)
 
     @cached_property
     def embedder(self) -> Embedder:

@@ -204,3 +204,16 @@ class Vote(SQLModel, table=True):
     value: int
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Translation(SQLModel, table=True):
+    """A machine translation of one source sentence into one language: a cache, safe to empty at any time."""
+
+    __table_args__ = (UniqueConstraint("source_hash", "language", name="uq_translation_source_language"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_hash: str = Field(max_length=64)  # sha256 of the sentence as quoted
+    language: str = Field(max_length=16)  # en | zh-Hans | zh-Hant
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    model: str = Field(default="", max_length=256)  # the model that wrote it, for operators
+    created_at: datetime = Field(default_factory=utcnow)

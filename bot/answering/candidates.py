@@ -130,7 +130,8 @@ class CandidateSearch:
             candidate.score = self._score(q, candidate)
         if "speech" in q.cues:
             self._follow_speakers(q, pool, groups, matches, ledger_by_passage)
-        return sorted(pool.values(), key=lambda c: c.score, reverse=True)
+        ranked = sorted(pool.values(), key=lambda c: c.score, reverse=True)
+        return [c for c in ranked if self._in_sources(c.passage)] if self._sources else ranked  # parity view
 
     def _gather(self, pool: dict[int, Candidate], text: str, groups: list[TermGroup], boost: set[str], weight: float):
         """Add the index's hits for ``text`` to the pool; returns the text's vector (None without an embedder)."""

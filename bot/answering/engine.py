@@ -25,8 +25,10 @@ log = logging.getLogger(__name__)
 class Answerer(CandidateSearch, EvidenceSelection, ReplyWriting, Overviews):
     """The one answer engine behind every adapter and ``parley ask``: questions, positions, timelines, comparisons."""
 
-    def __init__(self, engine, profile, settings, embedder=None):
+    def __init__(self, engine, profile, settings, embedder=None, writer=None):
         self.engine = engine
+        self.writer = writer  # LLM writer (bot.answering.writer): words the lead from the chosen quotes; None = extractive
+        self._sources: str | None = None  # parity view: "en" or "zh" answers from that language's passages only
         self.profile = profile
         self.settings = settings
         self.embedder = embedder or Embedder(threads=getattr(settings, "embed_threads", 0))
@@ -37,10 +39,23 @@ class Answerer(CandidateSearch, EvidenceSelection, ReplyWriting, Overviews):
         # One question at a time: answering reads the index in many steps, and a sync may rebuild it.
         self._lock = threading.RLock()
 
-    def ask(self, question: str, *, fallback_language: str | None = None) -> Reply:
-        """Answer a free-text question with cited, verbatim evidence, or abstain; in the question's language."""
+    def ask(self, question: str, *, fallback_language: str | None = None, sources: str | None = None) -> Reply:
+        """Answer a free-text question with cited, verbatim evidence, or abstain; in the question's language.
+
+        ``sources`` ("en" or "zh") answers from the passages in that language only (the parity view).
+        """
         with self._lock:
-            return self._ask(question, fallback_language)
+            self._sources = sources
+            try:
+                reply = self._ask(question, fallback_language)
+            finally:
+                self._sources = None
+        # LLM writer: outside the lock, so a slow model never holds up other questions.
+        return self.writer.improve(question, reply) if self.writer is not None else reply
+
+    def _in_sources(self, passage) -> bool:
+        """Parity view: the passage is in the language the answer is restricted to (always true otherwise)."""
+        return self._sources is None or (passage is not None and passage.language.startswith("zh") == (self._sources == "zh"))
 
     def rank(self, question: str, limit: int = 50) -> list[int]:
         """Passage ids in the order the answer engine weighs them as evidence for ``question`` (search, ledger and
@@ -81,13 +96,15 @@ class Answerer(CandidateSearch, EvidenceSelection, ReplyWriting, Overviews):
         if not q.parties or q.kind not in ("timeline", "aggregation"):
             return None
         party = q.parties[0]
+        ledger = [e for e in self.index.ledger if self._in_sources(self.index.by_id.get(e.passage_id))] \
+            if self._sources else self.index.ledger  # parity view
         if q.kind == "timeline":
-            rows = [e for e in self.index.ledger if e.party == party and (not q.issues or e.issue in q.issues)]
+            rows = [e for e in ledger if e.party == party and (not q.issues or e.issue in q.issues)]
             issue = q.issues[0] if q.issues else None
             label = i18n.t("answer.comparison.issue", q.language, issue=self._name(issue, q.language)) if issue else ""
             lead = i18n.t("answer.lead.timeline", q.language, party=self._name(party, q.language), issue=label)
         else:
-            rows = [e for e in self.index.ledger if e.party == party and e.stance in ("demands", "conditions")]
+            rows = [e for e in ledger if e.party == party and e.stance in ("demands", "conditions")]
             documents = len({e.document_id for e in rows})
             lead = i18n.t("answer.lead.aggregation", q.language, party=self._name(party, q.language), count=documents)
         unique: dict[int | None, LedgerEntry] = {}

@@ -372,7 +372,7 @@ class EvidenceSelection:
                                                                set(q.places) & self.index.by_id[e.passage_id].entities)
             on_issue = [e for e in on_issue if named(e)]
         facts = [PremiseFact(e.party, e.stance, self.index.by_id[e.passage_id], (e,))
-                 for e in on_issue if e.passage_id in self.index.by_id]
+                 for e in on_issue if e.passage_id in self.index.by_id and self._in_sources(self.index.by_id[e.passage_id])]
         if not facts:
             facts = [PremiseFact(party, stance, c.passage, ())
                      for c in candidates[:12] if set(q.issues) & c.passage.issues and c.coverage >= PREMISE_COVERAGE

@@ -40,6 +40,19 @@ async def ask(bot: Bot, request: Request, language: str) -> Reply:
     return await bot.run_blocking(bot.services.answerer.ask, question, fallback_language=language)
 
 
+async def parity(bot: Bot, request: Request, language: str) -> Reply:
+    """/parity QUESTION: the question answered from the English and from the Chinese sources, side by side."""
+    from bot.answering.parity import parity as parity_view
+
+    question = request.text.strip()
+    if not question:
+        raise BadArguments(i18n.t("error.empty_question", language))
+    if len(question) > MAX_QUESTION_CHARS:
+        raise BadArguments(i18n.t("error.question_too_long", language, length=len(question), limit=MAX_QUESTION_CHARS))
+    view = await bot.run_blocking(parity_view, bot.services.answerer, question, fallback_language=language)
+    return view.reply
+
+
 async def positions(bot: Bot, request: Request, language: str) -> Reply:
     """/positions [party]: the latest stance of each party on each issue."""
     party = bot.services.resolve("party", request.text) if request.text.strip() else None
@@ -120,6 +133,7 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("start", "", _d("Start: what Parley does", "开始:Parley 能做什么", "開始:Parley 能做什麼"), start),
     CommandSpec("help", "", _d("Show help", "显示帮助", "顯示說明"), start),
     CommandSpec("ask", "QUESTION", _d("Ask about the negotiations", "询问谈判情况", "詢問談判情況"), ask, rate_limited=True, options=("question",)),
+    CommandSpec("parity", "QUESTION", _d("English vs Chinese sources, side by side", "英文与中文来源对照", "英文與中文來源對照"), parity, rate_limited=True, options=("question",)),
     CommandSpec("positions", "[PARTY]", _d("Each party's latest stance by issue", "各方在各议题上的最新立场", "各方在各議題上的最新立場"), positions, rate_limited=True, options=("party",)),
     CommandSpec("timeline", "PARTY ISSUE", _d("How a party's stance changed", "某方立场的变化", "某方立場的變化"), timeline, rate_limited=True, options=("party", "issue")),
     CommandSpec("matrix", "[ISSUE...]", _d("Who stands where: issues x parties", "各方立场矩阵:议题×各方", "各方立場矩陣:議題×各方"), matrix, rate_limited=True, options=("issue",)),

@@ -536,8 +536,10 @@ def render_document(services, document: Document, language: str) -> Reply:
     there is one), with its as-of date and the story's other outlets."""
     from bot.delivery.digest import render_arrival
 
-    return render_arrival(services.engine, document, language, profile=services.profile,
-                          stale_after_days=services.settings.stale_after_days)
+    reply = render_arrival(services.engine, document, language, profile=services.profile,
+                           stale_after_days=services.settings.stale_after_days)
+    writer = getattr(services, "writer", None)  # LLM writer: a machine translation beside quotes in another language
+    return writer.translate(reply) if writer is not None else reply
 
 
 def render_digest(services, subscription: Subscription, row: Delivery, language: str) -> Reply | None:

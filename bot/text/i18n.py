@@ -47,4 +47,4 @@ def t(key: str, language: str | None = "en", **values: object) -> str:
 def labels(language: str | None) -> dict[str, str]:
     """The chrome words adapters need to render a Reply."""
     return {name: t(f"label.{name}", language) for name in ("sources", "as_of", "undated", "more", "title_only",
-                                                         "unknown_source", "as_of_arrived")}
+                                                         "unknown_source", "as_of_arrived", "machine_translation")}
