@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = Field(True, description="Run the scheduler (polling, delivery, digests) in this process if it wins the leader lease.")
     lease_seconds: int = Field(30, description="Seconds a scheduler leader lease lasts without renewal before another process takes over.")
     default_poll_interval: str = Field("15m", description="Poll interval for sources added without --interval.")
+    poll_workers: int = Field(4, description="Sources polled at the same time, so one slow or hostile source holds up only its own slot.")
     delivery_interval: float = Field(2.0, description="Seconds between delivery passes over the outbox.")
     telegram_rate_per_second: float = Field(30.0, description="Messages per second the Telegram sender allows itself overall.")
     telegram_group_rate_per_minute: int = Field(20, description="Messages per minute the Telegram sender allows itself per group.")

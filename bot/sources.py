@@ -6,8 +6,10 @@ import html
 import logging
 import mimetypes
 import re
+import threading
 import time
 from calendar import timegm
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -162,7 +164,9 @@ def poll_due(services) -> int:
     """Poll every unpaused source whose next poll time has come; returns how many were polled.
 
     The table is read afresh each time, so sources added by another process are picked up.
-    One broken source never stops the others.
+    Up to ``settings.poll_workers`` sources are polled at once, so one slow or hostile source
+    holds up only its own slot; their documents are ingested one at a time (a story decision
+    must see the documents stored before it). One broken source never stops the others.
     """
     now = utcnow()
     with Session(services.engine) as session:
@@ -170,19 +174,25 @@ def poll_due(services) -> int:
             select(Source.id).where(~Source.paused, (Source.next_poll_at.is_(None)) | (Source.next_poll_at <= now))
             .order_by(Source.next_poll_at)
         ).all())
-    for source_id in due:
-        try:
-            poll_source(services, source_id)
-        except Exception:  # poll_source records its own failures; this is the last line of defence
-            log.exception("polling source #%s failed unexpectedly", source_id)
+    if not due:
+        return 0
+    ingest_lock = threading.Lock()
+    workers = max(1, min(int(services.settings.poll_workers), len(due)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parley-poll") as pool:
+        for source_id, future in [(s, pool.submit(poll_source, services, s, ingest_lock)) for s in due]:
+            try:
+                future.result()
+            except Exception:  # poll_source records its own failures; this is the last line of defence
+                log.exception("polling source #%s failed unexpectedly", source_id)
     return len(due)
 
 
-def poll_source(services, source_id: int) -> list:
+def poll_source(services, source_id: int, ingest_lock: threading.Lock | None = None) -> list:
     """Poll one source once and ingest what is new; returns the IngestResults.
 
     Failures are recorded on the source (last_error, error_count) and push its next poll
-    back exponentially; they are not raised.
+    back exponentially; they are not raised. ``ingest_lock``, when given, is held while a
+    document is ingested, so sources polled side by side store their documents one at a time.
     """
     with Session(services.engine) as session:
         source = session.get(Source, source_id)
@@ -190,7 +200,7 @@ def poll_source(services, source_id: int) -> list:
         return []
     started = time.monotonic()
     try:
-        outcome = _POLLERS[source.kind](services, source)
+        outcome = _POLLERS[source.kind](services, source, ingest_lock)
     except Exception as exc:
         _record_failure(services.engine, source, exc)
         return []
@@ -240,14 +250,28 @@ def _fetch(url: str, settings, etag: str | None = None, last_modified: str | Non
                  etag=etag, last_modified=last_modified)
 
 
-def _ingestor(services, source: Source):
+class _SerialIngestor:
+    """An Ingestor whose ``ingest_bytes`` holds a lock shared by the sources polled side by side."""
+
+    def __init__(self, ingestor, lock: threading.Lock | None):
+        self._ingestor = ingestor
+        self._lock = lock
+
+    def ingest_bytes(self, data: bytes, **kwargs):
+        if self._lock is None:
+            return self._ingestor.ingest_bytes(data, **kwargs)
+        with self._lock:
+            return self._ingestor.ingest_bytes(data, **kwargs)
+
+
+def _ingestor(services, source: Source, lock: threading.Lock | None = None) -> _SerialIngestor:
     from bot.ingest import Ingestor
 
     # A source's first poll only takes its backlog in: subscribers hear of what arrives after.
-    return Ingestor(services, notify=source.last_polled_at is not None)
+    return _SerialIngestor(Ingestor(services, notify=source.last_polled_at is not None), lock)
 
 
-def _poll_feed(services, source: Source) -> PollOutcome:
+def _poll_feed(services, source: Source, lock: threading.Lock | None = None) -> PollOutcome:
     fetched = _fetch(source.location, services.settings, source.etag, source.last_modified)
     if fetched.not_modified:
         return PollOutcome()
@@ -257,7 +281,7 @@ def _poll_feed(services, source: Source) -> PollOutcome:
     outcome = PollOutcome(etag=fetched.etag, last_modified=fetched.last_modified)
     seen = list(source.seen or [])
     taken = set(seen)
-    ingestor = _ingestor(services, source)
+    ingestor = _ingestor(services, source, lock)
     site = (parsed.feed.get("title") or "").strip()
     for entry in _oldest_first(parsed.entries):
         key = entry_key(entry)
@@ -296,7 +320,7 @@ def _ingest_entry(ingestor, settings, source: Source, entry, site: str):
                                  url=link, content_type="text/html", source_id=source.id)
 
 
-def _poll_page(services, source: Source) -> PollOutcome:
+def _poll_page(services, source: Source, lock: threading.Lock | None = None) -> PollOutcome:
     fetched = _fetch(source.location, services.settings, source.etag, source.last_modified)
     if fetched.not_modified:
         return PollOutcome()
@@ -304,13 +328,13 @@ def _poll_page(services, source: Source) -> PollOutcome:
     outcome = PollOutcome(etag=fetched.etag, last_modified=fetched.last_modified, content_hash=digest)
     if digest == source.content_hash:  # servers without validators: same bytes, nothing to do
         return outcome
-    outcome.results.append(_ingestor(services, source).ingest_bytes(
+    outcome.results.append(_ingestor(services, source, lock).ingest_bytes(
         fetched.body, origin=source.location, url=fetched.final_url or source.location,
         content_type=fetched.content_type, source_id=source.id))
     return outcome
 
 
-def _poll_folder(services, source: Source) -> PollOutcome:
+def _poll_folder(services, source: Source, lock: threading.Lock | None = None) -> PollOutcome:
     from bot.ingest import expand_inputs
 
     root = Path(source.location)
@@ -320,7 +344,7 @@ def _poll_folder(services, source: Source) -> PollOutcome:
     outcome = PollOutcome()
     previous = set(source.seen or [])
     current: list[str] = []
-    ingestor = _ingestor(services, source)
+    ingestor = _ingestor(services, source, lock)
     for path in files:
         key = _file_key(root, path)
         if key is None:  # still being written, or vanished: look again next poll

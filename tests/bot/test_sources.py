@@ -231,6 +231,38 @@ async def test_a_broken_source_backs_off_and_never_stops_the_others(services, tm
     assert [s.last_error for s in list_sources(services.engine)] == [None, None]
 
 
+@pytest.mark.hostile
+async def test_a_dripping_source_does_not_hold_up_a_fast_one_polled_with_it(tmp_path):
+    from tests.bot.support.hostile import DrippingServer
+
+    built = build_services(make_settings(f"sqlite:///{tmp_path / 'drip.db'}", allow_private_urls=True,
+                                         fetch_timeout=8.0, poll_workers=2), seed=False)
+    try:
+        with DrippingServer() as drip:
+            async with NewsSite(entries=[Entry("prisoner-exchange")]) as site:
+                with session_scope(built.engine) as session:  # the dripping one is due first
+                    session.add(Source(kind="feed", location=drip.url, interval_seconds=900,
+                                       next_poll_at=utcnow() - timedelta(minutes=5)))
+                    session.add(Source(kind="feed", location=f"{site.base}/feed.xml", interval_seconds=900,
+                                       next_poll_at=utcnow()))
+                started = time.monotonic()
+                polling = asyncio.create_task(asyncio.to_thread(poll_due, built))
+                while not documents(built) and not polling.done():
+                    await asyncio.sleep(0.05)
+                fast_done = time.monotonic() - started
+                assert not polling.done(), "the fast source was only ingested after the dripping one gave up"
+                assert await polling == 2
+                both_done = time.monotonic() - started
+        print(f"fast source ingested after {fast_done:.1f}s; the dripping one abandoned after {both_done:.1f}s")
+        assert [d.title for d in documents(built)] == [ARTICLES["prisoner-exchange"]["title"]]
+        rows = list_sources(built.engine)
+        assert "timed out after 8s" in rows[0].last_error and rows[1].last_error is None
+        assert both_done < 8.0 + 2.0  # the whole request is bounded, headers included
+        assert drip.connections == 1
+    finally:
+        built.engine.dispose()
+
+
 # -- safety ---------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/bomb.xml", "/xxe.xml"])
