@@ -23,6 +23,8 @@ from bot.errors import BadDocument, BlockedAddress, FetchError
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
+# 4xx answers a later try may not get: Request Timeout, Too Early, Too Many Requests.
+RETRYABLE_STATUS = frozenset({408, 425, 429})
 DEFAULT_USER_AGENT = "ParleyBot/0.1 (+https://github.com/parley)"
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.5"
 
@@ -67,11 +69,11 @@ def _host_and_port(url: str) -> tuple[str, int]:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise FetchError(f"{url}: not a valid URL ({exc})", origin=url) from exc
+        raise FetchError(f"{url}: not a valid URL ({exc})", origin=url, permanent=True) from exc
     if parsed.scheme not in ("http", "https"):
-        raise FetchError(f"{url}: only http and https URLs can be fetched", origin=url)
+        raise FetchError(f"{url}: only http and https URLs can be fetched", origin=url, permanent=True)
     if not parsed.host:
-        raise FetchError(f"{url}: the URL has no host", origin=url)
+        raise FetchError(f"{url}: the URL has no host", origin=url, permanent=True)
     return parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
 
 
@@ -242,7 +244,7 @@ def _follow(client: httpx.Client, url: str, headers: dict[str, str], timeout: fl
             log.debug("redirect %s -> %s", response.url, current)
         finally:
             response.close()
-    raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects", origin=url)
+    raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects", origin=url, permanent=True)
 
 
 def _send(client: httpx.Client, request: httpx.Request, url: str, timeout: float) -> httpx.Response:
@@ -264,9 +266,9 @@ def _read(response: httpx.Response, url: str, final_url: str, max_bytes: int, de
     if status == 304:
         return _fetched(response, url, final_url, b"", not_modified=True, request=response.request)
     if status >= 400:
-        raise FetchError(f"{final_url}: HTTP {status}", origin=url)
+        raise FetchError(f"{final_url}: HTTP {status}", origin=url, permanent=status < 500 and status not in RETRYABLE_STATUS)
     if not 200 <= status < 300:
-        raise FetchError(f"{final_url}: unexpected HTTP {status}", origin=url)
+        raise FetchError(f"{final_url}: unexpected HTTP {status}", origin=url, permanent=True)
     _check_declared_size(response, final_url, max_bytes)
     body = _read_body(response, final_url, max_bytes, deadline, timeout)
     return _fetched(response, url, final_url, body, not_modified=False)

@@ -19,10 +19,11 @@ import defusedxml
 import defusedxml.ElementTree
 import feedparser
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from bot import i18n
-from bot.errors import BadArguments, BadDocument, BlockedAddress, FetchError, IngestError
+from bot.errors import BadArguments, BadDocument, FetchError, IngestError
 from bot.messages import Reply, Request
 from storage.db import session_scope
 from storage.models import Document, Source, utcnow
@@ -45,6 +46,9 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 _ENTITY_DECLARATION = re.compile(r"<!ENTITY", re.IGNORECASE)
 _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+_WEB_URL = re.compile(r"^https?://[^/\s?#]+", re.IGNORECASE)
+# Feed dates outside these years are typos or placeholders ("0000-00-00"), not publication dates.
+_PLAUSIBLE_YEARS = range(1900, 2200)
 
 
 # -- the registry ------------------------------------------------------------------------------
@@ -158,6 +162,7 @@ class PollOutcome:
     content_hash: str | None = None
     seen: list | None = None
     item_errors: list[str] = field(default_factory=list)
+    forget_validators: bool = False  # entries wait for a retry: the next poll must get the whole feed, not a 304
 
 
 def poll_due(services) -> int:
@@ -220,6 +225,8 @@ def _record_success(engine, source: Source, outcome: PollOutcome) -> None:
             value = getattr(outcome, name)
             if value is not None:
                 setattr(row, name, value)
+        if outcome.forget_validators:
+            row.etag = row.last_modified = None
         row.last_polled_at, row.next_poll_at = now, now + timedelta(seconds=row.interval_seconds)
         row.error_count = 0
         row.last_error = "; ".join(outcome.item_errors)[:2000] or None
@@ -287,34 +294,62 @@ def _poll_feed(services, source: Source, lock: threading.Lock | None = None) -> 
         key = entry_key(entry)
         if key in taken:
             continue
-        try:
-            outcome.results.append(_ingest_entry(ingestor, services.settings, source, entry, site))
-        except BlockedAddress as exc:  # a link into a private network stays refused: don't retry it
-            outcome.item_errors.append(f"{entry.get('link') or key}: {exc}")
-            log.warning("feed #%s: entry %s refused: %s", source.id, key, exc)
-        except FetchError as exc:  # the article may come back: try this entry again next poll
-            outcome.item_errors.append(f"{entry.get('link') or key}: {exc}")
-            log.warning("feed #%s: entry %s not fetched, will retry: %s", source.id, key, exc)
+        if not _take_entry(ingestor, services.settings, source, entry, site, key, outcome):
+            outcome.forget_validators = True  # worth another try on the next poll, even if the feed is unchanged
             continue
-        except IngestError as exc:  # the entry itself is unusable: don't try it again
-            outcome.item_errors.append(f"{entry.get('link') or key}: {exc}")
-            log.warning("feed #%s: entry %s skipped: %s", source.id, key, exc)
         seen.append(key)
         taken.add(key)
-    outcome.seen = seen[-SEEN_LIMIT:]
+    # Remember at least every entry the feed lists now, or a feed longer than the limit is re-read each poll.
+    outcome.seen = seen[-max(SEEN_LIMIT, len(parsed.entries)):]
     return outcome
 
 
+def _take_entry(ingestor, settings, source: Source, entry, site: str, key: str, outcome: PollOutcome) -> bool:
+    """Ingest one entry; False when it failed in a way a later poll may not (its article server is down).
+
+    Whatever goes wrong costs only this entry: one malformed entry never sinks the rest of the feed.
+    """
+    where = usable_link(entry) or key
+    try:
+        outcome.results.append(_ingest_entry(ingestor, settings, source, entry, site))
+    except FetchError as exc:
+        outcome.item_errors.append(f"{where}: {exc}")
+        if not exc.permanent:
+            log.warning("feed #%s: entry %s not fetched, will retry: %s", source.id, key, exc)
+            return False
+        log.warning("feed #%s: entry %s refused for good: %s", source.id, key, exc)
+    except IngestError as exc:  # the entry itself is unusable: don't try it again
+        outcome.item_errors.append(f"{where}: {exc}")
+        log.warning("feed #%s: entry %s skipped: %s", source.id, key, exc)
+    except SQLAlchemyError:  # the database, not the entry: fail the poll, so it backs off and is retried whole
+        raise
+    except Exception as exc:  # a malformed entry that tripped a bug: log it, skip it, go on with the others
+        outcome.item_errors.append(f"{where}: {type(exc).__name__}: {exc}")
+        log.exception("feed #%s: entry %s could not be read; skipped", source.id, key)
+    return True
+
+
 def _ingest_entry(ingestor, settings, source: Source, entry, site: str):
-    link = entry.get("link") or None
+    """The entry's linked article when the entry is only a teaser, else (or when the article is gone for good) its own text."""
+    link = usable_link(entry)
     body_html = entry_html(entry)
+    has_text = bool(_plain(body_html))
     if link and is_teaser(body_html):
         log.debug("feed #%s: entry %s is a teaser; fetching the article", source.id, link)
-        article = _fetch(link, settings)
-        return ingestor.ingest_bytes(article.body, origin=link, url=article.final_url or link,
-                                     content_type=article.content_type, source_id=source.id)
-    if not body_html.strip():
-        raise BadDocument(f"{source.location}: entry {entry_key(entry)} has no text and no link", source.location)
+        try:
+            article = _fetch(link, settings)
+            return ingestor.ingest_bytes(article.body, origin=link, url=article.final_url or link,
+                                         content_type=article.content_type, source_id=source.id)
+        except FetchError as exc:
+            if not exc.permanent or not has_text:
+                raise
+            log.info("feed #%s: article %s is gone for good (%s); taking the entry's own text", source.id, link, exc)
+        except BadDocument as exc:
+            if not has_text:
+                raise
+            log.info("feed #%s: article %s is unreadable (%s); taking the entry's own text", source.id, link, exc)
+    if not has_text:
+        raise BadDocument(f"{source.location}: entry {entry_key(entry)} has no text and no usable link", source.location)
     page = entry_page(entry, site, body_html)
     return ingestor.ingest_bytes(page.encode("utf-8"), origin=link or f"{source.location}#{entry_key(entry)}",
                                  url=link, content_type="text/html", source_id=source.id)
@@ -427,6 +462,12 @@ def entry_key(entry) -> str:
     return "sha256:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def usable_link(entry) -> str | None:
+    """The entry's link when it is an absolute http(s) URL; feedparser also makes a plain guid ("12345") the link."""
+    link = (entry.get("link") or "").strip()
+    return link if _WEB_URL.match(link) and " " not in link else None
+
+
 def entry_html(entry) -> str:
     """The fullest HTML body a feed entry carries: its content, else its summary."""
     bodies = [c.get("value", "") for c in entry.get("content", []) or []]
@@ -454,15 +495,25 @@ def entry_page(entry, site: str, body_html: str) -> str:
     published = _entry_time(entry)
     metas = [f'<meta property="og:site_name" content="{html.escape(site)}">' if site else "",
              f'<meta property="article:published_time" content="{published.isoformat()}">' if published else "",
-             f'<link rel="canonical" href="{html.escape(entry["link"])}">' if entry.get("link") else ""]
+             f'<link rel="canonical" href="{html.escape(link)}">' if (link := usable_link(entry)) else ""]
     return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(entry.get('title', ''))}</title>{''.join(metas)}</head>"
             f"<body><article>{body_html}</article></body></html>")
 
 
 def _entry_time(entry) -> datetime | None:
-    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime.fromtimestamp(timegm(stamp), timezone.utc) if stamp else None
+    """When the entry was published; None when it does not say, or says something impossible (``0000-00-00``)."""
+    for name in ("published_parsed", "updated_parsed"):
+        stamp = entry.get(name)
+        if not stamp:
+            continue
+        try:
+            when = datetime.fromtimestamp(timegm(stamp), timezone.utc)
+        except (ValueError, OverflowError, OSError, TypeError):
+            continue
+        if when.year in _PLAUSIBLE_YEARS:
+            return when
+    return None
 
 
 def _oldest_first(entries: list) -> list:

@@ -156,6 +156,69 @@ async def test_full_text_entries_are_not_fetched_again_and_each_is_ingested_once
     assert {d.published.isoformat() for d in documents(services)} == {"2025-03-18", "2025-03-20", "2025-03-22"}
 
 
+@pytest.mark.hostile
+async def test_one_malformed_feed_date_costs_only_its_entry(services):
+    entries = [Entry("prisoner-exchange"), Entry("energy-truce", pub_date="0000-00-00"), Entry("peacekeepers")]
+    async with NewsSite(entries=entries) as site:
+        source = await add(services, f"{site.base}/feed.xml")
+        results = await poll(services, source.id)
+    assert sorted(r.title for r in results) == sorted(ARTICLES[slug]["title"] for slug in ARTICLES)
+    row = source_row(services, source.id)
+    assert (row.error_count, row.last_error) == (0, None) and len(row.seen) == 3
+    undated = next(d for d in documents(services) if d.title == ARTICLES["energy-truce"]["title"])
+    assert undated.published is None or undated.published.year == 2025  # never year 0 or 1
+
+
+def short_item(guid: str, text: str, link: str | None = None, permalink: str = "") -> str:
+    """An RSS item of a few lines, with a guid and optionally a link."""
+    return (f"<item><title>{text[:40]}</title><guid{permalink}>{guid}</guid>" + (f"<link>{link}</link>" if link else "")
+            + f"<pubDate>Wed, 19 Mar 2025 10:00:00 GMT</pubDate><description>{text}</description></item>")
+
+
+@pytest.mark.hostile
+async def test_entries_whose_guid_is_not_a_url_are_read_from_their_own_text_once(services):
+    texts = [f"Negotiators met for round {n} of talks on a ceasefire in Istanbul on Wednesday." for n in range(1, 4)]
+    async with NewsSite() as site:
+        site.raw_items = [short_item(str(12345 + n), text) for n, text in enumerate(texts)]
+        site.raw_items.append(short_item("abc-1", texts[0].replace("round 1", "round 9"), permalink=" isPermaLink='false'"))
+        source = await add(services, f"{site.base}/feed.xml")
+        first = await poll(services, source.id)
+        assert [r.status for r in first] == ["new"] * 4
+        assert not any(h.path != "/feed.xml" for h in site.hits)  # "12345" was never taken for a URL to fetch
+        site.raw_items.append(short_item("99", "A new round of talks on prisoner exchanges opened in Geneva on Thursday."))
+        make_due(services, source.id)
+        second = await poll(services, source.id)
+    assert [r.status for r in second] == ["new"]  # only the new entry: nothing is retried
+    row = source_row(services, source.id)
+    assert (row.error_count, row.last_error) == (0, None)
+    assert {d.origin for d in documents(services)} >= {f"{site.base}/feed.xml#12345", f"{site.base}/feed.xml#99"}
+    assert all(d.url is None for d in documents(services))
+
+
+@pytest.mark.hostile
+async def test_a_teaser_whose_article_is_gone_is_read_from_its_own_text_and_one_whose_server_fails_is_retried(services):
+    async with NewsSite(entries=[Entry("peacekeepers", teaser_only=True), Entry("energy-truce", teaser_only=True)]) as site:
+        site.status["/articles/peacekeepers"] = 404  # gone for good: the teaser is all there is
+        site.status["/articles/energy-truce"] = 503  # the server is down: the article may come back
+        source = await add(services, f"{site.base}/feed.xml")
+        first = await poll(services, source.id)
+        assert [r.title for r in first] == [ARTICLES["peacekeepers"]["title"]]
+        assert "HTTP 503" in source_row(services, source.id).last_error
+
+        make_due(services, source.id)
+        assert await poll(services, source.id) == []  # still down: tried again, not given up
+        del site.status["/articles/energy-truce"]
+        site.entries.append(Entry("prisoner-exchange"))  # a changed feed, so it is not answered 304
+        make_due(services, source.id)
+        third = await poll(services, source.id)
+        assert len(site.requests_to("/articles/peacekeepers")) == 1  # the 404 is never asked again
+        assert len(site.requests_to("/articles/energy-truce")) == 3
+    assert sorted(r.title for r in third) == sorted([ARTICLES["energy-truce"]["title"], ARTICLES["prisoner-exchange"]["title"]])
+    energy = next(d for d in documents(services) if d.title == ARTICLES["energy-truce"]["title"])
+    assert "monitored by the United States" in energy.text  # the whole article, not the teaser
+    assert source_row(services, source.id).last_error is None
+
+
 # -- pages and folders ----------------------------------------------------------------------------------
 
 async def test_a_page_is_rechecked_and_ingested_again_only_when_it_changed(services):
