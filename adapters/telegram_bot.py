@@ -12,6 +12,7 @@ import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Iterator, TypeVar
 from urllib.parse import urlparse
 
@@ -238,13 +239,18 @@ def _lead_line(line: str, links: dict[int, str], bold: bool) -> str:
 
 
 def _source_line(citation: Citation, labels: dict[str, str]) -> str:
-    name = _esc(_shorten(citation.outlet or citation.title or citation.origin))
+    name = _esc(_shorten(citation.outlet or citation.title or _origin_name(citation.origin)))
     links = _citation_links([citation])
     if links:
         name = f'<a href="{_esc(links[citation.n])}">{name}</a>'
     when = citation.published.isoformat() if citation.published else _esc(labels["undated"])
-    where = "" if links else f": {_esc(_shorten(citation.url or citation.origin))}"
+    where = "" if links else f": {_esc(_shorten(citation.url or _origin_name(citation.origin)))}"
     return f"[{citation.n}] {name}, {when}{where}"
+
+
+def _origin_name(origin: str) -> str:
+    """A URL as it is; a file by its name only: chat users have no business with the server's folders."""
+    return origin if "://" in origin else PurePath(origin).name or origin
 
 
 # splitting --------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
 
     # ingestion and fetching
     max_document_bytes: int = Field(5_000_000, description="Largest file or download accepted for ingestion, in bytes.")
+    source_folders: str = Field("", description="Comma-separated server folders under which local files and folders may be added as sources (CLI or chat); empty allows none.")
     fetch_timeout: float = Field(20.0, description="Seconds before a fetch of a URL is abandoned.")
     allow_private_urls: bool = Field(False, description="Allow fetching URLs on private, loopback or link-local addresses (tests, intranets).")
     user_agent: str = Field("ParleyBot/0.1 (+https://github.com/parley)", description="User-Agent sent when fetching feeds and pages.")
@@ -70,6 +71,10 @@ class Settings(BaseSettings):
     telegram_rate_per_second: float = Field(30.0, description="Messages per second the Telegram sender allows itself overall.")
     telegram_group_rate_per_minute: int = Field(20, description="Messages per minute the Telegram sender allows itself per group.")
     max_delivery_attempts: int = Field(12, description="Attempts before a delivery is given up and logged as failed.")
+
+    def allowed_source_folders(self) -> list[Path]:
+        """The folders local sources must lie under, resolved (symbolic links followed)."""
+        return [Path(part.strip()).expanduser().resolve() for part in self.source_folders.split(",") if part.strip()]
 
     def admins(self) -> set[str]:
         """Admin ids as a set of ``platform:user_id`` strings."""

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from bot import i18n
-from bot.errors import BadArguments, BadDocument, FetchError, IngestError
+from bot.errors import BadArguments, BadDocument, FetchError, IngestError, NotAllowed
 from bot.messages import Reply, Request
 from storage.db import session_scope
 from storage.models import Document, Source, utcnow
@@ -76,17 +76,19 @@ def add_source(engine, location: str, *, interval: str | None, settings, added_b
     """Register a folder (an existing directory), a feed (a URL that parses as RSS/Atom) or a page (any other URL).
 
     URLs are checked against private addresses first, then fetched once to tell a feed
-    from a page. Raises BadArguments, BlockedAddress, FetchError or BadDocument.
+    from a page. Local files and folders are the operator's decision: only those under
+    ``settings.source_folders`` may be added, whoever asks. Raises BadArguments, NotAllowed,
+    BlockedAddress, FetchError or BadDocument.
     """
     seconds = parse_interval(interval, settings.default_poll_interval)
     location = location.strip()
     if re.match(r"^https?://", location, re.IGNORECASE):
         kind = _detect_url_kind(location, settings)
     else:
-        path = Path(location).expanduser()
+        path = allowed_local_path(location, settings)  # before looking: a refusal must not tell what exists
         if not path.exists():
             raise BadArguments(f"{location!r} is neither an http(s) URL nor an existing folder")
-        kind, location = ("folder" if path.is_dir() else "file"), str(path.resolve())
+        kind, location = ("folder" if path.is_dir() else "file"), str(path)
     with session_scope(engine) as session:
         existing = session.exec(select(Source).where(Source.location == location)).first()
         if existing is not None:
@@ -96,6 +98,20 @@ def add_source(engine, location: str, *, interval: str | None, settings, added_b
         session.flush()
     log.info("added %s source #%s %s (every %s)", kind, source.id, location, format_interval(seconds))
     return source
+
+
+def allowed_local_path(location: str | Path, settings) -> Path:
+    """The resolved path when it lies under one of the operator's ``source_folders``; raises NotAllowed otherwise.
+
+    The path is resolved first (``..`` and symbolic links followed), so neither can lead out of an allowed folder.
+    """
+    path = Path(location).expanduser().resolve()
+    roots = settings.allowed_source_folders()
+    if not any(path == root or root in path.parents for root in roots):
+        if not roots:
+            raise NotAllowed("local files and folders cannot be added: PARLEY_SOURCE_FOLDERS allows none")
+        raise NotAllowed(f"{location} is not under a folder PARLEY_SOURCE_FOLDERS allows")
+    return path
 
 
 def _detect_url_kind(url: str, settings) -> str:
@@ -372,7 +388,10 @@ def _poll_page(services, source: Source, lock: threading.Lock | None = None) -> 
 def _poll_folder(services, source: Source, lock: threading.Lock | None = None) -> PollOutcome:
     from bot.ingest import expand_inputs
 
-    root = Path(source.location)
+    try:  # the operator may have narrowed PARLEY_SOURCE_FOLDERS since the source was added
+        root = allowed_local_path(source.location, services.settings)
+    except NotAllowed as exc:
+        raise IngestError(str(exc), source.location) from None
     if not root.exists():
         raise IngestError(f"{root}: no such folder or file", str(root))
     files = [root] if root.is_file() else [Path(p) for p in expand_inputs([str(root)])]
@@ -386,6 +405,12 @@ def _poll_folder(services, source: Source, lock: threading.Lock | None = None) -
             continue
         current.append(key)
         if key in previous:
+            continue
+        try:
+            allowed_local_path(path, services.settings)  # a symbolic link in the folder may point anywhere
+        except NotAllowed:
+            outcome.item_errors.append(f"{path.name}: links outside the allowed folders; not read")
+            log.warning("folder #%s: %s leads outside PARLEY_SOURCE_FOLDERS; not read", source.id, path)
             continue
         try:
             outcome.results.append(_ingest_file(ingestor, services.settings, source, path))
@@ -535,14 +560,30 @@ def sources_command(services, request: Request, language: str) -> Reply:
 
 
 def describe_source(source: Source, language: str) -> str:
-    """One line: id, kind, location, interval and state (paused, last error)."""
+    """One line for chat users: id, kind, where (never a server path), interval and state (paused, last error)."""
     line = i18n.t("sources.line", language, id=source.id, kind=i18n.t(f"sources.kind.{source.kind}", language),
-                  location=source.location, interval=format_interval(source.interval_seconds))
+                  location=shown_location(source, language), interval=format_interval(source.interval_seconds))
     if source.paused:
         line += " " + i18n.t("sources.paused", language)
     if source.last_error:
-        line += " " + i18n.t("sources.error", language, error=source.last_error[:200])
+        line += " " + i18n.t("sources.error", language, error=without_paths(source.last_error)[:200])
     return line
+
+
+def shown_location(source: Source, language: str) -> str:
+    """A web source's URL; for a local one only its name ("inbox (local)"): server paths stay on the server."""
+    if source.kind in ("feed", "page"):
+        return source.location
+    return i18n.t("sources.local", language, name=Path(source.location).name or "-")
+
+
+# An absolute path not inside a URL ("//host/path", "host/path"): only its last part is shown.
+_SERVER_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s/:;,'\"()]+/)*([^\s/:;,'\"()]+)/?")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with absolute server paths cut to their last part: "/srv/news/a.txt: empty" -> "a.txt: empty"."""
+    return _SERVER_PATH.sub(r"\1", text)
 
 
 def addsource_command(services, request: Request, language: str) -> Reply:
@@ -553,8 +594,10 @@ def addsource_command(services, request: Request, language: str) -> Reply:
     try:
         source = add_source(services.engine, args[0], interval=args[1] if len(args) > 1 else None,
                             settings=services.settings, added_by=f"{request.chat.platform}:{request.sender.user_id}")
+    except NotAllowed:  # a local path outside the operator's folders: the same answer whether it exists or not
+        raise NotAllowed(i18n.t("sources.local_refused", language)) from None
     except IngestError as exc:  # refused or unreachable URL, hostile feed: tell the admin why
-        raise BadArguments(i18n.t("sources.add_failed", language, location=args[0], reason=str(exc))) from None
+        raise BadArguments(i18n.t("sources.add_failed", language, location=args[0], reason=without_paths(str(exc)))) from None
     return Reply(lead=i18n.t("sources.added", language, line=describe_source(source, language)), language=language, kind="info")
 
 

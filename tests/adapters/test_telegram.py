@@ -139,7 +139,7 @@ def citation(n: int, **changes) -> Citation:
 
 def test_render_escapes_every_piece_of_text_and_links_citations():
     reply = Reply(lead="Ceasefire: A < B & C > D [1]", bullets=(Bullet("Withdraw >5 km & <verify>", (1, 2)),),
-                  citations=(citation(1), citation(2, url=None, origin="seeds/002.txt")), as_of=date(2025, 3, 19))
+                  citations=(citation(1), citation(2, url=None, origin="/srv/parley/seeds/002.txt")), as_of=date(2025, 3, 19))
     [part] = render(reply)
     visible = parse_html(part)
     assert "Ceasefire: A < B & C > D [1]" in visible
@@ -147,7 +147,7 @@ def test_render_escapes_every_piece_of_text_and_links_citations():
     assert '<a href="https://news.example/a?id=1&amp;x=&lt;y&gt;">[1]</a>' in part
     assert "[2]</a>" not in part  # no URL, no link
     assert "[1] R&D <Wire>, 2025-03-19" in visible
-    assert "[2] R&D <Wire>, 2025-03-19: seeds/002.txt" in visible
+    assert "[2] R&D <Wire>, 2025-03-19: 002.txt" in visible and "/srv" not in part  # a file by its name only
     assert visible.rstrip().endswith("As of 2025-03-19")
 
 

@@ -118,7 +118,7 @@ async def test_jobs_do_work_only_while_leading(services, tmp_path):
     assert await poll_sources(runtime) == 1  # the (missing) folder was polled and its error recorded
     with Session(services.engine) as session:
         source = session.exec(select(Source)).one()
-        assert source.error_count == 1 and "no such folder" in source.last_error
+        assert source.error_count == 1 and "PARLEY_SOURCE_FOLDERS allows none" in source.last_error
 
 
 async def test_the_scheduler_leads_at_once_and_releases_the_lease_on_shutdown(services):

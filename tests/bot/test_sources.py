@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 from bot.commands import COMMANDS
 from bot.core import Bot
 from bot.delivery import Outbox, deliver_due
-from bot.errors import BadArguments, BadDocument, BlockedAddress
+from bot import i18n
+from bot.errors import BadArguments, BadDocument, BlockedAddress, NotAllowed
 from bot.messages import ChatRef, Request, Sender
 from bot.sources import (add_source, list_sources, parse_feed, parse_interval, pause_source, poll_due, poll_source,
                          remove_source)
@@ -24,9 +25,9 @@ from tests.conftest import build_services, make_settings
 
 @pytest.fixture
 def services(tmp_path):
-    """Services on an empty database that may fetch from loopback (the test site)."""
+    """Services on an empty database that may fetch from loopback (the test site) and read folders under tmp_path."""
     built = build_services(make_settings(f"sqlite:///{tmp_path / 'sources.db'}", allow_private_urls=True,
-                                         telegram_rate_per_second=1000), seed=False)
+                                         telegram_rate_per_second=1000, source_folders=str(tmp_path)), seed=False)
     yield built
     built.engine.dispose()
 
@@ -408,6 +409,45 @@ async def test_registry_refuses_bad_input_and_pauses_and_removes(services, tmp_p
     assert not remove_source(services.engine, "12345")
 
 
+@pytest.mark.hostile
+async def test_local_paths_are_refused_unless_under_an_operators_folder_and_never_shown_in_chat(tmp_path):
+    allowed, private = tmp_path / "allowed", tmp_path / "private"
+    (allowed / "inbox").mkdir(parents=True)
+    private.mkdir()
+    write_old(private / "secret.txt", "Launch codes\n\nThe vault code is 7741-9921 and nobody may read it aloud.")
+    write_old(allowed / "inbox" / "talks.txt", "Talks resume\n\n" + " ".join(ARTICLES["energy-truce"]["paragraphs"]))
+    (allowed / "inbox" / "leak.txt").symlink_to(private / "secret.txt")
+    built = build_services(make_settings(f"sqlite:///{tmp_path / 'local.db'}"), seed=False)
+    bot = Bot(built.settings, built, COMMANDS)
+    chat = ChatRef("telegram", "-1001")
+    admin, member = Sender("1", is_bot_admin=True), Sender("2")
+
+    def request(command: str, text: str = "", sender: Sender = admin) -> Request:
+        return Request(chat, sender, command, text, tuple(text.split()), is_private=False)
+
+    # By default no local path may be added by anyone, existing or not, and the answer does not say which exist.
+    refusals = [await bot.handle(request("addsource", path)) for path in ("/etc", "/etc/passwd", "/root", str(allowed),
+                                                                          "/no/such/folder")]
+    assert {r.lead for r in refusals} == {i18n.t("sources.local_refused", "en")}
+    with pytest.raises(NotAllowed):
+        add_source(built.engine, str(allowed), interval=None, settings=built.settings, added_by="cli")
+
+    built.settings = make_settings(built.settings.database_url, source_folders=str(allowed))
+    for outside in (private, allowed / ".." / "private", "/etc"):
+        assert (await bot.handle(request("addsource", str(outside)))).lead == i18n.t("sources.local_refused", "en")
+    added = await bot.handle(request("addsource", str(allowed / "inbox")))
+    assert added.kind == "info" and str(allowed) not in added.lead and "inbox (local)" in added.lead
+
+    source = list_sources(built.engine)[0]
+    results = await asyncio.to_thread(poll_source, built, source.id)
+    assert [r.title for r in results] == ["Talks resume"]  # the symbolic link out of the folder is not followed
+    assert "7741" not in " ".join(d.text for d in documents(built))
+    listed = (await bot.handle(request("sources", sender=member))).lead
+    assert "folder inbox (local)" in listed and "leak.txt" in listed  # the refusal is reported, by file name only
+    assert str(tmp_path) not in listed and "/" not in listed.split("inbox (local)", 1)[1]
+    built.engine.dispose()
+
+
 def test_intervals():
     assert [parse_interval(text) for text in ("30s", "5m", "1h", "2d", "90")] == [30, 300, 3600, 172800, 90]
     for bad in ("1s", "5 minutes", "-1m", "soon"):
@@ -432,7 +472,8 @@ async def test_chat_commands_list_add_and_remove_sources_for_admins_only(service
     unreachable = await bot.handle(request("addsource", "http://127.0.0.1:1/feed.xml"))
     assert unreachable.kind == "error" and "connection failed" in unreachable.lead  # the admin is told why
     listed = await bot.handle(request("sources", sender=member))
-    assert str(tmp_path) in listed.lead and "#1" in listed.lead
+    assert f"{tmp_path.name} (local)" in listed.lead and "#1" in listed.lead
+    assert str(tmp_path) not in listed.lead  # chat users never see server paths
 
     source_id = list_sources(services.engine)[0].id
     assert "Removed" in (await bot.handle(request("removesource", str(source_id)))).lead
