@@ -496,7 +496,7 @@ class TelegramAdapter:
     async def _with_chat_rights(self, request: Request) -> Request:
         """Ask Telegram whether the sender administers this group, for commands that need it."""
         spec = self.bot.commands.get(request.command)
-        if request.is_private or spec is None or not spec.needs_manage or request.sender.can_manage_chat:
+        if request.is_private or spec is None or not spec.uses_chat_rights or request.sender.can_manage_chat:
             return request
         try:
             member = await self.application.bot.get_chat_member(int(request.chat.chat_id), int(request.sender.user_id))

@@ -28,8 +28,16 @@ class CommandSpec:
     handler: Handler
     admin_only: bool = False  # bot admins from PARLEY_ADMIN_IDS
     needs_manage: bool = False  # group admin / Manage Channels, in group chats
+    # The handler itself looks at the sender's chat rights (/settings: anyone may look, admins may change),
+    # so adapters that must ask the platform for them (Telegram) do so for this command too.
+    checks_manage: bool = False
     rate_limited: bool = False  # counts against the per-user question budget
     options: tuple[str, ...] = ()  # argument names for slash-command platforms
+
+    @property
+    def uses_chat_rights(self) -> bool:
+        """Whether the sender's rights in the chat matter: the core requires them, or the handler reads them."""
+        return self.needs_manage or self.checks_manage
 
 
 @dataclass

@@ -438,6 +438,25 @@ async def test_group_subscription_needs_a_group_admin(services, telegram_api, ma
     assert [c.params["user_id"] for c in checks] == [USER_CHAT, USER_CHAT]
 
 
+@pytest.mark.hostile
+async def test_group_admins_can_change_settings_and_members_only_see_them(services, telegram_api, make_adapter):
+    await make_adapter(Bot(services.settings, services, COMMANDS))
+    telegram_api.add_update(message_update("/settings@ParleyTestBot language zh-Hant", chat_id=GROUP_ID))
+    [refusal] = await answer_for(telegram_api, GROUP_ID)
+    assert parse_html(refusal.text) == i18n.t("error.manage_only", "en")
+    assert "settings" in parse_html(refusal.text) and "subscription." not in parse_html(refusal.text)
+    telegram_api.add_update(message_update("/settings@ParleyTestBot", chat_id=GROUP_ID))  # looking is for everyone
+    shown = (await answer_for(telegram_api, GROUP_ID, 2))[-1]
+    assert i18n.t("settings.title", "en") in parse_html(shown.text)
+
+    telegram_api.set_member_status(GROUP_ID, USER["id"], "administrator")
+    telegram_api.add_update(message_update("/settings@ParleyTestBot language zh-Hant", chat_id=GROUP_ID))
+    saved = (await answer_for(telegram_api, GROUP_ID, 3))[-1]
+    assert i18n.t("settings.saved", "zh-Hant") in parse_html(saved.text)
+    assert services.chat_language(f"telegram:{GROUP_ID}") == "zh-Hant"
+    assert len(telegram_api.calls_to("getChatMember")) == 3  # Telegram was asked each time
+
+
 async def test_a_6000_character_answer_arrives_as_several_valid_messages(plain_services, telegram_api, make_adapter):
     seeds = sorted(SEEDS.glob("*.txt"))
     paragraphs = [line for path in seeds for line in path.read_text(encoding="utf-8").splitlines() if len(line) > 80]
