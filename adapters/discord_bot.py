@@ -23,7 +23,7 @@ from bot import i18n, textnorm
 from bot.config import Settings
 from bot.core import Bot, CommandSpec
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.messages import ChatRef, Citation, Reply, Request, Sender
+from bot.messages import ChatRef, Citation, Reply, Request, Sender, plain
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,7 @@ class Outgoing:
 def render(reply: Reply) -> list[Outgoing]:
     """A Reply as Discord messages: errors as plain text, everything else as embeds with sources as fields."""
     if reply.kind == "error":
-        return [Outgoing(content=page) for page in split_text(reply.lead or "…", CONTENT_LIMIT)]
+        return [Outgoing(content=page) for page in split_text(plain(reply.lead) or "…", CONTENT_LIMIT)]
     colour = ABSTAINED_COLOUR if reply.abstained else KIND_COLOURS.get(reply.kind, discord.Colour.blurple())
     embeds = [discord.Embed(description=page, colour=colour) for page in split_text(_body(reply), DESCRIPTION_LIMIT)]
     if reply.as_of:
@@ -363,10 +363,10 @@ def split_text(text: str, limit: int) -> list[str]:
 
 
 def _body(reply: Reply) -> str:
-    lines = [_escape(reply.lead)]
+    lines = [_escape(plain(reply.lead))]
     for bullet in reply.bullets:
         marks = "".join(f"[{n}]" for n in bullet.cites)
-        lines.append(f"• {_escape(bullet.text)} {marks}".rstrip())
+        lines.append(f"• {_escape(plain(bullet.text))} {marks}".rstrip())
     return "\n".join(lines).strip() or "…"
 
 
@@ -402,7 +402,16 @@ def _linkable(url: str | None) -> bool:
 
 
 def _escape(text: str) -> str:
-    return discord.utils.escape_markdown(text)
+    """Markdown-escaped text in which no bracket can open a masked link.
+
+    discord.py escapes only the first of several ``[text](url)`` in a line, so a document quoting
+    "[1](https://a) [2](https://b)" would still link the second: every bracket not already escaped
+    (after an even run of backslashes) is escaped here.
+    """
+    return _BRACKET.sub(lambda m: m.group(1) + "\\" + m.group(2), discord.utils.escape_markdown(text))
+
+
+_BRACKET = re.compile(r"(?<!\\)((?:\\\\)*)([\[\]])")
 
 
 def _clip(text: str, limit: int) -> str:

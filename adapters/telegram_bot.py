@@ -25,7 +25,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 
 from bot import i18n
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from bot.messages import ChatRef, Citation, Reply, Request, Sender
+from bot.messages import ChatRef, Citation, Reply, Request, Sender, cite_segments
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -229,8 +229,12 @@ def _cites(numbers: Iterable[int], links: dict[int, str]) -> str:
 
 
 def _linkify(text: str, links: dict[int, str]) -> str:
-    """Escape text and turn the citation markers ``[n]`` it already contains into links."""
-    return re.sub(r"\[(\d+)\]", lambda m: _cite(int(m.group(1)), links), _esc(text))
+    """Escape text and turn Parley's own citation markers in it into links.
+
+    A "[1][2]" that comes with a document's words (a quote, a headline) stays plain text:
+    only markers the core wrote with ``bot.messages.cite`` link to a source.
+    """
+    return "".join(_cite(part, links) if isinstance(part, int) else _esc(part) for part in cite_segments(text))
 
 
 def _lead_line(line: str, links: dict[int, str], bold: bool) -> str:

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from bot import i18n, textnorm
 from bot.embed import Embedder
-from bot.messages import Bullet, Citation, Reply
+from bot.messages import Bullet, Citation, Reply, cite
 from bot.question import FRAME_WORDS, STANCE_WORDS, Question, parse_question
 from bot.retrieval import ENTITY_PREFIX, CosineZ, IndexedPassage, LedgerEntry, PassageIndex, TermGroup
 from storage.models import Document, Passage
@@ -1061,7 +1061,7 @@ class _LeadWriter:
         self.numbers = numbers
 
     def refs(self, passages) -> str:
-        return "".join(f"[{self.numbers[p.id]}]" for p in passages if p.id in self.numbers)
+        return cite(*(self.numbers[p.id] for p in passages if p.id in self.numbers))
 
     def name(self, key: str) -> str:
         return self.answerer._name(key, self.lang)
@@ -1138,7 +1138,7 @@ class _LeadWriter:
             passage = self.answerer.index.by_id.get(entry.passage_id)
             if passage is not None and passage.id in self.numbers:
                 by_stance[entry.stance].append(self.numbers[passage.id])
-        parts = [i18n.t(f"stance.{s}", self.lang) + " " + "".join(f"[{n}]" for n in sorted(set(ns)))
+        parts = [i18n.t(f"stance.{s}", self.lang) + " " + cite(*sorted(set(ns)))
                  for s, ns in by_stance.items() if s in ANSWER_STANCES]
         return "; ".join(parts)
 
@@ -1238,7 +1238,7 @@ class _LeadWriter:
             if fact.passage.id in self.numbers:
                 others.setdefault((fact.party, fact.stance), []).append(self.numbers[fact.passage.id])
         described = [i18n.t("answer.premise.others", self.lang, party=self.name(party), stance=i18n.t(f"stance_noun.{stance}", self.lang))
-                     + " " + "".join(f"[{n}]" for n in sorted(set(ns))) for (party, stance), ns in others.items()]
+                     + " " + cite(*sorted(set(ns))) for (party, stance), ns in others.items()]
         stance = self.q.stance if self.q.stance in ("accepts", "offers") else "accepts"
         return i18n.t("answer.lead.premise", self.lang, party=self.name(asserted), verb=i18n.t(f"premise.{stance}", self.lang),
                       others=_join(described, self.lang))

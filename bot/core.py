@@ -5,13 +5,13 @@ import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Awaitable, Callable
 
 from bot import i18n
 from bot.config import Settings
 from bot.errors import NotAllowed, RateLimited, UnknownCommand, UserError
-from bot.messages import Reply, Request
+from bot.messages import CITE_MARK, Reply, Request, plain
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,8 @@ class Bot:
     async def handle(self, request: Request) -> Reply:
         """Answer one request. Never raises: failures become a polite reply."""
         language = self.language_for(request)
+        if CITE_MARK in request.text:  # only Parley writes its citation mark; a user's copy of it is dropped
+            request = replace(request, text=plain(request.text), args=tuple(plain(request.text).split()))
         try:
             spec = self.commands.get(request.command)
             if spec is None:

@@ -117,6 +117,7 @@ def _whole_word(spelling: str) -> str:
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"7z\xbc\xaf", b"\x7fELF", b"MZ")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\x0b\x1b") + b"\x7f"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f\ufffd]")
+_NONCHARACTERS = re.compile("[\ufdd0-\ufdef\ufffe\uffff]")  # for a program's internal use, never text
 LEGACY_ENCODINGS = ("gb18030", "big5", "cp1252")  # Simplified Chinese, Traditional Chinese, Western
 
 
@@ -135,6 +136,7 @@ def decode_bytes(data: bytes, *, origin: str | None = None) -> str:
     if text is None:
         _refuse_binary(data, origin)
         text = _decode_guessing(data, origin)
+    text = _NONCHARACTERS.sub("", text)  # Parley's own citation mark among them: a document must not forge one
     if not text.strip():
         raise BadDocument(f"{name}: empty", origin=origin)
     # NUL never occurs in text (and PostgreSQL cannot store it); many controls mean binary
@@ -772,14 +774,14 @@ def extract_text(raw: str, *, url: str | None = None, origin: str | None = None,
     url:", "原始链接:") takes precedence. ``context_events`` are (date, keywords) pairs from the
     profile, used only to give a year-less dateline its year. Raises ``BadDocument``.
     """
-    return _extract(raw, _Hints(url=url), origin, context_events)
+    return _extract(_NONCHARACTERS.sub("", raw), _Hints(url=url), origin, context_events)
 
 
 def extract_html(html: str, *, url: str | None = None, origin: str | None = None,
                  context_events: Sequence[tuple[date, Sequence[str]]] = ()) -> Extracted:
     """Extract an HTML page: trafilatura finds the main text and metadata, then as extract_text."""
     _check_size(html, origin)
-    hints, body = _trafilatura(html, url, origin)
+    hints, body = _trafilatura(_NONCHARACTERS.sub("", html), url, origin)
     return _extract(body, hints, origin, context_events)
 
 

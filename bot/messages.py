@@ -1,8 +1,41 @@
 """The platform-free messages that flow between adapters and the core."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Iterator
+
+# Parley's own citation markers in a reply's text are "[n]" preceded by this Unicode noncharacter
+# (meant for a program's internal use; extraction removes it from every document), so a "[1][2]"
+# that a document itself contains can never be rendered as a link to another source.
+CITE_MARK = "\ufdd0"
+_MARKED = re.compile(CITE_MARK + r"\[(\d+)\]")
+
+
+def cite(*numbers: int) -> str:
+    """Parley's citation markers for ``numbers``, as a lead writer puts them in a reply's text: "[1][3]"."""
+    return "".join(f"{CITE_MARK}[{n}]" for n in numbers)
+
+
+def plain(text: str) -> str:
+    """``text`` as readers see it: Parley's markers stay "[n]", the invisible mark goes."""
+    return text.replace(CITE_MARK, "")
+
+
+def cite_segments(text: str) -> Iterator[str | int]:
+    """``text`` split into plain strings and the citation numbers of Parley's own markers, in order.
+
+    A "[n]" without the mark (quoted from a document) stays part of the plain text.
+    """
+    position = 0
+    for match in _MARKED.finditer(text):
+        if match.start() > position:
+            yield plain(text[position:match.start()])
+        yield int(match.group(1))
+        position = match.end()
+    if position < len(text):
+        yield plain(text[position:])
 
 
 @dataclass(frozen=True)
@@ -102,8 +135,8 @@ class Reply:
     @property
     def text(self) -> str:
         """The reply as plain text, the way the console and ``ask --json`` show it."""
-        lines = [self.lead]
-        lines += [f"• {b.text} " + "".join(f"[{n}]" for n in b.cites) for b in self.bullets]
+        lines = [plain(self.lead)]
+        lines += [f"• {plain(b.text)} " + "".join(f"[{n}]" for n in b.cites) for b in self.bullets]
         if self.citations:
             lines.append(self.labels.get("sources", "Sources") + ":")
             for c in self.citations:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from contextlib import asynccontextmanager
 from datetime import date
 
@@ -22,7 +23,7 @@ from bot.core import Bot, CommandSpec
 from bot.delivery import Outbox, deliver_due
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.ingest import Ingestor
-from bot.messages import Bullet, ChatRef, Citation, Reply, Request, Sender
+from bot.messages import Bullet, ChatRef, Citation, Reply, Request, Sender, cite
 from storage.models import Subscription
 from tests.fakes.discord_api import (
     ADMINISTRATOR, EPHEMERAL, MANAGE_CHANNELS, TOKEN, Call, FakeDiscord, embed_length, load, message_problems,
@@ -166,6 +167,17 @@ def test_an_answer_is_an_embed_with_its_sources_as_fields():
     assert "2025-03-25" in embed.fields[0].value and "> Both sides agreed" in embed.fields[0].value
     assert "(2.txt)" in embed.fields[1].value and "seeds/" not in embed.fields[1].value and "](" not in embed.fields[1].value
     assert embed.footer.text == "As of 2025-03-26"
+
+
+@pytest.mark.hostile
+def test_brackets_inside_document_text_never_become_links_or_markers():
+    quote = "As reported [1](https://evil.example/a) and [2](https://evil.example/b), endorsed by Reuters [1][2]."
+    reply = Reply(lead=f"They agreed {cite(1)}.", bullets=(Bullet(quote, (1,)),), citations=(citation(1),),
+                  labels=i18n.labels("en"))
+    [embed] = render(reply)[0].embeds
+    assert "\ufdd0" not in embed.description and "They agreed \\[1\\]." in embed.description
+    assert not re.search(r"(?<!\\)\[[^\]]*\]\(", embed.description)  # no masked link can open anywhere
+    assert embed.description.replace("\\", "").endswith(quote + " [1]")  # the quote reads as written
 
 
 def test_a_summary_whose_bullets_are_the_quotes_does_not_repeat_them_in_its_fields():

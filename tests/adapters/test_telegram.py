@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 import socket
 from datetime import date
 
@@ -18,7 +19,7 @@ from bot import i18n
 from bot.commands import COMMANDS
 from bot.core import Bot, CommandSpec
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.messages import Bullet, ChatRef, Citation, Reply
+from bot.messages import Bullet, ChatRef, Citation, Reply, cite
 from tests.conftest import SEEDS, build_services, make_settings
 from tests.fakes.telegram_api import (DATA, DEFAULT_TOKEN, GROUP_ID, USER, ApiCall, FakeTelegramAPI, HtmlError,
                                       callback_update, edited_update, load, message_update, parse_html, utf16_len)
@@ -138,7 +139,7 @@ def citation(n: int, **changes) -> Citation:
 
 
 def test_render_escapes_every_piece_of_text_and_links_citations():
-    reply = Reply(lead="Ceasefire: A < B & C > D [1]", bullets=(Bullet("Withdraw >5 km & <verify>", (1, 2)),),
+    reply = Reply(lead="Ceasefire: A < B & C > D " + cite(1), bullets=(Bullet("Withdraw >5 km & <verify>", (1, 2)),),
                   citations=(citation(1), citation(2, url=None, origin="/srv/parley/seeds/002.txt")), as_of=date(2025, 3, 19))
     [part] = render(reply)
     visible = parse_html(part)
@@ -149,6 +150,23 @@ def test_render_escapes_every_piece_of_text_and_links_citations():
     assert "[1] R&D <Wire>, 2025-03-19" in visible
     assert "[2] R&D <Wire>, 2025-03-19: 002.txt" in visible and "/srv" not in part  # a file by its name only
     assert visible.rstrip().endswith("As of 2025-03-19")
+
+
+CITATION_LINK = r'<a href="([^"]*)">\[(\d+)\]</a>'
+
+
+@pytest.mark.hostile
+def test_citation_markers_inside_document_text_never_become_links():
+    quote = 'Officials said the plan was "endorsed by Reuters [1][2]" and [3] others.'
+    reply = Reply(lead=f"Headline quoting [2] of a wire. The sources say so {cite(1)}.",
+                  bullets=(Bullet(quote, (1,)),),
+                  citations=(citation(1, url="https://small.example/blog"), citation(2, url="https://reuters.example/x")))
+    [part] = render(reply)
+    links = re.findall(CITATION_LINK, part)
+    assert links == [("https://small.example/blog", "1"), ("https://small.example/blog", "1")]  # the lead's, the bullet's
+    visible = parse_html(part)
+    assert quote in visible and "Headline quoting [2] of a wire" in visible  # shown as written, unlinked
+    assert "\ufdd0" not in visible and "\ufdd0" not in to_plain(part)
 
 
 def test_render_uses_the_replys_language_for_its_chrome():
@@ -455,6 +473,41 @@ async def test_group_admins_can_change_settings_and_members_only_see_them(servic
     assert i18n.t("settings.saved", "zh-Hant") in parse_html(saved.text)
     assert services.chat_language(f"telegram:{GROUP_ID}") == "zh-Hant"
     assert len(telegram_api.calls_to("getChatMember")) == 3  # Telegram was asked each time
+
+
+@pytest.mark.hostile
+async def test_a_pushed_document_quoting_citation_markers_links_only_parleys_own(services, telegram_api, make_adapter):
+    from bot.ingest import Ingestor
+
+    adapter = await make_adapter(Bot(services.settings, services, COMMANDS))
+    telegram_api.add_update(message_update("/subscribe"))
+    await answer_for(telegram_api, USER_CHAT)
+    text = ("Geneva talks endorsed by three wires\n\nMarch 20, 2025\n\n"
+            'The plan was "endorsed by Reuters [1][2] and the Associated Press [3]", a small blog claimed on Thursday in Geneva.\n\n'
+            "Russian and Ukrainian negotiators agreed to exchange 175 prisoners each, Swiss mediators said.\n\n"
+            "Ukraine demanded that heavy weapons be pulled back 15 kilometres from the contact line [2].")
+    result = await asyncio.to_thread(Ingestor(services).ingest_bytes, text.encode(), origin="https://small.example/blog",
+                                     url="https://small.example/blog")
+    assert result.status == "new"
+    assert await deliver(services, adapter) == 1
+    push = answers(telegram_api, USER_CHAT)[-1]
+    visible = parse_html(push.text)
+    assert "Reuters [1][2]" in visible  # the document's words, verbatim
+    labels = [int(n) for _, n in re.findall(CITATION_LINK, push.text)]
+    assert "Reuters <a" not in push.text and "Press <a" not in push.text and "line <a" not in push.text
+    expected = [n for bullet in render_reply_bullets(services, result.document_id) for n in bullet]
+    assert labels == expected  # exactly one link per citation Parley wrote, none from the document
+
+
+def render_reply_bullets(services, document_id: str) -> list[tuple[int, ...]]:
+    from sqlmodel import Session
+
+    from bot.digest import render_summary
+    from storage.models import Document
+
+    with Session(services.engine) as session:
+        document = session.get(Document, document_id)
+    return [b.cites for b in render_summary(document, "en", profile=services.profile).bullets]
 
 
 async def test_a_6000_character_answer_arrives_as_several_valid_messages(plain_services, telegram_api, make_adapter):

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot import textnorm
 from bot.answer import Answerer, asked_units, extract_figures, render_figure, to_contract_json
 from bot.embed import Embedder
+from bot.messages import cite_segments, plain
 from bot.profile import Profile
 from storage.db import open_database
 from storage.models import Document, Passage, Position
@@ -44,7 +45,9 @@ def check_grounded(reply, language: str) -> None:
         assert squash(citation.quote) in source, citation.quote
     dates = [c.published for c in reply.citations if c.published]
     assert reply.as_of == (max(dates) if dates else None)
-    assert reply.text.splitlines()[0] == reply.lead
+    assert reply.text.splitlines()[0] == plain(reply.lead)
+    for number in (part for part in cite_segments(reply.lead) if isinstance(part, int)):
+        assert 1 <= number <= len(reply.citations)  # the lead's own markers cite real sources
 
 
 def cited_files(reply) -> set[str]:
