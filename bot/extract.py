@@ -124,15 +124,17 @@ LEGACY_ENCODINGS = ("gb18030", "big5", "cp1252")  # Simplified Chinese, Traditio
 def decode_bytes(data: bytes, *, origin: str | None = None) -> str:
     """Decode a document's bytes to text, refusing binary, empty and undecodable data.
 
-    UTF-8 (with or without BOM) and BOM-marked UTF-16/32 are tried first, then
-    charset-normalizer's best guess among ``LEGACY_ENCODINGS``: the legacy encodings of the
-    languages Parley reads. Bytes that only make sense in another legacy encoding (e.g.
+    UTF-8 (with or without BOM), BOM-marked UTF-16/32 and UTF-16 without a BOM (told by
+    where its NUL bytes fall) are tried first, then charset-normalizer's best guess among
+    ``LEGACY_ENCODINGS``: the legacy encodings of the languages Parley reads. Bytes that only make sense in another legacy encoding (e.g.
     Cyrillic cp1251) are refused as undecodable. Raises ``BadDocument``.
     """
     name = origin or "document"
     if not data.strip():
         raise BadDocument(f"{name}: empty", origin=origin)
     text = _decode_with_bom(data)
+    if text is None or "\x00" in text:
+        text = _decode_utf16_unmarked(data) or text
     if text is None:
         _refuse_binary(data, origin)
         text = _decode_guessing(data, origin)
@@ -158,6 +160,27 @@ def _decode_with_bom(data: bytes) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def _decode_utf16_unmarked(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark, told by where its NUL bytes fall; None when it is not that.
+
+    Every space, line break, digit and Latin letter of UTF-16 text has a NUL byte on the same side
+    of its two bytes (the second in little-endian, the first in big-endian), and any real text has
+    some of those; binary data has NULs on both sides, or none.
+    """
+    sample = data[:65536]
+    if len(data) % 2 or len(sample) < 4:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    units = len(sample) // 2
+    if max(even, odd) < max(2, units // 20) or min(even, odd) > max(even, odd) // 50:
+        return None
+    try:
+        text = data.decode("utf-16-be" if even > odd else "utf-16-le")
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in text or _control_ratio(text) > 0.05 else text
 
 
 def _refuse_binary(data: bytes, origin: str | None) -> None:
@@ -783,6 +806,14 @@ def extract_html(html: str, *, url: str | None = None, origin: str | None = None
     _check_size(html, origin)
     hints, body = _trafilatura(_NONCHARACTERS.sub("", html), url, origin)
     return _extract(body, hints, origin, context_events)
+
+
+def _check_readable(text: str, origin: str | None) -> None:
+    """Refuse a "text" that is hardly letters at all (a page of ``&amp;``): it says nothing and costs much."""
+    sample = "".join(text[:200_000].split())
+    letters = sum(1 for char in sample if char.isalpha())
+    if sample and letters < MIN_LETTER_SHARE * len(sample):
+        raise BadDocument(f"{origin or 'document'}: no readable text ({letters / len(sample):.0%} letters)", origin=origin)
 
 
 def _check_size(raw: str, origin: str | None) -> None:
