@@ -334,16 +334,25 @@ class EvidenceCache:
     """A bounded LRU of expanded evidence, keyed by a short digest of it that fits in callback data.
 
     Keying by content means a summary pushed to many chats takes one entry, not one per chat.
+    The core keeps the evidence too (``Bot.keep_evidence``): this is only the fast path.
     """
 
     def __init__(self, size: int):
         self.size = size
         self._items: OrderedDict[str, list[str]] = OrderedDict()
 
-    def put(self, parts: list[str]) -> str:
-        """Store parts; returns their key (8 URL-safe characters)."""
+    @staticmethod
+    def key_of(parts: list[str]) -> str:
+        """The key of rendered evidence: 8 URL-safe characters."""
         digest = hashlib.sha256("\x00".join(parts).encode()).digest()
-        key = base64.urlsafe_b64encode(digest[:6]).decode()
+        return base64.urlsafe_b64encode(digest[:6]).decode()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._items
+
+    def put(self, parts: list[str], key: str | None = None) -> str:
+        """Store parts (under ``key``, or their own); returns the key."""
+        key = key or self.key_of(parts)
         self._items[key] = parts
         self._items.move_to_end(key)
         while len(self._items) > self.size:
@@ -492,7 +501,7 @@ class TelegramAdapter:
             reply = await self.bot.handle(request)
         quote = None if request.is_private else message.message_id
         try:
-            await self._send_parts(message.chat_id, render(reply), markup=self._sources_markup(reply),
+            await self._send_parts(message.chat_id, render(reply), markup=await self._sources_markup(reply),
                                    reply_to=quote, thread_id=_thread_of(message))
         except DeliveryError as exc:
             log.warning("could not answer /%s in %s: %s", request.command, request.chat, exc)
@@ -534,7 +543,8 @@ class TelegramAdapter:
     async def _on_sources_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Expand the evidence behind an answer; expired ids get a short notice. Always answers the query."""
         query = update.callback_query
-        parts = self.evidence.get(query.data.removeprefix(SOURCES_PREFIX))
+        key = query.data.removeprefix(SOURCES_PREFIX)
+        parts = self.evidence.get(key) or await self._recall_evidence(key)
         if parts is None:
             language = i18n.normalize_language(query.from_user.language_code) or self.bot.settings.default_language
             await self._answer_query(query, i18n.t("telegram.sources_expired", language))
@@ -567,14 +577,35 @@ class TelegramAdapter:
         if self.application is None or not self.application.running:
             raise TransientDeliveryError("the Telegram adapter is not running")
         chat_id = int(chat.chat_id) if chat.chat_id.lstrip("-").isdigit() else chat.chat_id
-        await self._send_parts(chat_id, render(reply), markup=self._sources_markup(reply))
+        await self._send_parts(chat_id, render(reply), markup=await self._sources_markup(reply))
 
-    def _sources_markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
+    async def _sources_markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
+        """The "Show sources" button, its evidence kept by the core too, so it still works after a restart."""
         if not any(c.quote for c in reply.citations):
             return None
         label = reply.labels.get("more") or i18n.t("label.more", reply.language)
-        key = self.evidence.put(render_evidence(reply))
+        parts = render_evidence(reply)
+        key = self.evidence.key_of(parts)
+        if key not in self.evidence:  # a broadcast keeps its evidence once, not once per chat
+            try:
+                await self.bot.keep_evidence(key, reply)
+            except Exception:  # the button still works while this process runs
+                log.warning("could not keep the evidence of a Sources button", exc_info=True)
+        self.evidence.put(parts, key)
         return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=SOURCES_PREFIX + key)]])
+
+    async def _recall_evidence(self, key: str) -> list[str] | None:
+        """Evidence this process does not hold (it was restarted, or evicted it), from the core."""
+        try:
+            reply = await self.bot.recall_evidence(key)
+        except Exception:
+            log.warning("could not read the evidence of Sources button %s", key, exc_info=True)
+            return None
+        if reply is None:
+            return None
+        parts = render_evidence(reply)
+        self.evidence.put(parts, key)
+        return parts
 
     async def _send_parts(self, chat_id: int | str, parts: list[str], *, markup: InlineKeyboardMarkup | None = None,
                           reply_to: int | None = None, thread_id: int | None = None) -> None:

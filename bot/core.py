@@ -11,7 +11,7 @@ from typing import Awaitable, Callable
 from bot import i18n
 from bot.config import Settings
 from bot.errors import NotAllowed, RateLimited, UnknownCommand, UserError
-from bot.messages import CITE_MARK, Reply, Request, plain
+from bot.messages import CITE_MARK, Reply, Request, evidence_from_json, evidence_to_json, plain
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,25 @@ class Bot:
             self.rate_limiter.check(f"{request.chat.platform}:{request.sender.user_id}")
         except RateLimited as exc:
             raise RateLimited(i18n.t("error.rate_limited", language, seconds=str(exc))) from None
+
+    async def keep_evidence(self, key: str, reply: Reply) -> None:
+        """Keep what a "Show sources" button under ``key`` expands to, so the button outlives this process."""
+        engine = getattr(self.services, "engine", None)
+        if engine is None:
+            return
+        from storage.repo import save_evidence
+
+        await self.run_blocking(save_evidence, engine, key, evidence_to_json(reply))
+
+    async def recall_evidence(self, key: str) -> Reply | None:
+        """The reply whose sources the button ``key`` expands to, or None when it is not known (any more)."""
+        engine = getattr(self.services, "engine", None)
+        if engine is None:
+            return None
+        from storage.repo import load_evidence
+
+        data = await self.run_blocking(load_evidence, engine, key)
+        return evidence_from_json(data) if data is not None else None
 
     async def run_blocking(self, func, *args, **kwargs):
         """Run CPU- or IO-bound core work off the event loop, so other chats are not stalled."""

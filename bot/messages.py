@@ -146,3 +146,23 @@ class Reply:
         if self.as_of:
             lines.append(f"{self.labels.get('as_of', 'As of')} {self.as_of.isoformat()}")
         return "\n".join(line.rstrip() for line in lines)
+
+
+def evidence_to_json(reply: Reply) -> dict:
+    """What a reply's "Show sources" button needs (its language, labels and citations), as JSON."""
+    return {
+        "language": reply.language,
+        "labels": dict(reply.labels),
+        "citations": [{"n": c.n, "language": c.language, **c.to_json()} for c in reply.citations],
+    }
+
+
+def evidence_from_json(data: dict) -> Reply:
+    """The reply ``evidence_to_json`` described (citations only: the button shows nothing else)."""
+    citations = tuple(
+        Citation(n=int(c["n"]), document_id=c["document_id"], origin=c["origin"], url=c.get("url"),
+                 title=c.get("title") or "", outlet=c.get("outlet"),
+                 published=date.fromisoformat(c["published"]) if c.get("published") else None,
+                 quote=c.get("quote") or "", language=c.get("language") or "en")
+        for c in data.get("citations", []))
+    return Reply(lead="", citations=citations, language=data.get("language") or "en", labels=dict(data.get("labels") or {}))

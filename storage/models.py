@@ -178,3 +178,11 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=128)
     expires_at: datetime
+
+
+class Evidence(SQLModel, table=True):
+    """What a "Show sources" button expands to: a reply's citations, kept so the button outlives the process."""
+
+    key: str = Field(primary_key=True, max_length=32)  # the button's id, from its callback data
+    reply: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # language, labels, citations
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,11 +1,14 @@
-"""Queries shared by the core: profile sync, corpus counts and document look-ups."""
+"""Queries shared by the core: profile sync, corpus counts, document look-ups and the Sources buttons' evidence."""
 from __future__ import annotations
 
-from sqlalchemy import func
+from datetime import timedelta
+
+from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from storage.models import Document, Issue, Party
+from storage.models import Document, Evidence, Issue, Party, utcnow
 
 
 def sync_profile(engine: Engine, profile) -> None:
@@ -38,3 +41,23 @@ def document_by_hash(session: Session, content_hash: str) -> Document | None:
 def unannounced_documents(session: Session) -> list[Document]:
     """Documents stored but not yet clustered and announced (a crash came in between)."""
     return list(session.exec(select(Document).where(Document.announced_at.is_(None)).order_by(Document.ingested_at)).all())
+
+
+def save_evidence(engine: Engine, key: str, reply: dict, *, keep_days: int = 180) -> None:
+    """Keep what a "Show sources" button expands to under ``key`` (the same key twice keeps the first), and forget
+    buttons older than ``keep_days``."""
+    with Session(engine) as session:
+        if session.get(Evidence, key) is None:
+            session.add(Evidence(key=key, reply=reply))
+        session.execute(delete(Evidence).where(Evidence.created_at < utcnow() - timedelta(days=keep_days)))
+        try:
+            session.commit()
+        except IntegrityError:  # another process kept the same evidence a moment ago
+            session.rollback()
+
+
+def load_evidence(engine: Engine, key: str) -> dict | None:
+    """What the button ``key`` expands to, or None when it was never kept or has been forgotten."""
+    with Session(engine) as session:
+        row = session.get(Evidence, key)
+        return dict(row.reply) if row is not None else None

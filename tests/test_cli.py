@@ -46,7 +46,7 @@ def test_every_command_has_help():
 def test_db_upgrade_reports_revision(env):
     result = runner.invoke(cli.app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "revision 0003" in result.output
+    assert "revision 0004" in result.output
 
 
 @pytest.mark.hostile

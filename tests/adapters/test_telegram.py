@@ -616,6 +616,35 @@ async def test_sources_button_expands_the_evidence_and_every_callback_is_answere
     assert notices.count(i18n.t("telegram.sources_expired", "en")) == 1
 
 
+@pytest.mark.hostile
+async def test_sources_buttons_still_expand_after_a_restart(tmp_path, telegram_api):
+    settings = make_settings(f"sqlite:///{tmp_path / 'restart.db'}")
+    before = build_services(settings, seed=False)
+    first = TelegramAdapter(Bot(settings, before, COMMANDS), TelegramConfig(token=telegram_api.token,
+                                                                           api_url=telegram_api.base_url, poll_timeout=1))
+    await first.start()
+    await first.send(ChatRef("telegram", USER_CHAT), Reply(lead="Withdrawal terms " + cite(1), citations=(citation(1),)))
+    await first.stop()
+    before.engine.dispose()
+    [pushed] = answers(telegram_api, USER_CHAT)
+    data = pushed.json("reply_markup")["inline_keyboard"][0][0]["callback_data"]
+
+    after = build_services(settings, seed=False)  # a new process: nothing of the first one's memory is left
+    second = TelegramAdapter(Bot(settings, after, COMMANDS), TelegramConfig(token=telegram_api.token,
+                                                                           api_url=telegram_api.base_url, poll_timeout=1))
+    await second.start()
+    try:
+        telegram_api.add_update(callback_update(data, message=pushed.response))
+        [answered] = await telegram_api.wait_for("answerCallbackQuery")
+        [evidence] = (await answer_for(telegram_api, USER_CHAT, 2))[1:]
+    finally:
+        await second.stop()
+        after.engine.dispose()
+    assert answered.params.get("text") != i18n.t("telegram.sources_expired", "en")
+    assert '“Troops must withdraw >5 km & "verify" <now>.”' in parse_html(evidence.text)
+    assert evidence.text == render_evidence(Reply(lead="", citations=(citation(1),)))[0]
+
+
 async def test_one_slow_question_does_not_stall_other_chats(plain_services, telegram_api, make_adapter):
     release = asyncio.Event()
 
