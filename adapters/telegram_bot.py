@@ -577,7 +577,9 @@ class TelegramAdapter:
         if self.application is None or not self.application.running:
             raise TransientDeliveryError("the Telegram adapter is not running")
         chat_id = int(chat.chat_id) if chat.chat_id.lstrip("-").isdigit() else chat.chat_id
-        await self._send_parts(chat_id, render(reply), markup=await self._sources_markup(reply))
+        # A flood wait is the outbox's to handle (it holds that chat and sends to the others meanwhile):
+        # sitting it out here would hold the whole delivery pass.
+        await self._send_parts(chat_id, render(reply), markup=await self._sources_markup(reply), sit_out_floods=False)
 
     async def _sources_markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
         """The "Show sources" button, its evidence kept by the core too, so it still works after a restart."""
@@ -608,15 +610,16 @@ class TelegramAdapter:
         return parts
 
     async def _send_parts(self, chat_id: int | str, parts: list[str], *, markup: InlineKeyboardMarkup | None = None,
-                          reply_to: int | None = None, thread_id: int | None = None) -> None:
+                          reply_to: int | None = None, thread_id: int | None = None, sit_out_floods: bool = True) -> None:
         """Send rendered parts in order; the button goes under the last, the first quotes ``reply_to``."""
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             await self._send_part(chat_id, part, markup=markup if last else None,
-                                  reply_to=reply_to if index == 0 else None, thread_id=thread_id)
+                                  reply_to=reply_to if index == 0 else None, thread_id=thread_id,
+                                  sit_out_floods=sit_out_floods)
 
     async def _send_part(self, chat_id: int | str, part: str, *, markup: InlineKeyboardMarkup | None,
-                         reply_to: int | None, thread_id: int | None) -> None:
+                         reply_to: int | None, thread_id: int | None, sit_out_floods: bool = True) -> None:
         def send(text: str, parse_mode: str | None) -> Callable[[], Awaitable[Message]]:
             return lambda: self.application.bot.send_message(
                 chat_id, text, parse_mode=parse_mode, reply_markup=markup, message_thread_id=thread_id,
@@ -624,19 +627,23 @@ class TelegramAdapter:
                 reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None)
 
         try:
-            await self._call(send(part, ParseMode.HTML))
+            await self._call(send(part, ParseMode.HTML), sit_out_floods=sit_out_floods)
         except BadRequest as exc:  # only formatting errors get here
             log.warning("Telegram refused the HTML of a message to %s (%s); sending it as plain text", chat_id, exc)
-            await self._call(send(to_plain(part), None))
+            await self._call(send(to_plain(part), None), sit_out_floods=sit_out_floods)
 
-    async def _call(self, func: Callable[[], Awaitable[T]]) -> T:
-        """One Bot API call: flood waits are waited out and network errors retried with backoff.
+    async def _call(self, func: Callable[[], Awaitable[T]], *, sit_out_floods: bool = True) -> T:
+        """One Bot API call: flood waits are waited out (unless ``sit_out_floods`` is false) and network errors
+        retried with backoff.
 
         Raises PermanentDeliveryError (blocked, kicked, migrated), TransientDeliveryError
-        (still failing, or a flood wait too long to sit through), or BadRequest when
+        (still failing, or a flood wait too long, or not ours, to sit through), or BadRequest when
         Telegram refused the formatting, so the caller can resend plain text.
         """
-        retrying = AsyncRetrying(retry=retry_if_exception(self._worth_retrying), wait=self._wait,
+        def worth_retrying(exc: BaseException) -> bool:
+            return self._worth_retrying(exc) and (sit_out_floods or not isinstance(exc, RetryAfter))
+
+        retrying = AsyncRetrying(retry=retry_if_exception(worth_retrying), wait=self._wait,
                                  stop=stop_after_attempt(self.config.send_attempts), reraise=True)
         try:
             async for attempt in retrying:

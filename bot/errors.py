@@ -83,11 +83,16 @@ class DeliveryError(ParleyError):
 
 
 class TransientDeliveryError(DeliveryError):
-    """Worth retrying later. ``retry_after`` is the platform's hint in seconds, if any."""
+    """Worth retrying later. ``retry_after`` is the platform's hint in seconds, if any.
 
-    def __init__(self, message: str, retry_after: float | None = None):
+    ``global_limit`` is True when the platform said the wait holds for every chat (Discord's
+    global rate limit), not only for the one this message was for.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, *, global_limit: bool = False):
         super().__init__(message)
         self.retry_after = retry_after
+        self.global_limit = global_limit
 
 
 class PermanentDeliveryError(DeliveryError):
