@@ -356,6 +356,17 @@ def release(engine, worker_id: str, ids: list[int], delay: float = 0.0) -> None:
                         .values(status="pending", claimed_by=None, next_attempt_at=utcnow() + timedelta(seconds=delay)))
 
 
+def reclaim(engine, dead_worker: str) -> int:
+    """Make the rows a dead worker had claimed due now; returns how many.
+
+    They keep their claim and status, so the next worker to claim them takes them as stale claims
+    and logs a row that was in flight (``sending``) as possibly sent twice.
+    """
+    with session_scope(engine) as session:
+        return session.execute(update(Delivery).where(Delivery.claimed_by == dead_worker, Delivery.status.in_(_OPEN))
+                               .values(next_attempt_at=utcnow())).rowcount
+
+
 def _load_context(services, batch: list[Delivery], state: _Pass) -> None:
     """The batch's subscriptions and chat languages, read once instead of once per row."""
     with Session(services.engine) as session:
