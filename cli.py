@@ -79,7 +79,7 @@ def build_services(settings: Settings, *, seed: bool = True, progress: bool = Fa
     from bot.ingest import Ingestor, ensure_seeded
     from bot.profile import Profile
     from bot.services import Services
-    from storage.db import redact
+    from storage.db import redact, startup_lock
     from storage.repo import sync_profile
 
     try:
@@ -91,11 +91,12 @@ def build_services(settings: Settings, *, seed: bool = True, progress: bool = Fa
     except (OSError, ValueError) as exc:
         err.print(f"[red]Error:[/red] {exc}")
         raise typer.Exit(1)
-    sync_profile(engine, profile)
     services = Services(settings, engine, profile)
-    Ingestor(services).announce_pending()
-    if seed:
-        ensure_seeded(services)
+    with startup_lock(engine):  # several processes may start at once (docker compose up --scale)
+        sync_profile(engine, profile)
+        Ingestor(services).announce_pending()
+        if seed:
+            ensure_seeded(services)
     return services
 
 

@@ -12,19 +12,33 @@ from storage.models import Document, Evidence, Issue, Party, utcnow
 
 
 def sync_profile(engine: Engine, profile) -> None:
-    """Mirror the profile's parties and issues into their tables (filters and positions refer to them)."""
+    """Mirror the profile's parties and issues into their tables (filters and positions refer to them).
+
+    Rows are upserted (insert, or update on a key conflict), so processes syncing at the same time
+    never collide on a key, whether or not they hold the start-up lock.
+    """
     with Session(engine) as session:
         for table, entities in ((Party, profile.parties), (Issue, profile.issues)):
-            wanted = {key: entity for key, entity in entities.items()}
-            for row in session.exec(select(table)).all():
-                if row.key not in wanted:
-                    session.delete(row)
+            wanted = dict(entities)
+            if wanted:
+                session.execute(delete(table).where(table.key.not_in(list(wanted))))
+            else:
+                session.execute(delete(table))
             for key, entity in wanted.items():
-                row = session.get(table, key) or table(key=key)
-                row.names = dict(entity.names)
-                row.aliases = list(entity.aliases)
-                session.add(row)
+                values = {"key": key, "names": dict(entity.names), "aliases": list(entity.aliases)}
+                session.execute(_upsert(engine, table, values))
         session.commit()
+
+
+def _upsert(engine: Engine, table, values: dict):
+    """INSERT ... ON CONFLICT (key) DO UPDATE, in the engine's dialect."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(table).values(**values)
+    changed = {name: statement.excluded[name] for name in values if name != "key"}
+    return statement.on_conflict_do_update(index_elements=["key"], set_=changed)
 
 
 def count_documents(engine: Engine) -> int:

@@ -26,15 +26,16 @@ def build_services(settings: Settings, *, seed: bool):
     from bot.ingest import ensure_seeded
     from bot.profile import Profile
     from bot.services import Services
-    from storage.db import open_database
+    from storage.db import open_database, startup_lock
     from storage.repo import sync_profile
 
     engine = open_database(settings.database_url)
     profile = Profile.load(settings.profile)
-    sync_profile(engine, profile)
     services = Services(settings, engine, profile)
-    if seed:
-        ensure_seeded(services)
+    with startup_lock(engine):
+        sync_profile(engine, profile)
+        if seed:
+            ensure_seeded(services)
     return services
 
 
