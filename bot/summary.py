@@ -25,6 +25,9 @@ MAX_BULLET_CHARS = 280  # longer sentences are cut at a clause boundary for the 
 MIN_SENTENCE_CHARS = 25  # Latin sentences shorter than this are captions or fragments
 MIN_CJK_CHARS = 10
 REDUNDANCY_WEIGHT = 0.6
+# Up to this many sentences the within-document similarity is one matrix; longer (hostile) documents
+# get a column per chosen sentence instead (see _WithinDocument).
+DENSE_SENTENCES = 1000
 LEAD_BONUS = 0.25  # the first sentence usually states the event; it does not win on its own
 
 # Weights of the content signals; each signal is 0..1.
@@ -89,7 +92,7 @@ def select_items(passages, vectors: np.ndarray, findings, profile, *, title_vect
     on_topic = _rescaled(vectors @ np.asarray(title_vector, dtype=np.float32)) if title_vector is not None else central
     for i in candidates:
         base[i] += WEIGHTS["centrality"] * central[i] + WEIGHTS["title"] * on_topic[i]
-    chosen = _pick(candidates, base, positions, _within_document(vectors), want)
+    chosen = _pick(candidates, base, positions, _WithinDocument(vectors), want)
     return [Item(passages[i].seq, shorten(passages[i].text), passages[i].text, passages[i].id)
             for i in sorted(chosen)]
 
@@ -177,20 +180,41 @@ def _rescaled(scores: np.ndarray) -> np.ndarray:
     return (scores - low) / (high - low) if high > low else np.ones(len(scores))
 
 
-def _within_document(vectors: np.ndarray) -> np.ndarray:
-    """Sentence-to-sentence similarity after removing what every sentence of the document shares."""
-    centred = vectors - vectors.mean(axis=0)
-    norms = np.linalg.norm(centred, axis=1, keepdims=True)
-    centred = centred / np.where(norms == 0, 1, norms)
-    return np.clip(centred @ centred.T, 0, 1)
+class _WithinDocument:
+    """Sentence-to-sentence similarity after removing what every sentence of the document shares.
+
+    The greedy pick only ever compares sentences with the few already chosen, so a long document
+    gets one column per chosen sentence (memory linear in its sentences) instead of the whole
+    matrix, which took gigabytes for a page of 20,000 short paragraphs. Documents of up to
+    ``DENSE_SENTENCES`` keep the one matrix product, so their summaries do not move by a rounding.
+    """
+
+    def __init__(self, vectors: np.ndarray):
+        centred = vectors - vectors.mean(axis=0)
+        norms = np.linalg.norm(centred, axis=1, keepdims=True)
+        self._centred = centred / np.where(norms == 0, 1, norms)
+        dense = len(vectors) <= DENSE_SENTENCES
+        self._matrix = np.clip(self._centred @ self._centred.T, 0, 1) if dense else None
+        self._columns: dict[int, np.ndarray] = {}
+
+    def column(self, j: int) -> np.ndarray:
+        """Every sentence's similarity to sentence ``j``."""
+        if self._matrix is not None:
+            return self._matrix[:, j]
+        if j not in self._columns:
+            self._columns[j] = np.clip(self._centred @ self._centred[j], 0, 1)
+        return self._columns[j]
 
 
-def _pick(candidates: list[int], base: dict[int, float], positions: dict[int, set], similarity: np.ndarray, want: int) -> list[int]:
+def _pick(candidates: list[int], base: dict[int, float], positions: dict[int, set], similarity: _WithinDocument,
+          want: int) -> list[int]:
     chosen: list[int] = []
     covered: set = set()
     while len(chosen) < want and len(chosen) < len(candidates):
+        columns = [similarity.column(j) for j in chosen]
+
         def gain(i: int) -> float:
-            redundancy = max((similarity[i, j] for j in chosen), default=0.0)
+            redundancy = max((column[i] for column in columns), default=0.0)
             repeated = bool(positions.get(i)) and positions[i] <= covered
             return base[i] - REDUNDANCY_WEIGHT * redundancy - (WEIGHTS["position"] if repeated else 0.0)
         best = max((i for i in candidates if i not in chosen), key=gain)
