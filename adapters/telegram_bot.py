@@ -12,24 +12,23 @@ import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Awaitable, Callable, Iterable, Iterator, TypeVar
 from urllib.parse import urlparse
 
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 from telegram import (BotCommand, BotCommandScopeChat, ChatMember, InlineKeyboardButton, InlineKeyboardMarkup,
-                      LinkPreviewOptions, Message, ReplyParameters, Update)
+                      InputFile, LinkPreviewOptions, Message, ReplyParameters, Update)
 from telegram.constants import ChatAction, ChatType, MessageEntityType, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bot import i18n
+from bot.text import i18n
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from bot.messages import ChatRef, Citation, Reply, Request, Sender, cite_segments
+from bot.messages import ChatRef, Pacing, Reply, Request, Sender, Source, cite_segments, renumber_markers
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.core import Bot
+    from bot.chat.dispatch import Bot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,6 +36,7 @@ T = TypeVar("T")
 PLATFORM = "telegram"
 MAX_MESSAGE_CHARS = 4096  # Telegram's limit, in UTF-16 code units
 SOURCES_PREFIX = "src:"
+FEEDBACK_PREFIX = "fb:"  # fb:+:ANSWER_ID or fb:-:ANSWER_ID
 ALLOWED_UPDATES = ("message", "callback_query")
 TYPING_EVERY = 4.5  # Telegram shows "typing…" for 5 seconds per chat action
 _MAX_LABEL = 120
@@ -60,6 +60,8 @@ class TelegramConfig:
     backoff_seconds: float = 0.5  # first network-error retry; doubles up to backoff_max
     backoff_max: float = 8.0
     max_retry_after: float = 30.0  # longer flood waits are handed back to the outbox
+    rate_per_second: float = 30.0  # pushes per second overall (Telegram allows about 30)
+    group_rate_per_minute: int = 20  # pushes per minute to one group (Telegram allows about 20)
     evidence_cache_size: int = 2048
 
     @classmethod
@@ -75,8 +77,15 @@ class TelegramConfig:
             webhook_url=settings.telegram_webhook_url or None,
             webhook_listen=settings.telegram_webhook_listen,
             webhook_secret=secret.get_secret_value() if secret else None,
-            max_retry_after=float(getattr(settings, "telegram_max_retry_after", cls.max_retry_after)),
+            max_retry_after=settings.telegram_max_retry_after,
+            rate_per_second=settings.telegram_rate_per_second,
+            group_rate_per_minute=settings.telegram_group_rate_per_minute,
         )
+
+    @property
+    def pacing(self) -> Pacing:
+        """Telegram's push limits for the outbox; negative chat ids are groups and channels."""
+        return Pacing(self.rate_per_second, self.group_rate_per_minute, is_group=lambda chat: chat.chat_id.startswith("-"))
 
     @property
     def file_url(self) -> str:
@@ -122,8 +131,20 @@ def to_request(update: Update, me: Identity) -> Request | None:
     user = message.from_user
     sender = Sender(user_id=str(user.id), name=user.full_name, is_bot_admin=str(user.id) in me.admin_ids,
                     can_manage_chat=anonymous_admin)
-    return Request(chat=ChatRef(PLATFORM, str(message.chat.id)), sender=sender, command=command, text=text,
+    return Request(chat=chat_ref(message.chat.id, _thread_of(message)), sender=sender, command=command, text=text,
                    args=tuple(text.split()), language=user.language_code, is_private=is_private)
+
+
+def chat_ref(chat_id: int | str, thread_id: int | None = None) -> ChatRef:
+    """A chat, or one topic of a forum supergroup ("-1001234/56"): a topic subscribes and is pushed to on its own."""
+    return ChatRef(PLATFORM, f"{chat_id}/{thread_id}" if thread_id else str(chat_id))
+
+
+def chat_and_thread(chat: ChatRef) -> tuple[int | str, int | None]:
+    """The Bot API ``chat_id`` and ``message_thread_id`` of a chat reference made by ``chat_ref``."""
+    base, _, thread = chat.chat_id.partition("/")
+    chat_id: int | str = int(base) if base.lstrip("-").isdigit() else base
+    return chat_id, int(thread) if thread.isdigit() else None
 
 
 def _parse_text(message: Message, me: Identity, is_private: bool) -> tuple[str, str] | None:
@@ -177,34 +198,44 @@ def _without_mentions(message: Message, me: Identity) -> str | None:
 def render(reply: Reply) -> list[str]:
     """A reply as Telegram HTML messages: escaped text, numbered citation links, sources, "as of".
 
-    Each message is at most 4096 characters and has balanced tags.
+    Each document is listed once, by outlet (or its title, marked as such), date and link;
+    a server path never appears. Each message is at most 4096 characters and has balanced tags.
     """
-    labels = {**i18n.labels(reply.language), **reply.labels}
-    links = _citation_links(reply.citations)
+    reply = _localized(reply)
+    sources, numbers = reply.sources()
+    links = {s.number: s.link for s in sources if s.link}
     bold = reply.kind in ("summary", "digest")
-    lines = [_lead_line(line, links, bold) for line in reply.lead.splitlines()]
+    lines = [_lead_line(renumber_markers(line, numbers), links, bold) for line in reply.lead.splitlines()]
     if reply.bullets:
         lines.append("")
-        lines += [f"• {_linkify(b.text, links)} {_cites(b.cites, links)}".rstrip() for b in reply.bullets]
-    if reply.citations:
-        lines += ["", f"<b>{_esc(labels['sources'])}</b>"]
-        lines += [_source_line(c, labels) for c in reply.citations]
-    if reply.as_of:
-        lines += ["", f"<i>{_esc(labels['as_of'])} {reply.as_of.isoformat()}</i>"]
+        for b in reply.bullets:
+            lines.append(f"• {_esc(b.text)} {_cites(dict.fromkeys(numbers.get(n, n) for n in b.cites), links)}".rstrip())
+            if b.note:
+                lines.append(f"   <i>{_esc(b.note)}</i>")
+    if sources:
+        lines += ["", f"<b>{_esc(reply.labels['sources'])}</b>"]
+        lines += [_source_line(reply, s) for s in sources]
+    if reply.as_of_line() or reply.notes:
+        lines.append("")
+        lines += [f"<i>{_esc(line)}</i>" for line in (reply.as_of_line(), *reply.notes) if line]
     return split_html(lines)
 
 
 def render_evidence(reply: Reply) -> list[str]:
-    """The expanded sources behind a reply: each citation with its verbatim quote."""
-    labels = {**i18n.labels(reply.language), **reply.labels}
-    lines = [f"<b>{_esc(labels['sources'])}</b>"]
-    for citation in reply.citations:
-        lines += ["", _source_line(citation, labels)]
-        if citation.title and citation.title != citation.outlet:
-            lines.append(f"<i>{_esc(_shorten(citation.title))}</i>")
-        if citation.quote.strip():
-            lines.append(f"“{_esc(' '.join(citation.quote.split()))}”")
+    """The expanded sources behind a reply: each document once, with its verbatim quotes."""
+    reply = _localized(reply)
+    sources, _ = reply.sources()
+    lines = [f"<b>{_esc(reply.labels['sources'])}</b>"]
+    for source in sources:
+        lines += ["", _source_line(reply, source)]
+        if source.citation.title and not source.named_by_title:
+            lines.append(f"<i>{_esc(_shorten(source.citation.title))}</i>")
+        lines += [f"“{_esc(' '.join(quote.split()))}”" for quote in source.quotes]
     return split_html(lines)
+
+
+def _localized(reply: Reply) -> Reply:
+    return replace(reply, labels={**i18n.labels(reply.language), **reply.labels})
 
 
 def _esc(text: str) -> str:
@@ -214,10 +245,6 @@ def _esc(text: str) -> str:
 def _shorten(text: str, limit: int = _MAX_LABEL) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _citation_links(citations: Iterable[Citation]) -> dict[int, str]:
-    return {c.n: c.url for c in citations if c.url and urlparse(c.url).scheme in ("http", "https")}
 
 
 def _cite(n: int, links: dict[int, str]) -> str:
@@ -242,19 +269,13 @@ def _lead_line(line: str, links: dict[int, str], bold: bool) -> str:
     return f"<b>{rendered}</b>" if bold and line.strip() and len(line) <= 300 else rendered
 
 
-def _source_line(citation: Citation, labels: dict[str, str]) -> str:
-    name = _esc(_shorten(citation.outlet or citation.title or _origin_name(citation.origin)))
-    links = _citation_links([citation])
-    if links:
-        name = f'<a href="{_esc(links[citation.n])}">{name}</a>'
-    when = citation.published.isoformat() if citation.published else _esc(labels["undated"])
-    where = "" if links else f": {_esc(_shorten(citation.url or _origin_name(citation.origin)))}"
-    return f"[{citation.n}] {name}, {when}{where}"
-
-
-def _origin_name(origin: str) -> str:
-    """A URL as it is; a file by its name only: chat users have no business with the server's folders."""
-    return origin if "://" in origin else PurePath(origin).name or origin
+def _source_line(reply: Reply, source: Source) -> str:
+    name = _esc(_shorten(reply.source_name(source)))
+    if source.link:
+        name = f'<a href="{_esc(source.link)}">{name}</a>'
+    published = source.citation.published
+    when = published.isoformat() if published else _esc(reply.labels["undated"])
+    return f"[{source.number}] {name}, {when}"
 
 
 # splitting --------------------------------------------------------------------------------------------------
@@ -367,6 +388,23 @@ class EvidenceCache:
         return parts
 
 
+class Recent:
+    """A bounded LRU mapping (oldest entries go first)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+
+    def put(self, key, value) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def get(self, key):
+        return self._items.get(key)
+
+
 # logging -----------------------------------------------------------------------------------------------------
 
 class RedactToken(logging.Filter):
@@ -403,7 +441,9 @@ class TelegramAdapter:
     def __init__(self, bot: "Bot", config: "TelegramConfig | Settings"):
         self.bot = bot
         self.config = config if isinstance(config, TelegramConfig) else TelegramConfig.from_settings(config)
+        self.pacing = self.config.pacing
         self.evidence = EvidenceCache(self.config.evidence_cache_size)
+        self.asked = Recent(self.config.evidence_cache_size)  # (chat id, answer message id) -> the question it answered
         self.application: Application | None = None
         self.identity: Identity | None = None
         self._redactor = RedactToken(self.config.token)
@@ -441,6 +481,9 @@ class TelegramAdapter:
     async def stop(self) -> None:
         """Stop receiving updates and close the HTTP clients."""
         app, self.application = self.application, None
+        webhook, self._webhook = getattr(self, "_webhook", None), None
+        if webhook is not None:
+            await webhook.stop()
         if app is not None:
             if app.updater and app.updater.running:
                 await app.updater.stop()
@@ -456,16 +499,22 @@ class TelegramAdapter:
                .base_file_url(self.config.file_url).concurrent_updates(True).build())
         app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT, self._on_message))
         app.add_handler(CallbackQueryHandler(self._on_sources_button, pattern=f"^{SOURCES_PREFIX}"))
+        app.add_handler(CallbackQueryHandler(self._on_feedback_button, pattern=f"^{FEEDBACK_PREFIX}"))
         app.add_handler(CallbackQueryHandler(self._on_other_button))
         app.add_error_handler(self._on_error)
         return app
 
     async def _start_webhook(self, app: Application) -> None:
+        """Serve the webhook (acknowledging an update only once handled, so any worker behind a balancer may take
+        it and a dead one's updates are retried), then tell Telegram where it is."""
+        from adapters.telegram_webhook import WebhookServer
+
         host, _, port = self.config.webhook_listen.rpartition(":")
-        await app.updater.start_webhook(
-            listen=host or "0.0.0.0", port=int(port), url_path=urlparse(self.config.webhook_url).path.strip("/"),
-            webhook_url=self.config.webhook_url, secret_token=self.config.webhook_secret,
-            allowed_updates=list(ALLOWED_UPDATES))
+        self._webhook = WebhookServer(app, host=host or "0.0.0.0", port=int(port),
+                                      path=urlparse(self.config.webhook_url).path, secret=self.config.webhook_secret)
+        await self._webhook.start()
+        await app.bot.set_webhook(self.config.webhook_url, secret_token=self.config.webhook_secret,
+                                  allowed_updates=list(ALLOWED_UPDATES))
 
     def _hide_token_in_logs(self) -> None:
         httpx_logger = logging.getLogger("httpx")
@@ -496,15 +545,31 @@ class TelegramAdapter:
         if request is None:
             return
         message = update.message
-        request = await self._with_chat_rights(request)
+        request = await self._with_chat_rights(self._with_earlier_question(request, message))
         async with self._typing(message.chat_id, _thread_of(message)):
             reply = await self.bot.handle(request)
         quote = None if request.is_private else message.message_id
         try:
-            await self._send_parts(message.chat_id, render(reply), markup=await self._sources_markup(reply),
-                                   reply_to=quote, thread_id=_thread_of(message))
+            await self._send_attachment(message.chat_id, reply, reply_to=quote, thread_id=_thread_of(message))
+            sent = await self._send_parts(message.chat_id, render(reply), markup=await self._sources_markup(reply),
+                                          reply_to=quote, thread_id=_thread_of(message))
         except DeliveryError as exc:
             log.warning("could not answer /%s in %s: %s", request.command, request.chat, exc)
+            return
+        if request.command == _ASK:
+            for sent_id in sent:  # a reply to any part of the answer follows up its question
+                self.asked.put((message.chat_id, sent_id), request.text)
+
+    def _with_earlier_question(self, request: Request, message: Message) -> Request:
+        """A question replying to one of Parley's answers carries the question that answer was for (its first line,
+        when the answer was sent before a restart), so it is read in that question's context."""
+        original = message.reply_to_message
+        if request.command != _ASK or original is None or not _replies_to(message, self.identity):
+            return request
+        earlier = self.asked.get((message.chat_id, original.message_id))
+        if earlier is None:
+            earlier = (original.text or original.caption or "").strip().split("\n", 1)[0]
+        return replace(request, follows=earlier) if earlier else request
 
     async def _with_chat_rights(self, request: Request) -> Request:
         """Ask Telegram whether the sender administers this group, for commands that need it."""
@@ -512,7 +577,7 @@ class TelegramAdapter:
         if request.is_private or spec is None or not spec.uses_chat_rights or request.sender.can_manage_chat:
             return request
         try:
-            member = await self.application.bot.get_chat_member(int(request.chat.chat_id), int(request.sender.user_id))
+            member = await self.application.bot.get_chat_member(chat_and_thread(request.chat)[0], int(request.sender.user_id))
         except TelegramError as exc:
             log.warning("could not check %s's rights in %s: %s", request.sender.user_id, request.chat, exc)
             return request
@@ -557,6 +622,18 @@ class TelegramAdapter:
         except DeliveryError as exc:
             log.warning("could not expand sources in %s: %s", query.message.chat.id, exc)
 
+    async def _on_feedback_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A 👍 or 👎 under an answer: stored once per user (a second press changes it), acknowledged in a toast."""
+        query = update.callback_query
+        sign, _, answer_id = query.data.removeprefix(FEEDBACK_PREFIX).partition(":")
+        try:
+            text = await self.bot.vote(answer_id, PLATFORM, str(query.from_user.id), 1 if sign == "+" else -1,
+                                       query.from_user.language_code)
+        except Exception:  # a storage failure must still answer the query, or the button spins
+            log.exception("could not store a vote on answer %s", answer_id)
+            text = None
+        await self._answer_query(query, text)
+
     async def _on_other_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._answer_query(update.callback_query)
 
@@ -576,25 +653,44 @@ class TelegramAdapter:
             raise ValueError(f"{chat} is not a Telegram chat")
         if self.application is None or not self.application.running:
             raise TransientDeliveryError("the Telegram adapter is not running")
-        chat_id = int(chat.chat_id) if chat.chat_id.lstrip("-").isdigit() else chat.chat_id
+        chat_id, thread_id = chat_and_thread(chat)
         # A flood wait is the outbox's to handle (it holds that chat and sends to the others meanwhile):
         # sitting it out here would hold the whole delivery pass.
-        await self._send_parts(chat_id, render(reply), markup=await self._sources_markup(reply), sit_out_floods=False)
+        await self._send_attachment(chat_id, reply, thread_id=thread_id, sit_out_floods=False)
+        await self._send_parts(chat_id, render(reply), markup=await self._sources_markup(reply), thread_id=thread_id,
+                               sit_out_floods=False)
+
+    async def _send_attachment(self, chat_id: int | str, reply: Reply, *, reply_to: int | None = None,
+                               thread_id: int | None = None, sit_out_floods: bool = True) -> None:
+        """A reply's picture (the gap matrix, a timeline) as a photo, its alt text as the caption, before the text."""
+        if reply.attachment is None:
+            return
+        picture = reply.attachment
+        await self._call(lambda: self.application.bot.send_photo(
+            chat_id, InputFile(picture.data, filename=picture.filename), caption=picture.alt[:1024],
+            message_thread_id=thread_id,
+            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None),
+            sit_out_floods=sit_out_floods)
 
     async def _sources_markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
-        """The "Show sources" button, its evidence kept by the core too, so it still works after a restart."""
-        if not any(c.quote for c in reply.citations):
-            return None
-        label = reply.labels.get("more") or i18n.t("label.more", reply.language)
-        parts = render_evidence(reply)
-        key = self.evidence.key_of(parts)
-        if key not in self.evidence:  # a broadcast keeps its evidence once, not once per chat
-            try:
-                await self.bot.keep_evidence(key, reply)
-            except Exception:  # the button still works while this process runs
-                log.warning("could not keep the evidence of a Sources button", exc_info=True)
-        self.evidence.put(parts, key)
-        return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=SOURCES_PREFIX + key)]])
+        """The buttons under a reply: "Show sources" when it quotes anything (its evidence kept by the core too, so
+        the button still works after a restart), 👍/👎 when it may be rated."""
+        rows = []
+        if any(c.quote for c in reply.citations):
+            label = reply.labels.get("more") or i18n.t("label.more", reply.language)
+            parts = render_evidence(reply)
+            key = self.evidence.key_of(parts)
+            if key not in self.evidence:  # a broadcast keeps its evidence once, not once per chat
+                try:
+                    await self.bot.keep_evidence(key, reply)
+                except Exception:  # the button still works while this process runs
+                    log.warning("could not keep the evidence of a Sources button", exc_info=True)
+            self.evidence.put(parts, key)
+            rows.append([InlineKeyboardButton(label, callback_data=SOURCES_PREFIX + key)])
+        if reply.feedback_id:
+            rows.append([InlineKeyboardButton("👍", callback_data=f"{FEEDBACK_PREFIX}+:{reply.feedback_id}"),
+                         InlineKeyboardButton("👎", callback_data=f"{FEEDBACK_PREFIX}-:{reply.feedback_id}")])
+        return InlineKeyboardMarkup(rows) if rows else None
 
     async def _recall_evidence(self, key: str) -> list[str] | None:
         """Evidence this process does not hold (it was restarted, or evicted it), from the core."""
@@ -610,16 +706,20 @@ class TelegramAdapter:
         return parts
 
     async def _send_parts(self, chat_id: int | str, parts: list[str], *, markup: InlineKeyboardMarkup | None = None,
-                          reply_to: int | None = None, thread_id: int | None = None, sit_out_floods: bool = True) -> None:
-        """Send rendered parts in order; the button goes under the last, the first quotes ``reply_to``."""
+                          reply_to: int | None = None, thread_id: int | None = None,
+                          sit_out_floods: bool = True) -> list[int]:
+        """Send rendered parts in order; the button goes under the last, the first quotes ``reply_to``.
+        Returns the sent messages' ids."""
+        sent = []
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            await self._send_part(chat_id, part, markup=markup if last else None,
-                                  reply_to=reply_to if index == 0 else None, thread_id=thread_id,
-                                  sit_out_floods=sit_out_floods)
+            sent.append(await self._send_part(chat_id, part, markup=markup if last else None,
+                                              reply_to=reply_to if index == 0 else None, thread_id=thread_id,
+                                              sit_out_floods=sit_out_floods))
+        return sent
 
     async def _send_part(self, chat_id: int | str, part: str, *, markup: InlineKeyboardMarkup | None,
-                         reply_to: int | None, thread_id: int | None, sit_out_floods: bool = True) -> None:
+                         reply_to: int | None, thread_id: int | None, sit_out_floods: bool = True) -> int:
         def send(text: str, parse_mode: str | None) -> Callable[[], Awaitable[Message]]:
             return lambda: self.application.bot.send_message(
                 chat_id, text, parse_mode=parse_mode, reply_markup=markup, message_thread_id=thread_id,
@@ -627,10 +727,11 @@ class TelegramAdapter:
                 reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None)
 
         try:
-            await self._call(send(part, ParseMode.HTML), sit_out_floods=sit_out_floods)
+            message = await self._call(send(part, ParseMode.HTML), sit_out_floods=sit_out_floods)
         except BadRequest as exc:  # only formatting errors get here
             log.warning("Telegram refused the HTML of a message to %s (%s); sending it as plain text", chat_id, exc)
-            await self._call(send(to_plain(part), None), sit_out_floods=sit_out_floods)
+            message = await self._call(send(to_plain(part), None), sit_out_floods=sit_out_floods)
+        return message.message_id
 
     async def _call(self, func: Callable[[], Awaitable[T]], *, sit_out_floods: bool = True) -> T:
         """One Bot API call: flood waits are waited out (unless ``sit_out_floods`` is false) and network errors

@@ -16,6 +16,11 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir / 'parley.db'}"
 
 
+def default_log_file() -> Path:
+    """parley.log in the user's log directory."""
+    return Path(platformdirs.user_log_dir("parley", appauthor=False)) / "parley.log"
+
+
 def default_cache_dir() -> Path:
     """The user's cache directory: rebuildable files only."""
     return Path(platformdirs.user_cache_dir("parley", appauthor=False))
@@ -31,7 +36,8 @@ class Settings(BaseSettings):
     database_wait: float = Field(30.0, description="Seconds to keep retrying an unreachable database on start (containers start before their database).")
     seeds_dir: Path = Field(REPO_ROOT / "seeds", description="Folder of starter documents ingested on the first start with an empty database.")
     profile: Path | None = Field(None, description="YAML profile naming the parties, issues and aliases; empty means the bundled default.")
-    log_level: str = Field("INFO", description="Logging level: DEBUG, INFO, WARNING or ERROR.")
+    log_level: str | None = Field(None, description="Logging level (DEBUG, INFO, WARNING, ERROR) for the log file and the terminal; empty means INFO in the file and WARNING on the terminal.")
+    log_file: str = Field(default_factory=lambda: str(default_log_file()), description="File the logs are appended to (rotated at 5 MB, 3 kept); `none` logs to the terminal only.")
 
     # ingestion and fetching
     max_document_bytes: int = Field(5_000_000, description="Largest file or download accepted for ingestion, in bytes.")
@@ -47,6 +53,8 @@ class Settings(BaseSettings):
     questions_per_minute: int = Field(10, description="Questions one user may ask per minute before being asked to wait.")
     default_language: str = Field("en", description="Answer language when a question's language cannot be told: en, zh-Hans or zh-Hant.")
     default_timezone: str = Field("UTC", description="Time zone for daily digests when a chat has not set one.")
+    stale_after_days: int = Field(30, description="An answer whose newest source is older than this many days says that positions may have changed; 0 turns the note off.")
+    feedback_buttons: bool = Field(True, description="Show 👍/👎 buttons under answers in Telegram and Discord and store the votes (`parley feedback` reports them).")
 
     # Telegram
     telegram_token: SecretStr | None = Field(None, description="Telegram bot token from BotFather; the Telegram adapter starts when it is set.")
@@ -70,6 +78,7 @@ class Settings(BaseSettings):
     delivery_interval: float = Field(2.0, description="Seconds between delivery passes over the outbox.")
     telegram_rate_per_second: float = Field(30.0, description="Messages per second the Telegram sender allows itself overall.")
     telegram_group_rate_per_minute: int = Field(20, description="Messages per minute the Telegram sender allows itself per group.")
+    telegram_max_retry_after: float = Field(30.0, description="Longest Telegram flood wait (retry_after, seconds) the sender sits out itself; longer ones go back to the outbox to retry later.")
     max_delivery_attempts: int = Field(12, description="Attempts before a delivery is given up and logged as failed.")
 
     def allowed_source_folders(self) -> list[Path]:

@@ -1,50 +1,72 @@
-"""Services: the long-lived objects command handlers and jobs share (settings, database, profile, answer engine)."""
+"""Services: the long-lived objects command handlers and jobs share (settings, database, profile, answer engine),
+and ``build_services``, the one place that builds them (for the CLI, the tests and the bench)."""
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
-from bot import i18n
+from bot.answering.engine import Answerer
 from bot.config import Settings
+from bot.embedding.embedder import Embedder
 from bot.errors import BadArguments
-from bot.profile import Profile
+from bot.ingestion.pipeline import Ingestor, ensure_seeded
+from bot.text import i18n
+from bot.text.profile import Profile
+from storage.db import open_database, startup_lock
+from storage.models import Chat
+from storage.repo import sync_profile
 
 log = logging.getLogger(__name__)
 
 
-class Services:
-    """Built once by cli.py and handed to the Bot, the jobs and the ingest pipeline."""
+def build_services(settings: Settings, *, seed: bool = False, announce_pending: bool = False,
+                   open_engine: Callable[[str], Engine] = open_database) -> Services:
+    """Open (and migrate) the database, load and sync the profile, and build the Services.
 
-    def __init__(self, settings: Settings, engine: Engine, profile: Profile):
-        self.settings = settings
-        self.engine = engine
-        self.profile = profile
-        self._lock = threading.Lock()
+    ``announce_pending`` finishes documents a crash left stored but unannounced; ``seed`` ingests the bundled
+    seed corpus into an empty database; ``open_engine`` opens the database URL (the CLI retries while it is down).
+    The profile sync, announcing and seeding run under the database's start-up lock, one process at a time.
+    """
+    engine = open_engine(settings.database_url)
+    profile = Profile.load(settings.profile)
+    services = Services(settings, engine, profile)
+    with startup_lock(engine):  # several processes may start at once (docker compose up --scale)
+        sync_profile(engine, profile)
+        if announce_pending:
+            Ingestor(services).announce_pending()
+        if seed:
+            ensure_seeded(services)
+    return services
+
+
+@dataclass(eq=False)
+class Services:
+    """Built once by ``build_services`` and handed to the Bot, the jobs and the ingest pipeline."""
+
+    settings: Settings
+    engine: Engine
+    profile: Profile
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @cached_property
-    def answerer(self):
+    def answerer(self) -> Answerer:
         """The answer engine, built on first use (it loads the index and the embedder)."""
-        from bot.answer import Answerer
-
         with self._lock:
             return Answerer(self.engine, self.profile, self.settings, embedder=self.embedder)
 
     @cached_property
-    def embedder(self):
+    def embedder(self) -> Embedder:
         """The sentence embedder shared by ingestion and answering."""
-        from bot.embed import Embedder
-
         return Embedder(threads=self.settings.embed_threads)
 
     def chat_language(self, chat: str) -> str | None:
         """The language a chat chose with /settings, if any."""
-        from sqlmodel import Session
-
-        from storage.models import Chat
-
         with Session(self.engine) as session:
             row = session.get(Chat, chat)
             return row.language if row else None
@@ -71,7 +93,9 @@ class Services:
             if key is None:
                 raise BadArguments(i18n.t("error.unknown_name", language, kind=i18n.t(f"kind.{kind}", language),
                                           text=text.strip() or "-", examples=self.examples(kind, language)))
-        return found[0], found[1]
+        first, second = found
+        assert first is not None and second is not None  # each None raised BadArguments above
+        return first, second
 
     def resolve_compare(self, text: str, language: str) -> tuple[str, str, str | None]:
         """Two parties and an optional issue for /compare."""

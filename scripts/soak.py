@@ -165,7 +165,7 @@ async def _feed(url: str, scratch: Path) -> dict:
 
     from sqlmodel import Session, select
 
-    from bot.sources import poll_due
+    from bot.ingestion.sources import poll_due
     from storage.db import session_scope
     from storage.models import Document, Source, utcnow
     from tests.bot.support.hostile import DrippingServer

@@ -180,6 +180,32 @@ class Lease(SQLModel, table=True):
     expires_at: datetime
 
 
+class AnsweredQuestion(SQLModel, table=True):
+    """An answer Parley gave in a chat, kept so that votes on it say what was asked, answered and cited."""
+
+    id: str = Field(primary_key=True, max_length=16)
+    chat: str = Field(max_length=128)
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    citations: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    language: str = Field(default="en", max_length=8)
+    abstained: bool = False
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Vote(SQLModel, table=True):
+    """One user's 👍 (+1) or 👎 (-1) on one answer; pressing again changes it."""
+
+    __table_args__ = (UniqueConstraint("answer_id", "voter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: str = Field(foreign_key="answeredquestion.id", index=True, max_length=16)
+    voter: str = Field(max_length=160)  # platform:user_id
+    value: int
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class Evidence(SQLModel, table=True):
     """What a "Show sources" button expands to: a reply's citations, kept so the button outlives the process."""
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import Document, Evidence, Issue, Party, utcnow
 
@@ -21,7 +21,7 @@ def sync_profile(engine: Engine, profile) -> None:
         for table, entities in ((Party, profile.parties), (Issue, profile.issues)):
             wanted = dict(entities)
             if wanted:
-                session.execute(delete(table).where(table.key.not_in(list(wanted))))
+                session.execute(delete(table).where(col(table.key).not_in(list(wanted))))
             else:
                 session.execute(delete(table))
             for key, entity in wanted.items():
@@ -63,7 +63,7 @@ def save_evidence(engine: Engine, key: str, reply: dict, *, keep_days: int = 180
     with Session(engine) as session:
         if session.get(Evidence, key) is None:
             session.add(Evidence(key=key, reply=reply))
-        session.execute(delete(Evidence).where(Evidence.created_at < utcnow() - timedelta(days=keep_days)))
+        session.execute(delete(Evidence).where(col(Evidence.created_at) < utcnow() - timedelta(days=keep_days)))
         try:
             session.commit()
         except IntegrityError:  # another process kept the same evidence a moment ago

@@ -9,6 +9,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.config import REPO_ROOT, Settings
+from bot.services import build_services  # the one builder; tests import it from here too
+
+pytest_plugins = ["tests.pgvector"]  # pgvector_server / pgvector_url: PostgreSQL 16 with pgvector, one per session
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SEEDS = REPO_ROOT / "seeds"
@@ -19,24 +22,6 @@ def make_settings(database_url: str, **overrides) -> Settings:
     values = dict(database_url=database_url, seeds_dir=SEEDS, telegram_token=None, discord_token=None, admin_ids="")
     values.update(overrides)
     return Settings(_env_file=None, **values)
-
-
-def build_services(settings: Settings, *, seed: bool):
-    """The same wiring the CLI does: migrate, load the profile, optionally ingest the seeds."""
-    from bot.ingest import ensure_seeded
-    from bot.profile import Profile
-    from bot.services import Services
-    from storage.db import open_database, startup_lock
-    from storage.repo import sync_profile
-
-    engine = open_database(settings.database_url)
-    profile = Profile.load(settings.profile)
-    services = Services(settings, engine, profile)
-    with startup_lock(engine):
-        sync_profile(engine, profile)
-        if seed:
-            ensure_seeded(services)
-    return services
 
 
 @pytest.fixture
@@ -76,8 +61,8 @@ def seeded_services(seeded_template, tmp_path):
 @pytest.fixture
 def bot(seeded_services):
     """A real Bot with the real commands over the seeded corpus."""
-    from bot.commands import COMMANDS
-    from bot.core import Bot
+    from bot.chat.commands import COMMANDS
+    from bot.chat.dispatch import Bot
 
     return Bot(seeded_services.settings, seeded_services, COMMANDS)
 

@@ -46,7 +46,13 @@ def test_every_command_has_help():
 def test_db_upgrade_reports_revision(env):
     result = runner.invoke(cli.app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert "revision 0004" in result.output
+    from alembic.script import ScriptDirectory
+
+    from storage.db import MIGRATIONS
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert f"revision {head}" in result.output
+
 
 
 @pytest.mark.hostile
@@ -87,3 +93,26 @@ def test_readme_documents_exactly_the_settings():
     documented = set(re.findall(r"`(PARLEY_[A-Z_]+)`", (REPO_ROOT / "README.md").read_text(encoding="utf-8")))
     defined = {f"PARLEY_{name.upper()}" for name in Settings.model_fields}
     assert documented == defined
+
+
+def test_ask_prints_no_migration_lines_and_logs_them_to_the_file(env, monkeypatch):
+    empty = env / "no-seeds"
+    empty.mkdir()
+    monkeypatch.setenv("PARLEY_SEEDS_DIR", str(empty))
+    monkeypatch.setenv("PARLEY_LOG_FILE", str(env / "logs" / "parley.log"))
+    monkeypatch.delenv("PARLEY_LOG_LEVEL", raising=False)
+    result = runner.invoke(cli.app, ["ask", "What does Russia demand?"])
+    assert result.exit_code == 0, result.output
+    assert "Running upgrade" not in result.output and "setup plugin" not in result.output and "INFO" not in result.output
+    assert "Running upgrade" in (env / "logs" / "parley.log").read_text(encoding="utf-8")
+
+
+def test_config_is_readable_at_80_columns_and_hides_the_database_password(env, monkeypatch):
+    monkeypatch.setenv("PARLEY_DATABASE_URL", "postgresql+psycopg://parley:hunter2secret@db:5432/parley")
+    result = runner.invoke(cli.app, ["config"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for name in Settings.model_fields:
+        assert any(line.startswith(f"PARLEY_{name.upper()} = ") for line in lines), name
+    assert "hunter2secret" not in result.output and "postgresql+psycopg://parley:***@db:5432/parley" in result.output

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.config import REPO_ROOT
-from bot.profile import Profile
+from bot.text.profile import Profile
 from storage.db import make_engine
 from storage.models import Document, Issue, Party
 

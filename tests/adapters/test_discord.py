@@ -16,13 +16,13 @@ from adapters.discord_bot import (
     DiscordAdapter, Option, build_client, command_options, render, render_evidence, request_text,
     suggest_entities, suggest_timezones, sync_commands, to_request,
 )
-from bot import i18n
-from bot.commands import COMMANDS
+from bot.text import i18n
+from bot.chat.commands import COMMANDS
 from bot.config import REPO_ROOT
-from bot.core import Bot, CommandSpec
-from bot.delivery import Outbox, deliver_due
+from bot.chat.dispatch import Bot, CommandSpec
+from bot.delivery.outbox import Outbox, deliver_due
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.ingest import Ingestor
+from bot.ingestion.pipeline import Ingestor
 from bot.messages import Bullet, ChatRef, Citation, Reply, Request, Sender, cite
 from storage.models import Subscription
 from tests.fakes.discord_api import (
@@ -165,7 +165,8 @@ def test_an_answer_is_an_embed_with_its_sources_as_fields():
     assert [f.name for f in embed.fields] == ["[1] Reuters", "[2] Reuters"]
     assert "[Black Sea talks 1](https://news.example/1)" in embed.fields[0].value
     assert "2025-03-25" in embed.fields[0].value and "> Both sides agreed" in embed.fields[0].value
-    assert "(2.txt)" in embed.fields[1].value and "seeds/" not in embed.fields[1].value and "](" not in embed.fields[1].value
+    assert "2.txt" not in embed.fields[1].value and "seeds/" not in embed.fields[1].value and "](" not in embed.fields[1].value
+    assert "Black Sea talks 2" in embed.fields[1].value  # the title, unlinked
     assert embed.footer.text == "As of 2025-03-26"
 
 
@@ -175,9 +176,23 @@ def test_brackets_inside_document_text_never_become_links_or_markers():
     reply = Reply(lead=f"They agreed {cite(1)}.", bullets=(Bullet(quote, (1,)),), citations=(citation(1),),
                   labels=i18n.labels("en"))
     [embed] = render(reply)[0].embeds
-    assert "\ufdd0" not in embed.description and "They agreed \\[1\\]." in embed.description
+    assert "\ufdd0" not in embed.description and embed.description.startswith("They agreed [1].\n")
     assert not re.search(r"(?<!\\)\[[^\]]*\]\(", embed.description)  # no masked link can open anywhere
     assert embed.description.replace("\\", "").endswith(quote + " [1]")  # the quote reads as written
+
+
+def test_no_server_path_and_one_field_per_document():
+    same = dict(document_id="d9", url=None, origin="/srv/parley/seeds/002_58a5.txt", outlet=None, title="Peace plan")
+    reply = Reply(lead=f"Russia demands {cite(1, 2, 3)}.", bullets=(Bullet("x", (1, 2, 3)),),
+                  citations=(citation(1, quote="one", **same), citation(2, quote="two", **same), citation(3, quote="three", **same)),
+                  labels=i18n.labels("en"))
+    messages = render(reply) + render_evidence(reply)
+    dumped = str([e.to_dict() for m in messages for e in m.embeds])
+    assert "/srv/" not in dumped and "002_58a5" not in dumped
+    [embed] = messages[0].embeds
+    assert embed.description == "Russia demands [1].\n• x [1]"
+    assert [f.name for f in embed.fields] == ["[1] “Peace plan” (outlet unknown)"]
+    assert all(q in messages[1].embeds[0].description for q in ("one", "two", "three"))
 
 
 def test_a_summary_whose_bullets_are_the_quotes_does_not_repeat_them_in_its_fields():
@@ -227,15 +242,16 @@ def test_errors_are_plain_text_within_2000_characters():
 
 def test_party_suggestions_match_aliases_in_any_script(services):
     profile = services.profile
+    bot = Bot(services.settings, services, COMMANDS)
     for typed in ("puti", "普京", "俄羅", "Russ"):
-        labels = [label for label, _ in suggest_entities(profile, "party", typed, "en")]
+        labels = [label for label, _ in suggest_entities(bot, "party", typed, "en")]
         assert labels and labels[0].startswith("Russia"), typed
-    everything = suggest_entities(profile, "party", "", "zh-Hans")
+    everything = suggest_entities(bot, "party", "", "zh-Hans")
     assert len(everything) == min(25, len(profile.parties)) and everything[0][0] == profile.display("russia", "zh-Hans")
     for label, value in everything:
         key = profile.find(value)[0].key
         assert profile.party_of(key) and len(label) <= 100 and len(value) <= 100
-    assert suggest_entities(profile, "party", "zzzz-no-such-party", "en") == []
+    assert suggest_entities(bot, "party", "zzzz-no-such-party", "en") == []
     assert suggest_timezones("taipei") == [("Asia/Taipei", "Asia/Taipei")]
 
 
@@ -248,16 +264,16 @@ async def test_answers_too_long_for_one_message_arrive_whole_and_within_limits(s
         await fake.send_interaction(fake.slash("ask", question="Tell me everything"))
         await fake.wait_for("POST", WEBHOOK, count=expected)
         followups = fake.find("POST", WEBHOOK)
-        # The Sources button under the first message shows every full quote, to the presser only.
-        first = fake.messages[followups[0].response["id"]]
-        button = first["components"][0]["components"][0]
-        await fake.send_interaction(fake.press(first, button["custom_id"]))
+        # The Sources button under the last message shows every full quote, to the presser only.
+        last = fake.messages[followups[-1].response["id"]]
+        button = last["components"][0]["components"][0]
+        await fake.send_interaction(fake.press(last, button["custom_id"]))
         shown = await fake.wait_for("POST", CALLBACK, count=2)
         pages = len(render_evidence(long_reply()))
         await fake.wait_for("POST", WEBHOOK, count=expected + pages - 1)
     assert [c.status for c in followups] == [200] * expected
     assert all(sum(embed_length(e) for e in c.embeds) <= 6000 and len(c.embeds) <= 10 for c in followups)
-    assert not any(c.json.get("components") for c in followups[1:])
+    assert expected > 1 and not any(c.json.get("components") for c in followups[:-1])
     assert button["label"] == i18n.t("label.more", "en")
     evidence = [shown] + fake.find("POST", WEBHOOK)[expected:]
     assert shown.status == 200 and shown.json["type"] == 4
@@ -339,7 +355,7 @@ async def arrive_and_deliver(bot: Bot, adapter: DiscordAdapter) -> int:
     """A new document is ingested, then one delivery pass runs, as the scheduler would do."""
     [result] = await asyncio.to_thread(lambda: list(Ingestor(bot.services).ingest_paths([str(STORY)])))
     assert result.status == "new"
-    outbox = Outbox({"discord": adapter}, bot.settings)
+    outbox = Outbox({"discord": adapter})
     return await deliver_due(bot.services, outbox, worker_id="test-discord")
 
 

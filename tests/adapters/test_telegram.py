@@ -15,9 +15,9 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Re
 from adapters.telegram_bot import (MAX_MESSAGE_CHARS, SOURCES_PREFIX, EvidenceCache, Identity, RedactToken,
                                    TelegramAdapter, TelegramConfig, _delivery_error, render, render_evidence,
                                    split_html, to_plain, to_request)
-from bot import i18n
-from bot.commands import COMMANDS
-from bot.core import Bot, CommandSpec
+from bot.text import i18n
+from bot.chat.commands import COMMANDS
+from bot.chat.dispatch import Bot, CommandSpec
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.messages import Bullet, ChatRef, Citation, Reply, cite
 from tests.conftest import SEEDS, build_services, make_settings
@@ -148,9 +148,9 @@ def test_render_escapes_every_piece_of_text_and_links_citations():
     assert '<a href="https://news.example/a?id=1&amp;x=&lt;y&gt;">[1]</a>' in part
     assert "[2]</a>" not in part  # no URL, no link
     assert "[1] R&D <Wire>, 2025-03-19" in visible
-    assert "[2] R&D <Wire>, 2025-03-19: 002.txt" in visible and "/srv" not in part  # a file by its name only
+    assert "[2] R&D <Wire>, 2025-03-19" in visible
+    assert "seeds/002.txt" not in part  # a file origin never leaves the server
     assert visible.rstrip().endswith("As of 2025-03-19")
-
 
 CITATION_LINK = r'<a href="([^"]*)">\[(\d+)\]</a>'
 
@@ -167,6 +167,24 @@ def test_citation_markers_inside_document_text_never_become_links():
     visible = parse_html(part)
     assert quote in visible and "Headline quoting [2] of a wire" in visible  # shown as written, unlinked
     assert "\ufdd0" not in visible and "\ufdd0" not in to_plain(part)
+
+
+
+def test_a_document_cited_three_times_is_one_source_and_server_paths_never_show():
+    path = "/srv/parley/seeds/002_58a5281f7ed52c9a.txt"
+    same = dict(document_id="d9", url=None, origin=path, outlet=None, title="特朗普透露他已經與普京談論了烏克蘭的戰爭")
+    reply = Reply(lead=f"Russia demands {cite(1, 2, 3)} and more {cite(4)}.",
+                  bullets=(Bullet("first", (1, 2)), Bullet("second", (3, 4))),
+                  citations=(citation(1, quote="one", **same), citation(2, quote="two", **same),
+                             citation(3, quote="three", **same), citation(4)))
+    rendered = render(reply) + render_evidence(reply)
+    visible = assert_valid_parts(rendered)
+    assert "/srv/" not in "".join(rendered) and "002_58a5" not in "".join(rendered)
+    assert "Russia demands [1] and more" in visible
+    assert "• first [1]" in visible and "• second [1][2]" in visible
+    assert "[1] “特朗普透露他已經與普京談論了烏克蘭的戰爭” (outlet unknown), 2025-03-19" in visible
+    assert "[3]" not in visible
+    assert "“one”" in visible and "“three”" in visible  # the evidence keeps every quote
 
 
 def test_render_uses_the_replys_language_for_its_chrome():
@@ -348,7 +366,7 @@ async def answer_for(api: FakeTelegramAPI, chat_id: str | int, count: int = 1) -
 
 async def ingest_new_document(services) -> dict:
     """A new article arrives (the real ingest pipeline: store, embed, story, summary, outbox rows)."""
-    from bot.ingest import Ingestor
+    from bot.ingestion.pipeline import Ingestor
 
     result = await asyncio.to_thread(Ingestor(services).ingest_bytes, DOCUMENT.read_bytes(),
                                      origin=DOCUMENT_URL, url=DOCUMENT_URL)
@@ -357,9 +375,9 @@ async def ingest_new_document(services) -> dict:
 
 
 async def deliver(services, adapter: TelegramAdapter) -> int:
-    from bot.delivery import Outbox, deliver_due
+    from bot.delivery.outbox import Outbox, deliver_due
 
-    return await deliver_due(services, Outbox({"telegram": adapter}, services.settings), worker_id="telegram-test")
+    return await deliver_due(services, Outbox({"telegram": adapter}), worker_id="telegram-test")
 
 
 def subscription_of(services, chat: str):
@@ -477,7 +495,7 @@ async def test_group_admins_can_change_settings_and_members_only_see_them(servic
 
 @pytest.mark.hostile
 async def test_a_pushed_document_quoting_citation_markers_links_only_parleys_own(services, telegram_api, make_adapter):
-    from bot.ingest import Ingestor
+    from bot.ingestion.pipeline import Ingestor
 
     adapter = await make_adapter(Bot(services.settings, services, COMMANDS))
     telegram_api.add_update(message_update("/subscribe"))
@@ -495,19 +513,21 @@ async def test_a_pushed_document_quoting_citation_markers_links_only_parleys_own
     assert "Reuters [1][2]" in visible  # the document's words, verbatim
     labels = [int(n) for _, n in re.findall(CITATION_LINK, push.text)]
     assert "Reuters <a" not in push.text and "Press <a" not in push.text and "line <a" not in push.text
-    expected = [n for bullet in render_reply_bullets(services, result.document_id) for n in bullet]
-    assert labels == expected  # exactly one link per citation Parley wrote, none from the document
+    assert labels == parleys_own_links(services, result.document_id)  # one per marker Parley wrote, none from the text
 
 
-def render_reply_bullets(services, document_id: str) -> list[tuple[int, ...]]:
+def parleys_own_links(services, document_id: str) -> list[int]:
+    """The source numbers of the links the pushed summary should carry: each bullet's own citations, renumbered."""
     from sqlmodel import Session
 
-    from bot.digest import render_summary
+    from bot.delivery.digest import render_summary
     from storage.models import Document
 
     with Session(services.engine) as session:
         document = session.get(Document, document_id)
-    return [b.cites for b in render_summary(document, "en", profile=services.profile).bullets]
+    reply = render_summary(document, "en", profile=services.profile)
+    _, numbers = reply.sources()
+    return [n for bullet in reply.bullets for n in dict.fromkeys(numbers.get(c, c) for c in bullet.cites)]
 
 
 async def test_a_6000_character_answer_arrives_as_several_valid_messages(plain_services, telegram_api, make_adapter):

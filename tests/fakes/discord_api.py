@@ -67,6 +67,7 @@ class Call:
     status: int = 200
     response: Any = None
     at: float = field(default_factory=time.monotonic)
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # multipart uploads: (file name, bytes)
 
     @property
     def embeds(self) -> list[dict]:
@@ -285,8 +286,18 @@ class FakeDiscord:
 
     async def _rest(self, request: web.Request) -> web.Response:
         path = request.path[len(API_PREFIX):]
-        body = await request.json() if request.can_read_body and request.content_type == "application/json" else None
-        call = Call(request.method, path, dict(request.query), body)
+        body, files = None, []
+        if request.can_read_body and request.content_type == "application/json":
+            body = await request.json()
+        elif request.can_read_body and request.content_type == "multipart/form-data":
+            # discord.py uploads files as multipart: the message as "payload_json", each file as "files[n]"
+            reader = await request.multipart()
+            async for part in reader:
+                if part.name == "payload_json":
+                    body = json.loads(await part.text())
+                elif part.filename:
+                    files.append((part.filename, bytes(await part.read())))
+        call = Call(request.method, path, dict(request.query), body, files=files)
         if request.headers.get("Authorization") != f"Bot {TOKEN}" and not path.startswith(("/interactions/", "/webhooks/")):
             response = _json_response({"message": "401: Unauthorized", "code": 0}, 401)
         else:
@@ -407,7 +418,11 @@ class FakeDiscord:
     def _message(self, channel_id: str, body: dict | None, loading: bool = False) -> dict:
         body = body or {}
         message = load("message")
+        attachments = [{"id": str(next(self._ids)), "filename": a.get("filename", ""), "size": 0,
+                        "url": f"https://cdn.discordapp.test/{a.get('filename', '')}", "proxy_url": ""}
+                       for a in body.get("attachments") or []]
         message.update(id=str(next(self._ids)), channel_id=str(channel_id), content=body.get("content") or "",
+                       attachments=attachments,
                        embeds=copy.deepcopy(body.get("embeds") or []), components=copy.deepcopy(body.get("components") or []),
                        flags=int(body.get("flags") or 0) | (1 << 7 if loading else 0),
                        timestamp=datetime.now(timezone.utc).isoformat())

@@ -48,6 +48,7 @@ class ApiCall:
 
     method: str
     params: dict[str, str]
+    files: dict[str, bytes] = field(default_factory=dict)  # multipart uploads (sendPhoto's "photo"), by field name
     ok: bool = True
     response: Any = None
     at: float = field(default_factory=time.monotonic)
@@ -262,9 +263,11 @@ class FakeTelegramAPI:
     # the API ------------------------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        params = {key: str(value) for key, value in (await request.post()).items()}
+        form = await request.post()
+        files = {key: value.file.read() for key, value in form.items() if isinstance(value, web.FileField)}
+        params = {key: str(value) for key, value in form.items() if not isinstance(value, web.FileField)}
         params.update(request.query)
-        call = ApiCall(method, params)
+        call = ApiCall(method, params, files)
         if request.match_info["token"] != self.token:
             return self._answer(call, {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         self._record(call)
@@ -272,7 +275,7 @@ class FakeTelegramAPI:
         if fault:
             return self._answer(call, fault.body(), fault.error_code)
         try:
-            result = await self._result(method, params)
+            result = await self._result(method, params, files)
         except _ApiError as exc:
             return self._answer(call, {"ok": False, "error_code": exc.code, "description": exc.description}, exc.code)
         return self._answer(call, {"ok": True, "result": result}, 200)
@@ -295,7 +298,9 @@ class FakeTelegramAPI:
                 return fault
         return None
 
-    async def _result(self, method: str, params: dict[str, str]) -> Any:
+    async def _result(self, method: str, params: dict[str, str], files: dict[str, bytes] | None = None) -> Any:
+        if method == "sendPhoto":
+            return self._send_photo(params, files or {})
         if method == "getMe":
             return self.me
         if method == "getUpdates":
@@ -347,6 +352,24 @@ class FakeTelegramAPI:
             message["reply_markup"] = json.loads(params["reply_markup"])
         return message
 
+    def _send_photo(self, params: dict[str, str], files: dict[str, bytes]) -> dict:
+        """sendPhoto with an uploaded file: it must be an image (PNG or JPEG) of at most 10 MB, the caption 1024 characters."""
+        photo = files.get("photo")
+        if photo is None:
+            raise _ApiError(400, "Bad Request: there is no photo in the request")
+        if not photo.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+            raise _ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        if len(photo) > 10 * 1024 * 1024:
+            raise _ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        caption = params.get("caption", "")
+        if utf16_len(caption) > 1024:
+            raise _ApiError(400, "Bad Request: message caption is too long")
+        self._check_markup(params)
+        message_id = next(self._message_ids)
+        return {"message_id": message_id, "date": int(time.time()), "chat": chat_for(params["chat_id"]), "from": self.me,
+                "photo": [{"file_id": f"photo{message_id}", "file_unique_id": f"u{message_id}", "width": 800, "height": 600,
+                           "file_size": len(photo)}], **({"caption": caption} if caption else {})}
+
     def _check_markup(self, params: dict[str, str]) -> None:
         markup = json.loads(params.get("reply_markup") or "{}")
         for row in markup.get("inline_keyboard", []):
@@ -397,8 +420,11 @@ _MENTION = re.compile(r"@[A-Za-z0-9_]{5,32}")
 
 
 def text_message(text: str, *, chat_id: int | str | None = None, user: dict | None = None,
-                 message_id: int | None = None, reply_to: dict | None = None) -> dict:
-    """A Message with the entities Telegram would attach (leading bot_command, @mentions)."""
+                 message_id: int | None = None, reply_to: dict | None = None, thread_id: int | None = None) -> dict:
+    """A Message with the entities Telegram would attach (leading bot_command, @mentions).
+
+    ``thread_id`` puts it in a topic of a forum supergroup (``message_thread_id``, ``is_topic_message``).
+    """
     user = user or USER
     chat_id = user["id"] if chat_id is None else chat_id
     entities = []
@@ -415,6 +441,10 @@ def text_message(text: str, *, chat_id: int | str | None = None, user: dict | No
         message["entities"] = entities
     if reply_to:
         message["reply_to_message"] = reply_to
+    if thread_id:
+        message["message_thread_id"] = thread_id
+        message["is_topic_message"] = True
+        message["chat"]["is_forum"] = True
     return message
 
 

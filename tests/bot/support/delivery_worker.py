@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.config import Settings
-from bot.delivery import Outbox, deliver_due
+from bot.delivery.outbox import Outbox, deliver_due
 from bot.services import Services
 from storage.db import make_engine
 from storage.models import Delivery
@@ -35,7 +35,7 @@ def main(database_url: str, receipts: str, worker_id: str) -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s")
     settings = Settings(_env_file=None, database_url=database_url, telegram_rate_per_second=100_000)
     services = Services(settings, make_engine(database_url), tiny_profile())
-    asyncio.run(drain(services, Outbox({"fake": ReceiptFile(receipts, tag=worker_id)}, settings), worker_id))
+    asyncio.run(drain(services, Outbox({"fake": ReceiptFile(receipts, tag=worker_id)}), worker_id))
 
 
 if __name__ == "__main__":

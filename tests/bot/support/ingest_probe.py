@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from bot.config import Settings
-from bot.ingest import Ingestor
-from bot.profile import Profile
+from bot.ingestion.pipeline import Ingestor
+from bot.text.profile import Profile
 from bot.services import Services
 from storage.db import open_database
 

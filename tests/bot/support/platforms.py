@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import os
 
-from bot.messages import ChatRef, Reply
+from bot.messages import ChatRef, Pacing, Reply
 
 
 class MemoryPlatform:
     """An Adapter that accepts every push into ``received`` unless ``errors`` names the chat."""
 
-    def __init__(self, platform: str = "fake"):
+    def __init__(self, platform: str = "fake", pacing: Pacing | None = None):
         self.platform = platform
+        self.pacing = pacing  # the limits the outbox keeps to for this platform, as a real adapter declares them
         self.received: list[tuple[str, Reply]] = []
         self.errors: dict[str, Exception] = {}  # str(chat) -> error raised on every send there
 
@@ -39,6 +40,7 @@ class ReceiptFile:
 
     def __init__(self, path: str, tag: str = "-", platform: str = "fake"):
         self.platform = platform
+        self.pacing: Pacing | None = None
         self.tag = tag
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 

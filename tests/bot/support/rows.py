@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from bot.profile import Profile
+from bot.text.profile import Profile
 from storage.db import session_scope
 from storage.models import Chat, Delivery, Document, Subscription, utcnow
 

@@ -13,8 +13,8 @@ import logging
 import sys
 
 from bot.config import Settings
-from bot.delivery import Outbox
-from bot.jobs import build_scheduler
+from bot.delivery.outbox import Outbox
+from bot.scheduler import build_scheduler
 from bot.services import Services
 from storage.db import make_engine
 from tests.bot.support.platforms import ReceiptFile
@@ -24,7 +24,7 @@ from tests.bot.support.rows import tiny_profile
 async def run(database_url: str, receipts: str, process_id: str) -> None:
     settings = Settings(_env_file=None, database_url=database_url, lease_seconds=2, delivery_interval=0.2)
     services = Services(settings, make_engine(database_url), tiny_profile())
-    scheduler = build_scheduler(services, Outbox({"fake": ReceiptFile(receipts, tag=process_id)}, settings),
+    scheduler = build_scheduler(services, Outbox({"fake": ReceiptFile(receipts, tag=process_id)}),
                                 process_id=process_id)
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)

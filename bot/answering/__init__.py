@@ -1,0 +1,1 @@
+"""Questions out: question reading, the passage index, the answering engine and its parts."""

@@ -1,0 +1,1 @@
+"""Pushes: the outbox, subscriptions and digests."""

@@ -1,0 +1,1 @@
+"""Language: normalization, i18n, the negotiation profile, and the language data they read."""
