@@ -59,7 +59,7 @@ class TelegramConfig:
     send_attempts: int = 4
     backoff_seconds: float = 0.5  # first network-error retry; doubles up to backoff_max
     backoff_max: float = 8.0
-    max_retry_after: float = 30.0  # longer flood waits are handed back to the outbox
+    max_retry_after: float = 30.0  # longer flood waits of answers are handed back; pushes never sit one out
     rate_per_second: float = 30.0  # pushes per second overall (Telegram allows about 30)
     group_rate_per_minute: int = 20  # pushes per minute to one group (Telegram allows about 20)
     evidence_cache_size: int = 2048

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     delivery_interval: float = Field(2.0, description="Seconds between delivery passes over the outbox.")
     telegram_rate_per_second: float = Field(30.0, description="Messages per second the Telegram sender allows itself overall.")
     telegram_group_rate_per_minute: int = Field(20, description="Messages per minute the Telegram sender allows itself per group.")
-    telegram_max_retry_after: float = Field(30.0, description="Longest Telegram flood wait (retry_after, seconds) the sender sits out itself; longer ones go back to the outbox to retry later.")
+    telegram_max_retry_after: float = Field(30.0, description="Longest Telegram flood wait (retry_after, seconds) an answer to a question sits out before it is sent; pushes never wait: the outbox holds that chat and sends to the others.")
     max_delivery_attempts: int = Field(12, description="Attempts before a delivery is given up and logged as failed.")
 
     def allowed_source_folders(self) -> list[Path]:
