@@ -23,7 +23,8 @@ from bot.text import i18n
 from bot.config import Settings
 from bot.chat.dispatch import Bot, CommandSpec
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.messages import Attachment, ChatRef, Reply, Request, Sender, Source, renumber_markers
+from bot.messages import (Attachment, ChatRef, Reply, Request, Sender, Source, cite_segments, renumber_markers,
+                          unmarked)
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +273,7 @@ def render(reply: Reply) -> list[Outgoing]:
     Each cited document is one field (outlet or marked title, date, link); a server path never appears.
     """
     if reply.kind == "error":
-        return [Outgoing(content=page) for page in split_text(reply.lead or "…", CONTENT_LIMIT)]
+        return [Outgoing(content=page) for page in split_text(unmarked(reply.lead) or "…", CONTENT_LIMIT)]
     reply = replace(reply, labels={**i18n.labels(reply.language), **reply.labels})
     sources, numbers = reply.sources()
     colour = ABSTAINED_COLOUR if reply.abstained else KIND_COLOURS.get(reply.kind, discord.Colour.blurple())
@@ -343,10 +344,10 @@ def split_text(text: str, limit: int) -> list[str]:
 
 
 def _body(reply: Reply, numbers: dict[int, int]) -> str:
-    lines = [_escape(renumber_markers(reply.lead, numbers))]
+    lines = [_escape_marked(renumber_markers(reply.lead, numbers))]
     for bullet in reply.bullets:
         marks = "".join(f"[{n}]" for n in dict.fromkeys(numbers.get(c, c) for c in bullet.cites))
-        lines.append(f"• {_escape(bullet.text)} {marks}".rstrip())
+        lines.append(f"• {_escape(unmarked(bullet.text))} {marks}".rstrip())
         if bullet.note:
             lines.append(f"   *{_escape(bullet.note)}*")
         if bullet.translation:  # beside the verbatim quote, never instead of it
@@ -393,8 +394,22 @@ def _linkable(url: str | None) -> bool:
     return bool(url) and url.startswith(("https://", "http://")) and len(url) <= URL_LIMIT and " " not in url
 
 
+def _escape_marked(text: str) -> str:
+    """Escaped text whose citation markers are Parley's own "[n]", shown as such; any other bracket is escaped."""
+    return "".join(f"[{part}]" if isinstance(part, int) else _escape(part) for part in cite_segments(text))
+
+
 def _escape(text: str) -> str:
-    return discord.utils.escape_markdown(text)
+    """Markdown-escaped text in which no bracket can open a masked link.
+
+    discord.py escapes only the first of several ``[text](url)`` in a line, so a document quoting
+    "[1](https://a) [2](https://b)" would still link the second: every bracket not already escaped
+    (after an even run of backslashes) is escaped here.
+    """
+    return _BRACKET.sub(lambda m: m.group(1) + "\\" + m.group(2), discord.utils.escape_markdown(text))
+
+
+_BRACKET = re.compile(r"(?<!\\)((?:\\\\)*)([\[\]])")
 
 
 def _clip(text: str, limit: int) -> str:

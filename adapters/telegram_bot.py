@@ -24,7 +24,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 
 from bot.text import i18n
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from bot.messages import ChatRef, Pacing, Reply, Request, Sender, Source, renumber_markers
+from bot.messages import ChatRef, Pacing, Reply, Request, Sender, Source, cite_segments, renumber_markers
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -59,7 +59,7 @@ class TelegramConfig:
     send_attempts: int = 4
     backoff_seconds: float = 0.5  # first network-error retry; doubles up to backoff_max
     backoff_max: float = 8.0
-    max_retry_after: float = 30.0  # longer flood waits are handed back to the outbox
+    max_retry_after: float = 30.0  # longer flood waits of answers are handed back; pushes never sit one out
     rate_per_second: float = 30.0  # pushes per second overall (Telegram allows about 30)
     group_rate_per_minute: int = 20  # pushes per minute to one group (Telegram allows about 20)
     evidence_cache_size: int = 2048
@@ -259,8 +259,12 @@ def _cites(numbers: Iterable[int], links: dict[int, str]) -> str:
 
 
 def _linkify(text: str, links: dict[int, str]) -> str:
-    """Escape text and turn the citation markers ``[n]`` it already contains into links."""
-    return re.sub(r"\[(\d+)\]", lambda m: _cite(int(m.group(1)), links), _esc(text))
+    """Escape text and turn Parley's own citation markers in it into links.
+
+    A "[1][2]" that comes with a document's words (a quote, a headline) stays plain text:
+    only markers the core wrote with ``bot.messages.cite`` link to a source.
+    """
+    return "".join(_cite(part, links) if isinstance(part, int) else _esc(part) for part in cite_segments(text))
 
 
 def _lead_line(line: str, links: dict[int, str], bold: bool) -> str:
@@ -354,16 +358,25 @@ class EvidenceCache:
     """A bounded LRU of expanded evidence, keyed by a short digest of it that fits in callback data.
 
     Keying by content means a summary pushed to many chats takes one entry, not one per chat.
+    The core keeps the evidence too (``Bot.keep_evidence``): this is only the fast path.
     """
 
     def __init__(self, size: int):
         self.size = size
         self._items: OrderedDict[str, list[str]] = OrderedDict()
 
-    def put(self, parts: list[str]) -> str:
-        """Store parts; returns their key (8 URL-safe characters)."""
+    @staticmethod
+    def key_of(parts: list[str]) -> str:
+        """The key of rendered evidence: 8 URL-safe characters."""
         digest = hashlib.sha256("\x00".join(parts).encode()).digest()
-        key = base64.urlsafe_b64encode(digest[:6]).decode()
+        return base64.urlsafe_b64encode(digest[:6]).decode()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._items
+
+    def put(self, parts: list[str], key: str | None = None) -> str:
+        """Store parts (under ``key``, or their own); returns the key."""
+        key = key or self.key_of(parts)
         self._items[key] = parts
         self._items.move_to_end(key)
         while len(self._items) > self.size:
@@ -541,7 +554,7 @@ class TelegramAdapter:
         quote = None if request.is_private else message.message_id
         try:
             await self._send_attachment(message.chat_id, reply, reply_to=quote, thread_id=_thread_of(message))
-            sent = await self._send_parts(message.chat_id, render(reply), markup=self._sources_markup(reply),
+            sent = await self._send_parts(message.chat_id, render(reply), markup=await self._sources_markup(reply),
                                           reply_to=quote, thread_id=_thread_of(message))
         except DeliveryError as exc:
             log.warning("could not answer /%s in %s: %s", request.command, request.chat, exc)
@@ -564,7 +577,7 @@ class TelegramAdapter:
     async def _with_chat_rights(self, request: Request) -> Request:
         """Ask Telegram whether the sender administers this group, for commands that need it."""
         spec = self.bot.commands.get(request.command)
-        if request.is_private or spec is None or not spec.needs_manage or request.sender.can_manage_chat:
+        if request.is_private or spec is None or not spec.uses_chat_rights or request.sender.can_manage_chat:
             return request
         try:
             member = await self.application.bot.get_chat_member(chat_and_thread(request.chat)[0], int(request.sender.user_id))
@@ -598,7 +611,8 @@ class TelegramAdapter:
     async def _on_sources_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Expand the evidence behind an answer; expired ids get a short notice. Always answers the query."""
         query = update.callback_query
-        parts = self.evidence.get(query.data.removeprefix(SOURCES_PREFIX))
+        key = query.data.removeprefix(SOURCES_PREFIX)
+        parts = self.evidence.get(key) or await self._recall_evidence(key)
         if parts is None:
             language = i18n.normalize_language(query.from_user.language_code) or self.bot.settings.default_language
             await self._answer_query(query, i18n.t("telegram.sources_expired", language))
@@ -643,11 +657,14 @@ class TelegramAdapter:
         if self.application is None or not self.application.running:
             raise TransientDeliveryError("the Telegram adapter is not running")
         chat_id, thread_id = chat_and_thread(chat)
-        await self._send_attachment(chat_id, reply, thread_id=thread_id)
-        await self._send_parts(chat_id, render(reply), markup=self._sources_markup(reply), thread_id=thread_id)
+        # A flood wait is the outbox's to handle (it holds that chat and sends to the others meanwhile):
+        # sitting it out here would hold the whole delivery pass.
+        await self._send_attachment(chat_id, reply, thread_id=thread_id, sit_out_floods=False)
+        await self._send_parts(chat_id, render(reply), markup=await self._sources_markup(reply), thread_id=thread_id,
+                               sit_out_floods=False)
 
     async def _send_attachment(self, chat_id: int | str, reply: Reply, *, reply_to: int | None = None,
-                               thread_id: int | None = None) -> None:
+                               thread_id: int | None = None, sit_out_floods: bool = True) -> None:
         """A reply's picture (the gap matrix, a timeline) as a photo, its alt text as the caption, before the text."""
         if reply.attachment is None:
             return
@@ -655,33 +672,57 @@ class TelegramAdapter:
         await self._call(lambda: self.application.bot.send_photo(
             chat_id, InputFile(picture.data, filename=picture.filename), caption=picture.alt[:1024],
             message_thread_id=thread_id,
-            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None))
+            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None),
+            sit_out_floods=sit_out_floods)
 
-    def _sources_markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
-        """The buttons under a reply: "Show sources" when it quotes anything, 👍/👎 when it may be rated."""
+    async def _sources_markup(self, reply: Reply) -> InlineKeyboardMarkup | None:
+        """The buttons under a reply: "Show sources" when it quotes anything (its evidence kept by the core too, so
+        the button still works after a restart), 👍/👎 when it may be rated."""
         rows = []
         if any(c.quote for c in reply.citations):
             label = reply.labels.get("more") or i18n.t("label.more", reply.language)
-            key = self.evidence.put(render_evidence(reply))
+            parts = render_evidence(reply)
+            key = self.evidence.key_of(parts)
+            if key not in self.evidence:  # a broadcast keeps its evidence once, not once per chat
+                try:
+                    await self.bot.keep_evidence(key, reply)
+                except Exception:  # the button still works while this process runs
+                    log.warning("could not keep the evidence of a Sources button", exc_info=True)
+            self.evidence.put(parts, key)
             rows.append([InlineKeyboardButton(label, callback_data=SOURCES_PREFIX + key)])
         if reply.feedback_id:
             rows.append([InlineKeyboardButton("👍", callback_data=f"{FEEDBACK_PREFIX}+:{reply.feedback_id}"),
                          InlineKeyboardButton("👎", callback_data=f"{FEEDBACK_PREFIX}-:{reply.feedback_id}")])
         return InlineKeyboardMarkup(rows) if rows else None
 
+    async def _recall_evidence(self, key: str) -> list[str] | None:
+        """Evidence this process does not hold (it was restarted, or evicted it), from the core."""
+        try:
+            reply = await self.bot.recall_evidence(key)
+        except Exception:
+            log.warning("could not read the evidence of Sources button %s", key, exc_info=True)
+            return None
+        if reply is None:
+            return None
+        parts = render_evidence(reply)
+        self.evidence.put(parts, key)
+        return parts
+
     async def _send_parts(self, chat_id: int | str, parts: list[str], *, markup: InlineKeyboardMarkup | None = None,
-                          reply_to: int | None = None, thread_id: int | None = None) -> list[int]:
+                          reply_to: int | None = None, thread_id: int | None = None,
+                          sit_out_floods: bool = True) -> list[int]:
         """Send rendered parts in order; the button goes under the last, the first quotes ``reply_to``.
         Returns the sent messages' ids."""
         sent = []
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             sent.append(await self._send_part(chat_id, part, markup=markup if last else None,
-                                              reply_to=reply_to if index == 0 else None, thread_id=thread_id))
+                                              reply_to=reply_to if index == 0 else None, thread_id=thread_id,
+                                              sit_out_floods=sit_out_floods))
         return sent
 
     async def _send_part(self, chat_id: int | str, part: str, *, markup: InlineKeyboardMarkup | None,
-                         reply_to: int | None, thread_id: int | None) -> int:
+                         reply_to: int | None, thread_id: int | None, sit_out_floods: bool = True) -> int:
         def send(text: str, parse_mode: str | None) -> Callable[[], Awaitable[Message]]:
             return lambda: self.application.bot.send_message(
                 chat_id, text, parse_mode=parse_mode, reply_markup=markup, message_thread_id=thread_id,
@@ -689,20 +730,24 @@ class TelegramAdapter:
                 reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None)
 
         try:
-            message = await self._call(send(part, ParseMode.HTML))
+            message = await self._call(send(part, ParseMode.HTML), sit_out_floods=sit_out_floods)
         except BadRequest as exc:  # only formatting errors get here
             log.warning("Telegram refused the HTML of a message to %s (%s); sending it as plain text", chat_id, exc)
-            message = await self._call(send(to_plain(part), None))
+            message = await self._call(send(to_plain(part), None), sit_out_floods=sit_out_floods)
         return message.message_id
 
-    async def _call(self, func: Callable[[], Awaitable[T]]) -> T:
-        """One Bot API call: flood waits are waited out and network errors retried with backoff.
+    async def _call(self, func: Callable[[], Awaitable[T]], *, sit_out_floods: bool = True) -> T:
+        """One Bot API call: flood waits are waited out (unless ``sit_out_floods`` is false) and network errors
+        retried with backoff.
 
         Raises PermanentDeliveryError (blocked, kicked, migrated), TransientDeliveryError
-        (still failing, or a flood wait too long to sit through), or BadRequest when
+        (still failing, or a flood wait too long, or not ours, to sit through), or BadRequest when
         Telegram refused the formatting, so the caller can resend plain text.
         """
-        retrying = AsyncRetrying(retry=retry_if_exception(self._worth_retrying), wait=self._wait,
+        def worth_retrying(exc: BaseException) -> bool:
+            return self._worth_retrying(exc) and (sit_out_floods or not isinstance(exc, RetryAfter))
+
+        retrying = AsyncRetrying(retry=retry_if_exception(worth_retrying), wait=self._wait,
                                  stop=stop_after_attempt(self.config.send_attempts), reraise=True)
         try:
             async for attempt in retrying:

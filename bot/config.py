@@ -41,6 +41,7 @@ class Settings(BaseSettings):
 
     # ingestion and fetching
     max_document_bytes: int = Field(5_000_000, description="Largest file or download accepted for ingestion, in bytes.")
+    source_folders: str = Field("", description="Comma-separated server folders under which local files and folders may be added as sources (CLI or chat); empty allows none.")
     fetch_timeout: float = Field(20.0, description="Seconds before a fetch of a URL is abandoned.")
     allow_private_urls: bool = Field(False, description="Allow fetching URLs on private, loopback or link-local addresses (tests, intranets).")
     user_agent: str = Field("ParleyBot/0.1 (+https://github.com/parley)", description="User-Agent sent when fetching feeds and pages.")
@@ -73,10 +74,11 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = Field(True, description="Run the scheduler (polling, delivery, digests) in this process if it wins the leader lease.")
     lease_seconds: int = Field(30, description="Seconds a scheduler leader lease lasts without renewal before another process takes over.")
     default_poll_interval: str = Field("15m", description="Poll interval for sources added without --interval.")
+    poll_workers: int = Field(4, description="Sources polled at the same time, so one slow or hostile source holds up only its own slot.")
     delivery_interval: float = Field(2.0, description="Seconds between delivery passes over the outbox.")
     telegram_rate_per_second: float = Field(30.0, description="Messages per second the Telegram sender allows itself overall.")
     telegram_group_rate_per_minute: int = Field(20, description="Messages per minute the Telegram sender allows itself per group.")
-    telegram_max_retry_after: float = Field(30.0, description="Longest Telegram flood wait (retry_after, seconds) the sender sits out itself; longer ones go back to the outbox to retry later.")
+    telegram_max_retry_after: float = Field(30.0, description="Longest Telegram flood wait (retry_after, seconds) an answer to a question sits out before it is sent; pushes never wait: the outbox holds that chat and sends to the others.")
     max_delivery_attempts: int = Field(12, description="Attempts before a delivery is given up and logged as failed.")
 
     # optional language model (OpenAI-compatible server); off while PARLEY_LLM_URL is empty
@@ -85,6 +87,10 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, description="API key sent as a Bearer token, if the server wants one (never logged).")
     llm_timeout: float = Field(12.0, description="Seconds a question may wait for the model, retries included; past it the extractive answer is sent.")
     llm_translate: bool = Field(True, description="With a model set: show a machine translation beside quotes and summaries in another language than the reader's.")
+
+    def allowed_source_folders(self) -> list[Path]:
+        """The folders local sources must lie under, resolved (symbolic links followed)."""
+        return [Path(part.strip()).expanduser().resolve() for part in self.source_folders.split(",") if part.strip()]
 
     def admins(self) -> set[str]:
         """Admin ids as a set of ``platform:user_id`` strings."""

@@ -8,8 +8,8 @@
     │   ├── RateLimited
     │   └── NoSources
     ├── IngestError          one input could not be ingested; the batch goes on
-    │   ├── FetchError       a URL failed, timed out, or was refused
-    │   │   └── BlockedAddress   the URL points at a private/loopback/link-local address
+    │   ├── FetchError       a URL failed, timed out, or was refused (``permanent``: retrying cannot help)
+    │   │   └── BlockedAddress   the URL points at a private/loopback/link-local address (always permanent)
     │   └── BadDocument      binary, empty, undecodable, oversized or hostile content
     ├── DeliveryError        a platform refused or failed a send
     │   ├── TransientDeliveryError   try again later (rate limit, 5xx, network)
@@ -56,11 +56,22 @@ class IngestError(ParleyError):
 
 
 class FetchError(IngestError):
-    """A URL failed, timed out, or was refused."""
+    """A URL failed, timed out, or was refused.
+
+    ``permanent`` is True when asking again cannot succeed (not a URL, another scheme, HTTP 404,
+    a redirect loop); timeouts, connection failures and 5xx answers are worth another try later.
+    """
+
+    def __init__(self, message: str, origin: str | None = None, *, permanent: bool = False):
+        super().__init__(message, origin)
+        self.permanent = permanent
 
 
 class BlockedAddress(FetchError):
     """A URL resolves to a private, loopback, link-local or metadata address."""
+
+    def __init__(self, message: str, origin: str | None = None):
+        super().__init__(message, origin, permanent=True)
 
 
 class BadDocument(IngestError):
@@ -72,11 +83,16 @@ class DeliveryError(ParleyError):
 
 
 class TransientDeliveryError(DeliveryError):
-    """Worth retrying later. ``retry_after`` is the platform's hint in seconds, if any."""
+    """Worth retrying later. ``retry_after`` is the platform's hint in seconds, if any.
 
-    def __init__(self, message: str, retry_after: float | None = None):
+    ``global_limit`` is True when the platform said the wait holds for every chat (Discord's
+    global rate limit), not only for the one this message was for.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, *, global_limit: bool = False):
         super().__init__(message)
         self.retry_after = retry_after
+        self.global_limit = global_limit
 
 
 class PermanentDeliveryError(DeliveryError):

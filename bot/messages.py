@@ -1,12 +1,42 @@
 """The platform-free messages that flow between adapters and the core."""
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlparse
+
+# Parley's own citation markers in a reply's text are "[n]" preceded by this Unicode noncharacter
+# (meant for a program's internal use; extraction removes it from every document), so a "[1][2]"
+# that a document itself contains can never be rendered as a link to another source.
+CITE_MARK = "\ufdd0"
+_MARKED = re.compile(CITE_MARK + r"\[(\d+)\]")
+
+
+def cite(*numbers: int) -> str:
+    """Parley's citation markers for ``numbers``, as a lead writer puts them in a reply's text: "[1][3]"."""
+    return "".join(f"{CITE_MARK}[{n}]" for n in numbers)
+
+
+def unmarked(text: str) -> str:
+    """``text`` as readers see it: Parley's markers stay "[n]", the invisible mark goes."""
+    return text.replace(CITE_MARK, "")
+
+
+def cite_segments(text: str) -> Iterator[str | int]:
+    """``text`` split into plain strings and the citation numbers of Parley's own markers, in order.
+
+    A "[n]" without the mark (quoted from a document) stays part of the plain text.
+    """
+    position = 0
+    for match in _MARKED.finditer(text):
+        if match.start() > position:
+            yield unmarked(text[position:match.start()])
+        yield int(match.group(1))
+        position = match.end()
+    if position < len(text):
+        yield unmarked(text[position:])
 
 
 @dataclass(frozen=True)
@@ -124,14 +154,17 @@ def web_link(url: str | None) -> str | None:
     return None
 
 
-_MARKER_RUN = re.compile(r"(?:\[\d+\])+")
+_MARKER_RUN = re.compile(rf"(?:{CITE_MARK}\[\d+\])+")
 
 
 def renumber_markers(text: str, numbers: dict[int, int]) -> str:
-    """Rewrite runs of citation markers ("[1][2][3]") to source numbers, each once ("[1][2]")."""
+    """Rewrite runs of Parley's citation markers ("[1][2][3]") to source numbers, each once ("[1][2]").
+
+    A "[1][2]" that came with a document's words has no citation mark and is left as written.
+    """
     def run(match: re.Match) -> str:
         cited = [numbers.get(int(n), int(n)) for n in re.findall(r"\d+", match.group())]
-        return "".join(f"[{n}]" for n in dict.fromkeys(cited))
+        return cite(*dict.fromkeys(cited))
 
     return _MARKER_RUN.sub(run, text) if numbers else text
 
@@ -222,9 +255,9 @@ class Reply:
             sources, numbers = self.sources()
         else:
             sources, numbers = tuple(Source(c.n, c, (c.quote,)) for c in self.citations), {}
-        lines = [renumber_markers(self.lead, numbers)]
+        lines = [unmarked(renumber_markers(self.lead, numbers))]
         for b in self.bullets:
-            lines.append(f"• {b.text} " + "".join(f"[{n}]" for n in dict.fromkeys(numbers.get(c, c) for c in b.cites)))
+            lines.append(f"• {unmarked(b.text)} " + "".join(f"[{n}]" for n in dict.fromkeys(numbers.get(c, c) for c in b.cites)))
             if b.note:
                 lines.append(f"  {b.note}")
             if b.translation:
@@ -248,3 +281,23 @@ class Pacing:
     per_second: float = 0.0
     group_per_minute: int = 0
     is_group: Callable[[ChatRef], bool] = field(default=lambda chat: False, compare=False)
+
+
+def evidence_to_json(reply: Reply) -> dict:
+    """What a reply's "Show sources" button needs (its language, labels and citations), as JSON."""
+    return {
+        "language": reply.language,
+        "labels": dict(reply.labels),
+        "citations": [{"n": c.n, "language": c.language, **c.to_json()} for c in reply.citations],
+    }
+
+
+def evidence_from_json(data: dict) -> Reply:
+    """The reply ``evidence_to_json`` described (citations only: the button shows nothing else)."""
+    citations = tuple(
+        Citation(n=int(c["n"]), document_id=c["document_id"], origin=c["origin"], url=c.get("url"),
+                 title=c.get("title") or "", outlet=c.get("outlet"),
+                 published=date.fromisoformat(c["published"]) if c.get("published") else None,
+                 quote=c.get("quote") or "", language=c.get("language") or "en")
+        for c in data.get("citations", []))
+    return Reply(lead="", citations=citations, language=data.get("language") or "en", labels=dict(data.get("labels") or {}))

@@ -12,7 +12,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.delivery.outbox import deliver_due, enqueue_digests
+from sqlmodel import select
+
+from bot.delivery.outbox import deliver_due, enqueue_digests, reclaim
 from bot.ingestion.sources import poll_due
 from storage.db import session_scope
 from storage.models import Lease, utcnow
@@ -40,6 +42,7 @@ class LeaderLease:
         self.seconds = float(seconds)
         self.clock = clock
         self._valid_until = 0.0
+        self.took_over_from: str | None = None  # the holder whose expired lease the last acquire took
 
     @property
     def is_leader(self) -> bool:
@@ -52,9 +55,12 @@ class LeaderLease:
         now = utcnow()
         expires = now + timedelta(seconds=self.seconds)
         with session_scope(self.engine) as session:
+            before = session.exec(select(Lease.holder).where(Lease.name == self.name)).first()
             taken = session.execute(
                 update(Lease).where(Lease.name == self.name, or_(Lease.holder == self.holder, Lease.expires_at < now))
                 .values(holder=self.holder, expires_at=expires)).rowcount == 1
+        # Only an expired lease can be taken from another holder: that process is gone (or stalled past its lease).
+        self.took_over_from = before if taken and before is not None and before != self.holder else None
         if not taken:
             taken = self._insert(expires)
         return self._settle(taken, started)
@@ -110,9 +116,18 @@ class Runtime:
 
 
 async def keep_lease(runtime: Runtime) -> None:
-    """Acquire or renew the leader lease; a database error means stepping down until the next try."""
+    """Acquire or renew the leader lease; a database error means stepping down until the next try.
+
+    Taking over the expired lease of another process means that process died (or stalled past its
+    lease, after which it stops acting as leader): the deliveries it had claimed are free at once,
+    instead of when their claims would have run out.
+    """
     try:
         await asyncio.to_thread(runtime.lease.acquire)
+        dead = runtime.lease.took_over_from
+        if dead:
+            freed = await asyncio.to_thread(reclaim, runtime.services.engine, dead)
+            log.warning("%s took over the lease of %s; %d delivery claim(s) of it freed", runtime.process_id, dead, freed)
     except Exception:
         runtime.lease.step_down()
         log.exception("%s could not reach the lease table; not leading until it can", runtime.process_id)

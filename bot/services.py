@@ -18,7 +18,7 @@ from bot.errors import BadArguments
 from bot.ingestion.pipeline import Ingestor, ensure_seeded
 from bot.text import i18n
 from bot.text.profile import Profile
-from storage.db import open_database
+from storage.db import open_database, startup_lock
 from storage.models import Chat
 from storage.repo import sync_profile
 
@@ -31,15 +31,17 @@ def build_services(settings: Settings, *, seed: bool = False, announce_pending: 
 
     ``announce_pending`` finishes documents a crash left stored but unannounced; ``seed`` ingests the bundled
     seed corpus into an empty database; ``open_engine`` opens the database URL (the CLI retries while it is down).
+    The profile sync, announcing and seeding run under the database's start-up lock, one process at a time.
     """
     engine = open_engine(settings.database_url)
     profile = Profile.load(settings.profile)
-    sync_profile(engine, profile)
     services = Services(settings, engine, profile)
-    if announce_pending:
-        Ingestor(services).announce_pending()
-    if seed:
-        ensure_seeded(services)
+    with startup_lock(engine):  # several processes may start at once (docker compose up --scale)
+        sync_profile(engine, profile)
+        if announce_pending:
+            Ingestor(services).announce_pending()
+        if seed:
+            ensure_seeded(services)
     return services
 
 

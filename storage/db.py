@@ -49,11 +49,50 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``; raises StorageError when the database is unreachable."""
+    """Apply migrations up to ``revision`` (under the start-up lock); raises StorageError when the database is unreachable."""
     try:
-        command.upgrade(alembic_config(engine), revision)
+        with startup_lock(engine):
+            command.upgrade(alembic_config(engine), revision)
     except OperationalError as exc:
         raise StorageError(f"cannot reach the database: {_short(exc)}") from exc
+
+
+# Any fixed 64-bit number names the lock; every Parley process on a database uses this one.
+STARTUP_LOCK_KEY = 0x5041524C4559  # "PARLEY"
+
+
+@contextmanager
+def startup_lock(engine: Engine) -> Iterator[None]:
+    """Hold the database's start-up lock: one process at a time migrates, syncs the profile and ingests the seeds.
+
+    PostgreSQL: a session-level advisory lock on a connection of its own (released when the block
+    ends, or by the server when the process dies). SQLite: an exclusive ``flock`` on a file next to
+    the database, which the operating system also releases when the process dies. Not re-entrant:
+    do not nest it.
+    """
+    backend = engine.dialect.name
+    if backend == "postgresql":
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({STARTUP_LOCK_KEY})")
+            connection.commit()  # the lock belongs to the session: no transaction stays open while it is held
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({STARTUP_LOCK_KEY})")
+                connection.commit()
+        return
+    database = engine.url.database if backend == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    import fcntl
+
+    with open(f"{database}.startup-lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -217,3 +217,11 @@ class Translation(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     model: str = Field(default="", max_length=256)  # the model that wrote it, for operators
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class Evidence(SQLModel, table=True):
+    """What a "Show sources" button expands to: a reply's citations, kept so the button outlives the process."""
+
+    key: str = Field(primary_key=True, max_length=32)  # the button's id, from its callback data
+    reply: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # language, labels, citations
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -54,6 +54,20 @@ def test_db_upgrade_reports_revision(env):
     assert f"revision {head}" in result.output
 
 
+
+@pytest.mark.hostile
+def test_local_sources_need_an_operators_folder_from_the_cli_too(env, monkeypatch):
+    inbox = env / "allowed" / "inbox"
+    inbox.mkdir(parents=True)
+    refused = runner.invoke(cli.app, ["sources", "add", str(inbox)], env={"COLUMNS": "300"})
+    assert refused.exit_code == 1 and "PARLEY_SOURCE_FOLDERS allows none" in refused.output
+    assert runner.invoke(cli.app, ["sources", "add", "/etc"]).exit_code == 1
+    monkeypatch.setenv("PARLEY_SOURCE_FOLDERS", str(env / "allowed"))
+    assert runner.invoke(cli.app, ["sources", "add", "/etc"]).exit_code == 1
+    added = runner.invoke(cli.app, ["sources", "add", str(inbox)])
+    assert added.exit_code == 0 and "folder" in added.output, added.output
+
+
 def test_invalid_setting_is_a_clear_error(env, monkeypatch):
     monkeypatch.setenv("PARLEY_QUESTIONS_PER_MINUTE", "many")
     result = runner.invoke(cli.app, ["config"])

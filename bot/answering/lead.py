@@ -14,7 +14,7 @@ from bot.answering.figures import _DATE_EN, _DATE_ZH, Figure, asked_units, extra
 from bot.answering.index import IndexedPassage
 from bot.answering.question import FRAME_WORDS, Question
 from bot.answering.tuning import ANSWER_WORDS, BULLET_WORDS
-from bot.messages import Bullet, Citation, Reply
+from bot.messages import Bullet, Citation, Reply, cite
 from bot.text import clauses, i18n
 from bot.text import normalize as textnorm
 
@@ -166,7 +166,7 @@ class _LeadWriter:
         self.carried: set[int] = set()  # passages whose whole claim the lead states (their bullet need not repeat it)
 
     def refs(self, passages) -> str:
-        return "".join(dict.fromkeys(f"[{self.numbers[p.id]}]" for p in passages if p.id in self.numbers))
+        return cite(*dict.fromkeys(self.numbers[p.id] for p in passages if p.id in self.numbers))
 
     def name(self, key: str) -> str:
         return self.answerer._name(key, self.lang)

@@ -142,7 +142,7 @@ COMMANDS: list[CommandSpec] = [
     CommandSpec("sources", "", _d("What Parley reads", "Parley 的信息来源", "Parley 的資訊來源"), sources),
     CommandSpec("subscribe", "[instant|daily HH:MM] [FILTERS]", _d("Get summaries of new documents here", "在此接收新文献摘要", "在此接收新文獻摘要"), subscribe, needs_manage=True, options=("mode", "filters")),
     CommandSpec("unsubscribe", "", _d("Stop summaries here", "停止在此接收摘要", "停止在此接收摘要"), unsubscribe, needs_manage=True),
-    CommandSpec("settings", "[language LANG] [timezone TZ]", _d("Answer language and time zone", "回答语言和时区", "回答語言和時區"), settings, options=("language", "timezone")),
+    CommandSpec("settings", "[language LANG] [timezone TZ]", _d("Answer language and time zone", "回答语言和时区", "回答語言和時區"), settings, checks_manage=True, options=("language", "timezone")),
     CommandSpec("addsource", "URL [INTERVAL]", _d("Add a feed, page or folder (admins)", "添加来源(管理员)", "新增來源(管理員)"), addsource, admin_only=True, options=("location", "interval")),
     CommandSpec("removesource", "ID|URL", _d("Remove a source (admins)", "删除来源(管理员)", "刪除來源(管理員)"), removesource, admin_only=True, options=("source",)),
 ]

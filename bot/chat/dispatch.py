@@ -14,10 +14,11 @@ from bot.chat import feedback
 from bot.config import Settings
 from bot.delivery.provenance import annotate
 from bot.errors import NotAllowed, RateLimited, UnknownCommand, UserError
-from bot.messages import Reply, Request
+from bot.messages import CITE_MARK, Reply, Request, evidence_from_json, evidence_to_json, unmarked
 from bot.services import Services
 from bot.text import i18n
 from bot.text.normalize import language_of
+from storage.repo import load_evidence, save_evidence
 
 log = logging.getLogger(__name__)
 _LETTERS = re.compile(r"[^\W\d_]")
@@ -35,8 +36,16 @@ class CommandSpec:
     handler: Handler
     admin_only: bool = False  # bot admins from PARLEY_ADMIN_IDS
     needs_manage: bool = False  # group admin / Manage Channels, in group chats
+    # The handler itself looks at the sender's chat rights (/settings: anyone may look, admins may change),
+    # so adapters that must ask the platform for them (Telegram) do so for this command too.
+    checks_manage: bool = False
     rate_limited: bool = False  # counts against the per-user question budget
     options: tuple[str, ...] = ()  # argument names for slash-command platforms
+
+    @property
+    def uses_chat_rights(self) -> bool:
+        """Whether the sender's rights in the chat matter: the core requires them, or the handler reads them."""
+        return self.needs_manage or self.checks_manage
 
 
 @dataclass
@@ -84,6 +93,8 @@ class Bot:
     async def handle(self, request: Request) -> Reply:
         """Answer one request. Never raises: failures become a polite reply."""
         language = self.language_for(request)
+        if CITE_MARK in request.text:  # only Parley writes its citation mark; a user's copy of it is dropped
+            request = replace(request, text=unmarked(request.text), args=tuple(unmarked(request.text).split()))
         try:
             spec = self.commands.get(request.command)
             if spec is None:
@@ -129,6 +140,15 @@ class Bot:
         """``(label, value)`` pairs of parties (``kind="party"``) or issues whose names contain ``typed``, for
         autocomplete; ``value`` is a name the commands read back as the same party or issue."""
         return suggest_entities(self.services.profile, kind, typed, language, limit)
+
+    async def keep_evidence(self, key: str, reply: Reply) -> None:
+        """Keep what a "Show sources" button under ``key`` expands to, so the button outlives this process."""
+        await self.run_blocking(save_evidence, self.services.engine, key, evidence_to_json(reply))
+
+    async def recall_evidence(self, key: str) -> Reply | None:
+        """The reply whose sources the button ``key`` expands to, or None when it is not known (any more)."""
+        data = await self.run_blocking(load_evidence, self.services.engine, key)
+        return evidence_from_json(data) if data is not None else None
 
     async def run_blocking(self, func, *args, **kwargs):
         """Run CPU- or IO-bound core work off the event loop, so other chats are not stalled."""

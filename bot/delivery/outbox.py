@@ -149,8 +149,12 @@ class Pacer:
     minute per group, and flood holds.
 
     An exact sliding window, rather than a leaky bucket, because a bucket lets a group
-    receive a burst plus its refill within one minute, which Telegram refuses.
+    receive a burst plus its refill within one minute, which Telegram refuses. A flood wait
+    ("retry after N s") holds only the chat it was answered for, unless the platform said it
+    is global or several chats were told to wait at once, which is what the global limit looks like.
     """
+
+    GLOBAL_AFTER_CHATS = 2  # chats told to wait within one hold before the wait counts as global
 
     def __init__(self, pacing: Pacing, clock=time.monotonic):
         self.interval = 1.0 / pacing.per_second if pacing.per_second > 0 else 0.0
@@ -159,13 +163,15 @@ class Pacer:
         self.clock = clock
         self._next_free = 0.0
         self._held_until = 0.0
+        self._chat_held_until: dict[str, float] = {}
         self._groups: dict[str, deque[float]] = {}
         self.lock = asyncio.Lock()
 
     def wait_time(self, chat: ChatRef) -> float:
         """Seconds until a message to ``chat`` may go out (0 when it may go now)."""
         now = self.clock()
-        wait = max(0.0, self._next_free - now, self._held_until - now)
+        wait = max(0.0, self._next_free - now, self._held_until - now,
+                   self._chat_held_until.get(str(chat), 0.0) - now)
         window = self._window(chat, now)
         if window is not None and self.group_per_minute and len(window) >= self.group_per_minute:
             wait = max(wait, window[0] + 60.0 - now)
@@ -179,9 +185,18 @@ class Pacer:
         if window is not None:
             window.append(now)
 
-    def hold(self, seconds: float) -> None:
-        """Send nothing for ``seconds`` (the platform said "retry after")."""
-        self._held_until = max(self._held_until, self.clock() + seconds)
+    def hold(self, seconds: float, chat: ChatRef | None = None) -> None:
+        """Send nothing to ``chat`` (or, without one, anywhere) for ``seconds``: the platform said "retry after"."""
+        now = self.clock()
+        if chat is None:
+            self._held_until = max(self._held_until, now + seconds)
+            return
+        held = {key: until for key, until in self._chat_held_until.items() if until > now}
+        held[str(chat)] = max(held.get(str(chat), 0.0), now + seconds)
+        self._chat_held_until = held
+        if len(held) >= self.GLOBAL_AFTER_CHATS:  # several chats at once: the bot's own limit, not a chat's
+            log.warning("flood waits for %d chats at once; holding every chat for %.0fs", len(held), seconds)
+            self._held_until = max(self._held_until, now + seconds)
 
     def _window(self, chat: ChatRef, now: float) -> deque[float] | None:
         if not self.is_group(chat):
@@ -231,7 +246,7 @@ class Outbox:
             await adapter.send(chat, reply)
         except TransientDeliveryError as exc:
             if exc.retry_after:
-                pacer.hold(exc.retry_after)
+                pacer.hold(exc.retry_after, None if exc.global_limit else chat)
             raise
 
 
@@ -332,6 +347,17 @@ def release(engine, worker_id: str, ids: list[int], delay: float = 0.0) -> None:
         session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.claimed_by == worker_id,
                                                Delivery.status.in_(_OPEN))
                         .values(status="pending", claimed_by=None, next_attempt_at=utcnow() + timedelta(seconds=delay)))
+
+
+def reclaim(engine, dead_worker: str) -> int:
+    """Make the rows a dead worker had claimed due now; returns how many.
+
+    They keep their claim and status, so the next worker to claim them takes them as stale claims
+    and logs a row that was in flight (``sending``) as possibly sent twice.
+    """
+    with session_scope(engine) as session:
+        return session.execute(update(Delivery).where(Delivery.claimed_by == dead_worker, Delivery.status.in_(_OPEN))
+                               .values(next_attempt_at=utcnow())).rowcount
 
 
 def _load_context(services, batch: list[Delivery], state: _Pass) -> None:

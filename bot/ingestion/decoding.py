@@ -16,24 +16,28 @@ LANG_EN, LANG_HANS, LANG_HANT = "en", "zh-Hans", "zh-Hant"
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"7z\xbc\xaf", b"\x7fELF", b"MZ")
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\x0b\x1b") + b"\x7f"
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f-\x9f\ufffd]")
+_NONCHARACTERS = re.compile("[\ufdd0-\ufdef\ufffe\uffff]")  # for a program's internal use, never text
 LEGACY_ENCODINGS = ("gb18030", "big5", "cp1252")  # Simplified Chinese, Traditional Chinese, Western
 
 
 def decode_bytes(data: bytes, *, origin: str | None = None) -> str:
     """Decode a document's bytes to text, refusing binary, empty and undecodable data.
 
-    UTF-8 (with or without BOM) and BOM-marked UTF-16/32 are tried first, then
-    charset-normalizer's best guess among ``LEGACY_ENCODINGS``: the legacy encodings of the
-    languages Parley reads. Bytes that only make sense in another legacy encoding (e.g.
+    UTF-8 (with or without BOM), BOM-marked UTF-16/32 and UTF-16 without a BOM (told by
+    where its NUL bytes fall) are tried first, then charset-normalizer's best guess among
+    ``LEGACY_ENCODINGS``: the legacy encodings of the languages Parley reads. Bytes that only make sense in another legacy encoding (e.g.
     Cyrillic cp1251) are refused as undecodable. Raises ``BadDocument``.
     """
     name = origin or "document"
     if not data.strip():
         raise BadDocument(f"{name}: empty", origin=origin)
     text = _decode_with_bom(data)
+    if text is None or "\x00" in text:
+        text = _decode_utf16_unmarked(data) or text
     if text is None:
         _refuse_binary(data, origin)
         text = _decode_guessing(data, origin)
+    text = strip_noncharacters(text)
     if not text.strip():
         raise BadDocument(f"{name}: empty", origin=origin)
     # NUL never occurs in text (and PostgreSQL cannot store it); many controls mean binary
@@ -55,6 +59,32 @@ def _decode_with_bom(data: bytes) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def strip_noncharacters(text: str) -> str:
+    """``text`` without Unicode noncharacters: Parley's own citation mark is one, and a document must not forge it."""
+    return _NONCHARACTERS.sub("", text)
+
+
+def _decode_utf16_unmarked(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark, told by where its NUL bytes fall; None when it is not that.
+
+    Every space, line break, digit and Latin letter of UTF-16 text has a NUL byte on the same side
+    of its two bytes (the second in little-endian, the first in big-endian), and any real text has
+    some of those; binary data has NULs on both sides, or none.
+    """
+    sample = data[:65536]
+    if len(data) % 2 or len(sample) < 4:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    units = len(sample) // 2
+    if max(even, odd) < max(2, units // 20) or min(even, odd) > max(even, odd) // 50:
+        return None
+    try:
+        text = data.decode("utf-16-be" if even > odd else "utf-16-le")
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in text or _control_ratio(text) > 0.05 else text
 
 
 def _refuse_binary(data: bytes, origin: str | None) -> None:

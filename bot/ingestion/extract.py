@@ -35,14 +35,22 @@ import yaml
 
 from bot.errors import BadDocument
 from bot.ingestion.dates import _anchors, _date_in_url, _date_line, _date_mentions, _DateMention, _resolve_year
-from bot.ingestion.decoding import _HAN, LANG_EN, LANG_HANS, _han_variants, _Script, _script
+from bot.ingestion.decoding import _HAN, LANG_EN, LANG_HANS, _han_variants, _Script, _script, strip_noncharacters
 from bot.ingestion.sentences import _paragraph_spans, _split_paragraph
 
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "text" / "data"
 MAX_INPUT_CHARS = 10_000_000
-MAX_SENTENCES = 20_000  # bounds the work on hostile input; real articles have a few hundred
+# Sentences stored (and embedded) per document; the rest of a longer text is kept but not split.
+# Real articles have a few dozen, long reports a few hundred: this bounds the work a hostile page
+# can cause (each sentence is embedded, read by the ledger and scored for the summary).
+MAX_SENTENCES = 2_000
+MAX_SPLIT_CHARS = 200_000  # and the characters split into them: 1 MB of 1,000-character lines is still too much to embed
+# Letters among the non-space characters below which a "text" is not prose ("&&&&...", tables of symbols).
+MIN_LETTER_SHARE = 0.15
+# HTML longer than this is read in trafilatura's fast mode (no second, fallback extraction to compare).
+FAST_HTML_CHARS = 1_000_000
 TITLE_MAX_CHARS = 200
 HEADER_LINES = 6  # date lines are looked for among the first non-empty lines only
 
@@ -342,7 +350,7 @@ def extract_text(raw: str, *, url: str | None = None, origin: str | None = None,
     url:", "原始链接:") takes precedence. ``context_events`` are (date, keywords) pairs from the
     profile, used only to give a year-less dateline its year. Raises ``BadDocument``.
     """
-    return _extract(strip_inline_html(raw), _Hints(url=url), origin, context_events)
+    return _extract(strip_inline_html(strip_noncharacters(raw)), _Hints(url=url), origin, context_events)
 
 
 # Inline HTML that copy-pasted or exported plain text keeps. Only these element names count, so text
@@ -368,8 +376,16 @@ def extract_html(html: str, *, url: str | None = None, origin: str | None = None
                  context_events: Sequence[tuple[date, Sequence[str]]] = ()) -> Extracted:
     """Extract an HTML page: trafilatura finds the main text and metadata, then as extract_text."""
     _check_size(html, origin)
-    hints, body = _trafilatura(html, url, origin)
+    hints, body = _trafilatura(strip_noncharacters(html), url, origin)
     return _extract(body, hints, origin, context_events)
+
+
+def _check_readable(text: str, origin: str | None) -> None:
+    """Refuse a "text" that is hardly letters at all (a page of ``&amp;``): it says nothing and costs much."""
+    sample = "".join(text[:200_000].split())
+    letters = sum(1 for char in sample if char.isalpha())
+    if sample and letters < MIN_LETTER_SHARE * len(sample):
+        raise BadDocument(f"{origin or 'document'}: no readable text ({letters / len(sample):.0%} letters)", origin=origin)
 
 
 def _check_size(raw: str, origin: str | None) -> None:
@@ -383,6 +399,7 @@ def _trafilatura(html: str, url: str | None, origin: str | None) -> tuple[_Hints
     try:
         found = trafilatura.bare_extraction(
             html, url=url, with_metadata=True, include_comments=False, include_tables=True,
+            fast=len(html) > FAST_HTML_CHARS,  # the fallback extractors' second pass costs most on huge pages
             date_extraction_params={"extensive_search": False, "original_date": True},
         )
     except (RecursionError, ValueError, TypeError, MemoryError) as exc:
@@ -453,6 +470,7 @@ def _extract(raw: str, hints: _Hints, origin: str | None, events: Sequence[tuple
         text = title  # a one-line document: its only line is both title and body
     if not text.strip():
         raise BadDocument(f"{origin or 'document'}: no text", origin=origin)
+    _check_readable(text, origin)
     return _describe(doc, text, title, hints, events)
 
 
@@ -549,11 +567,12 @@ def _sentences(text: str, paragraphs: Sequence[tuple[int, int]]) -> tuple[str, l
     language = doc_script.language(doc_variant)
     sentences: list[Sentence] = []
     for index, (p_start, p_end) in enumerate(paragraphs):
-        if len(sentences) >= MAX_SENTENCES:
-            log.warning("stopped at %s sentences; the rest of the text is kept but not split", MAX_SENTENCES)
-            break
         p_lang = _passage_language(_script(text[p_start:p_end], variants), doc_variant)
         for start, end in _split_paragraph(text, p_start, p_end):
+            if len(sentences) >= MAX_SENTENCES or start >= MAX_SPLIT_CHARS:
+                log.warning("stopped at %s sentences (character %s); the rest of the text is kept but not split",
+                            len(sentences), start)
+                return language, sentences
             s_lang = _sentence_language(_script(text[start:end], variants), p_lang, doc_variant)
             sentences.append(Sentence(start, end, text[start:end], s_lang, index))
     return language, sentences

@@ -23,6 +23,8 @@ from bot.errors import BadDocument, BlockedAddress, FetchError
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
+# 4xx answers a later try may not get: Request Timeout, Too Early, Too Many Requests.
+RETRYABLE_STATUS = frozenset({408, 425, 429})
 DEFAULT_USER_AGENT = "ParleyBot/0.1 (+https://github.com/parley)"
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.5"
 
@@ -67,11 +69,11 @@ def _host_and_port(url: str) -> tuple[str, int]:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise FetchError(f"{url}: not a valid URL ({exc})", origin=url) from exc
+        raise FetchError(f"{url}: not a valid URL ({exc})", origin=url, permanent=True) from exc
     if parsed.scheme not in ("http", "https"):
-        raise FetchError(f"{url}: only http and https URLs can be fetched", origin=url)
+        raise FetchError(f"{url}: only http and https URLs can be fetched", origin=url, permanent=True)
     if not parsed.host:
-        raise FetchError(f"{url}: the URL has no host", origin=url)
+        raise FetchError(f"{url}: the URL has no host", origin=url, permanent=True)
     return parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
 
 
@@ -107,30 +109,87 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
     )
 
 
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake ends by the request's deadline.
+
+    httpx's own timeouts apply per operation and restart at every byte, so a server that drips
+    its status line and headers would never trip them: here each operation gets only what is
+    left of the whole request's time.
+    """
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: float):
+        self._stream = stream
+        self._deadline = deadline
+
+    def _left(self, timeout: float | None, error: type[Exception]) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise error("the whole request took longer than its deadline")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context, server_hostname: str | None = None, timeout: float | None = None):
+        upgraded = self._stream.start_tls(ssl_context, server_hostname, self._left(timeout, httpcore.ConnectTimeout))
+        return _DeadlineStream(upgraded, self._deadline)
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
 class _GuardedBackend(httpcore.SyncBackend):
-    """Resolves, checks every address, then connects to a checked address only."""
+    """Connects only within the request's deadline and, when ``guard`` (the default), only to checked addresses.
+
+    A guarded connection resolves the host, checks every address, then connects to a checked one.
+    """
+
+    def __init__(self, deadline: float | None = None, *, guard: bool = True):
+        self.deadline = deadline
+        self.guard = guard
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        timeout = self._left(timeout)
+        if not self.guard:
+            return self._bounded(super().connect_tcp(host, port, timeout, local_address, socket_options))
         addresses = _resolve(host, port, f"{host}:{port}")
         for address in addresses:
             _check_address(address, f"{host}:{port}")
         failure: Exception = FetchError(f"{host}: no address to connect to")
         for address in dict.fromkeys(addresses):  # in resolver order, each once
             try:
-                return super().connect_tcp(str(address), port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(str(address), port, self._left(timeout), local_address, socket_options)
+                return self._bounded(stream)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
         raise failure
 
+    def _left(self, timeout: float | None) -> float | None:
+        if self.deadline is None:
+            return timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ConnectTimeout("the whole request took longer than its deadline")
+        return left if timeout is None else min(timeout, left)
+
+    def _bounded(self, stream: httpcore.NetworkStream) -> httpcore.NetworkStream:
+        return stream if self.deadline is None else _DeadlineStream(stream, self.deadline)
+
 
 class _GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport with its connection pool built on ``_GuardedBackend``."""
+    """httpx's transport with its connection pool built on ``_GuardedBackend`` (guarded, or only deadline-bound)."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: float | None = None, *, guard: bool = True) -> None:
         super().__init__(trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
-            network_backend=_GuardedBackend(),
+            network_backend=_GuardedBackend(deadline, guard=guard),
         )
 
 
@@ -139,17 +198,19 @@ def fetch(url: str, *, timeout: float, max_bytes: int, allow_private: bool = Fal
           client: httpx.Client | None = None) -> Fetched:
     """GET a URL safely: at most 5 redirects (each hop checked), a size cap, one clear error.
 
-    Raises ``FetchError`` (timeouts, connection errors, HTTP 4xx/5xx, too many redirects),
+    ``timeout`` bounds the whole request, redirects included, by the wall clock (when Parley
+    makes the client: a given ``client`` bounds only its reads and the body). Raises ``FetchError`` (timeouts, connection errors, HTTP 4xx/5xx, too many redirects),
     ``BlockedAddress`` (a hop points at a private address) or ``BadDocument`` (body larger than
     ``max_bytes``). Sends If-None-Match / If-Modified-Since when ``etag`` / ``last_modified``
     are given; a 304 answer returns ``not_modified=True``. No retries: callers decide.
     """
     headers = _request_headers(user_agent, etag, last_modified)
+    deadline = time.monotonic() + timeout
     owned = client is None
     if owned:
-        client = _make_client(timeout, allow_private)
+        client = _make_client(timeout, allow_private, deadline)
     try:
-        return _follow(client, url, headers, timeout, max_bytes, allow_private)
+        return _follow(client, url, headers, timeout, max_bytes, allow_private, deadline)
     finally:
         if owned:
             client.close()
@@ -164,15 +225,14 @@ def _request_headers(user_agent: str, etag: str | None, last_modified: str | Non
     return headers
 
 
-def _make_client(timeout: float, allow_private: bool) -> httpx.Client:
-    transport = None if allow_private else _GuardedTransport()
+def _make_client(timeout: float, allow_private: bool, deadline: float) -> httpx.Client:
+    transport = _GuardedTransport(deadline, guard=not allow_private)
     return httpx.Client(timeout=timeout, transport=transport, trust_env=False, follow_redirects=False)
 
 
 def _follow(client: httpx.Client, url: str, headers: dict[str, str], timeout: float,
-            max_bytes: int, allow_private: bool) -> Fetched:
+            max_bytes: int, allow_private: bool, deadline: float) -> Fetched:
     current = url
-    deadline = time.monotonic() + timeout
     for _ in range(MAX_REDIRECTS + 1):
         check_url(current, allow_private=allow_private)
         request = client.build_request("GET", current, headers=headers, timeout=timeout)
@@ -184,7 +244,7 @@ def _follow(client: httpx.Client, url: str, headers: dict[str, str], timeout: fl
             log.debug("redirect %s -> %s", response.url, current)
         finally:
             response.close()
-    raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects", origin=url)
+    raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects", origin=url, permanent=True)
 
 
 def _send(client: httpx.Client, request: httpx.Request, url: str, timeout: float) -> httpx.Response:
@@ -206,9 +266,9 @@ def _read(response: httpx.Response, url: str, final_url: str, max_bytes: int, de
     if status == 304:
         return _fetched(response, url, final_url, b"", not_modified=True, request=response.request)
     if status >= 400:
-        raise FetchError(f"{final_url}: HTTP {status}", origin=url)
+        raise FetchError(f"{final_url}: HTTP {status}", origin=url, permanent=status < 500 and status not in RETRYABLE_STATUS)
     if not 200 <= status < 300:
-        raise FetchError(f"{final_url}: unexpected HTTP {status}", origin=url)
+        raise FetchError(f"{final_url}: unexpected HTTP {status}", origin=url, permanent=True)
     _check_declared_size(response, final_url, max_bytes)
     body = _read_body(response, final_url, max_bytes, deadline, timeout)
     return _fetched(response, url, final_url, body, not_modified=False)

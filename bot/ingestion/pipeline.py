@@ -22,6 +22,9 @@ from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
 from bot.errors import BadDocument, IngestError
 from bot.ingestion.decoding import decode_bytes
 from bot.ingestion.extract import Extracted, extract_html, extract_text
@@ -289,12 +292,19 @@ class Ingestor:
         """Store a new document (or report it unchanged), then announce it (``vectors``, ``title_vector``: its passages'
         and headline's embeddings, when already computed)."""
         digest = content_hash(extracted)
-        with session_scope(self.services.engine) as session:
-            existing = document_by_hash(session, digest)
-            if existing is not None:
-                return IngestResult.of(existing, "unchanged")
-            document = self._store_document(session, extracted, digest, origin, source_id)
-            document_id = document.id
+        try:
+            with session_scope(self.services.engine) as session:
+                existing = document_by_hash(session, digest)
+                if existing is not None:
+                    return IngestResult.of(existing, "unchanged")
+                document = self._store_document(session, extracted, digest, origin, source_id)
+                document_id = document.id
+        except IntegrityError:  # another process stored the same content a moment ago: insert-or-ignore
+            with Session(self.services.engine) as session:
+                existing = document_by_hash(session, digest)
+            if existing is None:
+                raise
+            return IngestResult.of(existing, "unchanged")
         return self.announce(document_id, vectors, title_vector)
 
     def _store_document(self, session, extracted: Extracted, digest: str, origin: str, source_id: int | None) -> Document:

@@ -6,8 +6,10 @@ import html
 import logging
 import mimetypes
 import re
+import threading
 import time
 from calendar import timegm
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,9 +19,10 @@ import defusedxml
 import defusedxml.ElementTree
 import feedparser
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from bot.errors import BadArguments, BadDocument, BlockedAddress, FetchError, IngestError
+from bot.errors import BadArguments, BadDocument, FetchError, IngestError, NotAllowed
 from bot.ingestion.fetch import check_url, fetch
 from bot.ingestion.pipeline import Ingestor, expand_inputs
 from bot.messages import Reply, Request
@@ -45,6 +48,9 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
 _ENTITY_DECLARATION = re.compile(r"<!ENTITY", re.IGNORECASE)
 _HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+_WEB_URL = re.compile(r"^https?://[^/\s?#]+", re.IGNORECASE)
+# Feed dates outside these years are typos or placeholders ("0000-00-00"), not publication dates.
+_PLAUSIBLE_YEARS = range(1900, 2200)
 
 
 # -- the registry ------------------------------------------------------------------------------
@@ -72,17 +78,19 @@ def add_source(engine, location: str, *, interval: str | None, settings, added_b
     """Register a folder (an existing directory), a feed (a URL that parses as RSS/Atom) or a page (any other URL).
 
     URLs are checked against private addresses first, then fetched once to tell a feed
-    from a page. Raises BadArguments, BlockedAddress, FetchError or BadDocument.
+    from a page. Local files and folders are the operator's decision: only those under
+    ``settings.source_folders`` may be added, whoever asks. Raises BadArguments, NotAllowed,
+    BlockedAddress, FetchError or BadDocument.
     """
     seconds = parse_interval(interval, settings.default_poll_interval)
     location = location.strip()
     if re.match(r"^https?://", location, re.IGNORECASE):
         kind = _detect_url_kind(location, settings)
     else:
-        path = Path(location).expanduser()
+        path = allowed_local_path(location, settings)  # before looking: a refusal must not tell what exists
         if not path.exists():
             raise BadArguments(f"{location!r} is neither an http(s) URL nor an existing folder")
-        kind, location = ("folder" if path.is_dir() else "file"), str(path.resolve())
+        kind, location = ("folder" if path.is_dir() else "file"), str(path)
     with session_scope(engine) as session:
         existing = session.exec(select(Source).where(Source.location == location)).first()
         if existing is not None:
@@ -92,6 +100,20 @@ def add_source(engine, location: str, *, interval: str | None, settings, added_b
         session.flush()
     log.info("added %s source #%s %s (every %s)", kind, source.id, location, format_interval(seconds))
     return source
+
+
+def allowed_local_path(location: str | Path, settings) -> Path:
+    """The resolved path when it lies under one of the operator's ``source_folders``; raises NotAllowed otherwise.
+
+    The path is resolved first (``..`` and symbolic links followed), so neither can lead out of an allowed folder.
+    """
+    path = Path(location).expanduser().resolve()
+    roots = settings.allowed_source_folders()
+    if not any(path == root or root in path.parents for root in roots):
+        if not roots:
+            raise NotAllowed("local files and folders cannot be added: PARLEY_SOURCE_FOLDERS allows none")
+        raise NotAllowed(f"{location} is not under a folder PARLEY_SOURCE_FOLDERS allows")
+    return path
 
 
 def _detect_url_kind(url: str, settings) -> str:
@@ -156,13 +178,16 @@ class PollOutcome:
     content_hash: str | None = None
     seen: list | None = None
     item_errors: list[str] = field(default_factory=list)
+    forget_validators: bool = False  # entries wait for a retry: the next poll must get the whole feed, not a 304
 
 
 def poll_due(services) -> int:
     """Poll every unpaused source whose next poll time has come; returns how many were polled.
 
     The table is read afresh each time, so sources added by another process are picked up.
-    One broken source never stops the others.
+    Up to ``settings.poll_workers`` sources are polled at once, so one slow or hostile source
+    holds up only its own slot; their documents are ingested one at a time (a story decision
+    must see the documents stored before it). One broken source never stops the others.
     """
     now = utcnow()
     with Session(services.engine) as session:
@@ -170,19 +195,25 @@ def poll_due(services) -> int:
             select(Source.id).where(~Source.paused, (Source.next_poll_at.is_(None)) | (Source.next_poll_at <= now))
             .order_by(Source.next_poll_at)
         ).all())
-    for source_id in due:
-        try:
-            poll_source(services, source_id)
-        except Exception:  # poll_source records its own failures; this is the last line of defence
-            log.exception("polling source #%s failed unexpectedly", source_id)
+    if not due:
+        return 0
+    ingest_lock = threading.Lock()
+    workers = max(1, min(int(services.settings.poll_workers), len(due)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parley-poll") as pool:
+        for source_id, future in [(s, pool.submit(poll_source, services, s, ingest_lock)) for s in due]:
+            try:
+                future.result()
+            except Exception:  # poll_source records its own failures; this is the last line of defence
+                log.exception("polling source #%s failed unexpectedly", source_id)
     return len(due)
 
 
-def poll_source(services, source_id: int) -> list:
+def poll_source(services, source_id: int, ingest_lock: threading.Lock | None = None) -> list:
     """Poll one source once and ingest what is new; returns the IngestResults.
 
     Failures are recorded on the source (last_error, error_count) and push its next poll
-    back exponentially; they are not raised.
+    back exponentially; they are not raised. ``ingest_lock``, when given, is held while a
+    document is ingested, so sources polled side by side store their documents one at a time.
     """
     with Session(services.engine) as session:
         source = session.get(Source, source_id)
@@ -190,7 +221,7 @@ def poll_source(services, source_id: int) -> list:
         return []
     started = time.monotonic()
     try:
-        outcome = _POLLERS[source.kind](services, source)
+        outcome = _POLLERS[source.kind](services, source, ingest_lock)
     except Exception as exc:
         _record_failure(services.engine, source, exc)
         return []
@@ -210,6 +241,8 @@ def _record_success(engine, source: Source, outcome: PollOutcome) -> None:
             value = getattr(outcome, name)
             if value is not None:
                 setattr(row, name, value)
+        if outcome.forget_validators:
+            row.etag = row.last_modified = None
         row.last_polled_at, row.next_poll_at = now, now + timedelta(seconds=row.interval_seconds)
         row.error_count = 0
         row.last_error = "; ".join(outcome.item_errors)[:2000] or None
@@ -238,12 +271,26 @@ def _fetch(url: str, settings, etag: str | None = None, last_modified: str | Non
                  etag=etag, last_modified=last_modified)
 
 
-def _ingestor(services, source: Source):
+class _SerialIngestor:
+    """An Ingestor whose ``ingest_bytes`` holds a lock shared by the sources polled side by side."""
+
+    def __init__(self, ingestor, lock: threading.Lock | None):
+        self._ingestor = ingestor
+        self._lock = lock
+
+    def ingest_bytes(self, data: bytes, **kwargs):
+        if self._lock is None:
+            return self._ingestor.ingest_bytes(data, **kwargs)
+        with self._lock:
+            return self._ingestor.ingest_bytes(data, **kwargs)
+
+
+def _ingestor(services, source: Source, lock: threading.Lock | None = None) -> _SerialIngestor:
     # A source's first poll only takes its backlog in: subscribers hear of what arrives after.
-    return Ingestor(services, notify=source.last_polled_at is not None)
+    return _SerialIngestor(Ingestor(services, notify=source.last_polled_at is not None), lock)
 
 
-def _poll_feed(services, source: Source) -> PollOutcome:
+def _poll_feed(services, source: Source, lock: threading.Lock | None = None) -> PollOutcome:
     fetched = _fetch(source.location, services.settings, source.etag, source.last_modified)
     if fetched.not_modified:
         return PollOutcome()
@@ -253,46 +300,74 @@ def _poll_feed(services, source: Source) -> PollOutcome:
     outcome = PollOutcome(etag=fetched.etag, last_modified=fetched.last_modified)
     seen = list(source.seen or [])
     taken = set(seen)
-    ingestor = _ingestor(services, source)
+    ingestor = _ingestor(services, source, lock)
     site = (parsed.feed.get("title") or "").strip()
     for entry in _oldest_first(parsed.entries):
         key = entry_key(entry)
         if key in taken:
             continue
-        try:
-            outcome.results.append(_ingest_entry(ingestor, services.settings, source, entry, site))
-        except BlockedAddress as exc:  # a link into a private network stays refused: don't retry it
-            outcome.item_errors.append(f"{entry.get('link') or key}: {exc}")
-            log.warning("feed #%s: entry %s refused: %s", source.id, key, exc)
-        except FetchError as exc:  # the article may come back: try this entry again next poll
-            outcome.item_errors.append(f"{entry.get('link') or key}: {exc}")
-            log.warning("feed #%s: entry %s not fetched, will retry: %s", source.id, key, exc)
+        if not _take_entry(ingestor, services.settings, source, entry, site, key, outcome):
+            outcome.forget_validators = True  # worth another try on the next poll, even if the feed is unchanged
             continue
-        except IngestError as exc:  # the entry itself is unusable: don't try it again
-            outcome.item_errors.append(f"{entry.get('link') or key}: {exc}")
-            log.warning("feed #%s: entry %s skipped: %s", source.id, key, exc)
         seen.append(key)
         taken.add(key)
-    outcome.seen = seen[-SEEN_LIMIT:]
+    # Remember at least every entry the feed lists now, or a feed longer than the limit is re-read each poll.
+    outcome.seen = seen[-max(SEEN_LIMIT, len(parsed.entries)):]
     return outcome
 
 
+def _take_entry(ingestor, settings, source: Source, entry, site: str, key: str, outcome: PollOutcome) -> bool:
+    """Ingest one entry; False when it failed in a way a later poll may not (its article server is down).
+
+    Whatever goes wrong costs only this entry: one malformed entry never sinks the rest of the feed.
+    """
+    where = usable_link(entry) or key
+    try:
+        outcome.results.append(_ingest_entry(ingestor, settings, source, entry, site))
+    except FetchError as exc:
+        outcome.item_errors.append(f"{where}: {exc}")
+        if not exc.permanent:
+            log.warning("feed #%s: entry %s not fetched, will retry: %s", source.id, key, exc)
+            return False
+        log.warning("feed #%s: entry %s refused for good: %s", source.id, key, exc)
+    except IngestError as exc:  # the entry itself is unusable: don't try it again
+        outcome.item_errors.append(f"{where}: {exc}")
+        log.warning("feed #%s: entry %s skipped: %s", source.id, key, exc)
+    except SQLAlchemyError:  # the database, not the entry: fail the poll, so it backs off and is retried whole
+        raise
+    except Exception as exc:  # a malformed entry that tripped a bug: log it, skip it, go on with the others
+        outcome.item_errors.append(f"{where}: {type(exc).__name__}: {exc}")
+        log.exception("feed #%s: entry %s could not be read; skipped", source.id, key)
+    return True
+
+
 def _ingest_entry(ingestor, settings, source: Source, entry, site: str):
-    link = entry.get("link") or None
+    """The entry's linked article when the entry is only a teaser, else (or when the article is gone for good) its own text."""
+    link = usable_link(entry)
     body_html = entry_html(entry)
+    has_text = bool(_plain(body_html))
     if link and is_teaser(body_html):
         log.debug("feed #%s: entry %s is a teaser; fetching the article", source.id, link)
-        article = _fetch(link, settings)
-        return ingestor.ingest_bytes(article.body, origin=link, url=article.final_url or link,
-                                     content_type=article.content_type, source_id=source.id)
-    if not body_html.strip():
-        raise BadDocument(f"{source.location}: entry {entry_key(entry)} has no text and no link", source.location)
+        try:
+            article = _fetch(link, settings)
+            return ingestor.ingest_bytes(article.body, origin=link, url=article.final_url or link,
+                                         content_type=article.content_type, source_id=source.id)
+        except FetchError as exc:
+            if not exc.permanent or not has_text:
+                raise
+            log.info("feed #%s: article %s is gone for good (%s); taking the entry's own text", source.id, link, exc)
+        except BadDocument as exc:
+            if not has_text:
+                raise
+            log.info("feed #%s: article %s is unreadable (%s); taking the entry's own text", source.id, link, exc)
+    if not has_text:
+        raise BadDocument(f"{source.location}: entry {entry_key(entry)} has no text and no usable link", source.location)
     page = entry_page(entry, site, body_html)
     return ingestor.ingest_bytes(page.encode("utf-8"), origin=link or f"{source.location}#{entry_key(entry)}",
                                  url=link, content_type="text/html", source_id=source.id)
 
 
-def _poll_page(services, source: Source) -> PollOutcome:
+def _poll_page(services, source: Source, lock: threading.Lock | None = None) -> PollOutcome:
     fetched = _fetch(source.location, services.settings, source.etag, source.last_modified)
     if fetched.not_modified:
         return PollOutcome()
@@ -300,27 +375,36 @@ def _poll_page(services, source: Source) -> PollOutcome:
     outcome = PollOutcome(etag=fetched.etag, last_modified=fetched.last_modified, content_hash=digest)
     if digest == source.content_hash:  # servers without validators: same bytes, nothing to do
         return outcome
-    outcome.results.append(_ingestor(services, source).ingest_bytes(
+    outcome.results.append(_ingestor(services, source, lock).ingest_bytes(
         fetched.body, origin=source.location, url=fetched.final_url or source.location,
         content_type=fetched.content_type, source_id=source.id))
     return outcome
 
 
-def _poll_folder(services, source: Source) -> PollOutcome:
-    root = Path(source.location)
+def _poll_folder(services, source: Source, lock: threading.Lock | None = None) -> PollOutcome:
+    try:  # the operator may have narrowed PARLEY_SOURCE_FOLDERS since the source was added
+        root = allowed_local_path(source.location, services.settings)
+    except NotAllowed as exc:
+        raise IngestError(str(exc), source.location) from None
     if not root.exists():
         raise IngestError(f"{root}: no such folder or file", str(root))
     files = [root] if root.is_file() else [Path(p) for p in expand_inputs([str(root)]) if isinstance(p, str)]
     outcome = PollOutcome()
     previous = set(source.seen or [])
     current: list[str] = []
-    ingestor = _ingestor(services, source)
+    ingestor = _ingestor(services, source, lock)
     for path in files:
         key = _file_key(root, path)
         if key is None:  # still being written, or vanished: look again next poll
             continue
         current.append(key)
         if key in previous:
+            continue
+        try:
+            allowed_local_path(path, services.settings)  # a symbolic link in the folder may point anywhere
+        except NotAllowed:
+            outcome.item_errors.append(f"{path.name}: links outside the allowed folders; not read")
+            log.warning("folder #%s: %s leads outside PARLEY_SOURCE_FOLDERS; not read", source.id, path)
             continue
         try:
             outcome.results.append(_ingest_file(ingestor, services.settings, source, path))
@@ -397,6 +481,12 @@ def entry_key(entry) -> str:
     return "sha256:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def usable_link(entry) -> str | None:
+    """The entry's link when it is an absolute http(s) URL; feedparser also makes a plain guid ("12345") the link."""
+    link = (entry.get("link") or "").strip()
+    return link if _WEB_URL.match(link) and " " not in link else None
+
+
 def entry_html(entry) -> str:
     """The fullest HTML body a feed entry carries: its content, else its summary."""
     bodies = [c.get("value", "") for c in entry.get("content", []) or []]
@@ -424,15 +514,25 @@ def entry_page(entry, site: str, body_html: str) -> str:
     published = _entry_time(entry)
     metas = [f'<meta property="og:site_name" content="{html.escape(site)}">' if site else "",
              f'<meta property="article:published_time" content="{published.isoformat()}">' if published else "",
-             f'<link rel="canonical" href="{html.escape(entry["link"])}">' if entry.get("link") else ""]
+             f'<link rel="canonical" href="{html.escape(link)}">' if (link := usable_link(entry)) else ""]
     return ("<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(entry.get('title', ''))}</title>{''.join(metas)}</head>"
             f"<body><article>{body_html}</article></body></html>")
 
 
 def _entry_time(entry) -> datetime | None:
-    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-    return datetime.fromtimestamp(timegm(stamp), timezone.utc) if stamp else None
+    """When the entry was published; None when it does not say, or says something impossible (``0000-00-00``)."""
+    for name in ("published_parsed", "updated_parsed"):
+        stamp = entry.get(name)
+        if not stamp:
+            continue
+        try:
+            when = datetime.fromtimestamp(timegm(stamp), timezone.utc)
+        except (ValueError, OverflowError, OSError, TypeError):
+            continue
+        if when.year in _PLAUSIBLE_YEARS:
+            return when
+    return None
 
 
 def _oldest_first(entries: list) -> list:
@@ -454,14 +554,30 @@ def sources_command(services, request: Request, language: str) -> Reply:
 
 
 def describe_source(source: Source, language: str) -> str:
-    """One line: id, kind, location, interval and state (paused, last error)."""
+    """One line for chat users: id, kind, where (never a server path), interval and state (paused, last error)."""
     line = i18n.t("sources.line", language, id=source.id, kind=i18n.t(f"sources.kind.{source.kind}", language),
-                  location=source.location, interval=format_interval(source.interval_seconds))
+                  location=shown_location(source, language), interval=format_interval(source.interval_seconds))
     if source.paused:
         line += " " + i18n.t("sources.paused", language)
     if source.last_error:
-        line += " " + i18n.t("sources.error", language, error=source.last_error[:200])
+        line += " " + i18n.t("sources.error", language, error=without_paths(source.last_error)[:200])
     return line
+
+
+def shown_location(source: Source, language: str) -> str:
+    """A web source's URL; for a local one only its name ("inbox (local)"): server paths stay on the server."""
+    if source.kind in ("feed", "page"):
+        return source.location
+    return i18n.t("sources.local", language, name=Path(source.location).name or "-")
+
+
+# An absolute path not inside a URL ("//host/path", "host/path"): only its last part is shown.
+_SERVER_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s/:;,'\"()]+/)*([^\s/:;,'\"()]+)/?")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with absolute server paths cut to their last part: "/srv/news/a.txt: empty" -> "a.txt: empty"."""
+    return _SERVER_PATH.sub(r"\1", text)
 
 
 def addsource_command(services, request: Request, language: str) -> Reply:
@@ -472,8 +588,10 @@ def addsource_command(services, request: Request, language: str) -> Reply:
     try:
         source = add_source(services.engine, args[0], interval=args[1] if len(args) > 1 else None,
                             settings=services.settings, added_by=f"{request.chat.platform}:{request.sender.user_id}")
+    except NotAllowed:  # a local path outside the operator's folders: the same answer whether it exists or not
+        raise NotAllowed(i18n.t("sources.local_refused", language)) from None
     except IngestError as exc:  # refused or unreachable URL, hostile feed: tell the admin why
-        raise BadArguments(i18n.t("sources.add_failed", language, location=args[0], reason=str(exc))) from None
+        raise BadArguments(i18n.t("sources.add_failed", language, location=args[0], reason=without_paths(str(exc)))) from None
     return Reply(lead=i18n.t("sources.added", language, line=describe_source(source, language)), language=language, kind="info")
 
 

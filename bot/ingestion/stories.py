@@ -94,6 +94,11 @@ LONG_COVERAGE = 0.2
 CORPUS_DOCUMENTS = 200  # recent documents that define the language means
 CANDIDATE_DOCUMENTS = 300  # recent documents a new one is compared with
 MIN_GROUP_DOCUMENTS = 2  # fewer documents of a language group: use the all-language mean
+# Sentences of each document compared when deciding stories: the first ones, which carry the event.
+# Real reports have a few dozen; a hostile page of thousands would otherwise make every comparison
+# a matrix of hundreds of millions of cells.
+MAX_COMPARED = 500
+COMPARE_BATCH = 25  # earlier documents whose sentences are held in memory at a time
 KNOWN_DOCUMENTS = 30  # earlier members of a story whose facts a new member's points are checked against
 MAX_NEW_ITEMS = 4  # new sentences of a duplicate shown as its new points
 MAX_CHANGES = 3  # position changes listed for one document
@@ -242,10 +247,11 @@ class LanguageSpace:
     def from_corpus(cls, session, *, exclude: str | None = None, documents: int = CORPUS_DOCUMENTS) -> "LanguageSpace":
         """Means over the last ``documents`` documents, each document weighing once per language group."""
         ids = select(Document.id).where(Document.id != exclude).order_by(Document.ingested_at.desc()).limit(documents)
-        rows = session.exec(
+        rows = session.exec(  # streamed: the recent corpus may hold a few very long documents
             select(Passage.document_id, Passage.language, Passage.embedding)
             .where(Passage.document_id.in_(ids), Passage.embedding.is_not(None))
-        ).all()
+            .execution_options(yield_per=2000)
+        )
         sums: dict[tuple[str, str], list] = {}
         for document_id, language, blob in rows:
             key = (document_id, language_group(language))
@@ -301,9 +307,16 @@ class Sentences:
 
     def thresholds(self, other: "Sentences", same: float, cross: float) -> np.ndarray:
         """The threshold for each sentence pair: ``same`` within a language group, ``cross`` across groups."""
-        mine = np.array(self.groups, dtype=object)[:, None]
-        theirs = np.array(other.groups, dtype=object)[None, :]
+        codes = {group: n for n, group in enumerate(dict.fromkeys(self.groups + other.groups))}
+        mine = np.fromiter((codes[g] for g in self.groups), dtype=np.int32, count=len(self.groups))[:, None]
+        theirs = np.fromiter((codes[g] for g in other.groups), dtype=np.int32, count=len(other.groups))[None, :]
         return np.where(mine == theirs, same, cross)
+
+    def compared(self) -> "Sentences":
+        """The sentences story decisions look at: the first ``MAX_COMPARED``."""
+        if len(self.groups) <= MAX_COMPARED:
+            return self
+        return Sentences(self.vectors[:MAX_COMPARED], self.groups[:MAX_COMPARED], self.texts[:MAX_COMPARED])
 
 
 def best_match(session, document: Document, sentences: Sentences, space: LanguageSpace) -> Match | None:
@@ -311,9 +324,13 @@ def best_match(session, document: Document, sentences: Sentences, space: Languag
     candidates = _candidates(session, document)
     if not candidates or len(sentences.vectors) == 0:
         return None
-    by_document = _sentences_of(session, [c.id for c in candidates], space)
-    matches = [match for candidate in candidates if candidate.id in by_document
-               for match in [compare(document, sentences, candidate, by_document[candidate.id])] if match]
+    sentences = sentences.compared()
+    matches = []
+    for start in range(0, len(candidates), COMPARE_BATCH):
+        batch = candidates[start:start + COMPARE_BATCH]
+        by_document = _sentences_of(session, [c.id for c in batch], space)
+        matches += [match for candidate in batch if candidate.id in by_document
+                    for match in [compare(document, sentences, candidate, by_document[candidate.id])] if match]
     if not matches:
         return None
     best = max(matches, key=lambda m: m.score)
@@ -391,10 +408,10 @@ def _candidates(session, document: Document) -> list[Document]:
 
 
 def _sentences_of(session, document_ids: list[str], space: LanguageSpace) -> dict[str, Sentences]:
-    """Centred passage vectors of each document, in sentence order."""
+    """Centred vectors of each document's first ``MAX_COMPARED`` passages, in sentence order."""
     rows = session.exec(
         select(Passage.document_id, Passage.language, Passage.embedding, Passage.text)
-        .where(Passage.document_id.in_(document_ids), Passage.embedding.is_not(None))
+        .where(Passage.document_id.in_(document_ids), Passage.embedding.is_not(None), Passage.seq < MAX_COMPARED)
         .order_by(Passage.document_id, Passage.seq)
     ).all()
     grouped: dict[str, tuple[list, list, list]] = {}
@@ -410,19 +427,26 @@ def _sentences_of(session, document_ids: list[str], space: LanguageSpace) -> dic
 
 
 def covered_sentences(session, story_id: str, document: Document, sentences: Sentences, space: LanguageSpace) -> np.ndarray:
-    """For each sentence of ``document``: does an earlier member of the story say it (cross-lingually)?"""
+    """For each sentence of ``document``: does an earlier member of the story say it (cross-lingually)?
+
+    Sentences past the first ``MAX_COMPARED`` are not compared and count as said: a hostile page's
+    thousandth line is not news.
+    """
     covered = np.zeros(len(sentences.groups), dtype=bool)
     earlier = list(session.exec(select(Document.id).where(Document.story_id == story_id, Document.id != document.id)).all())
     if not earlier:
         return covered
-    for other in _sentences_of(session, earlier, space).values():
-        similarity = sentences.similarity(other)
-        close = similarity >= sentences.thresholds(other, NOVEL, NOVEL_ACROSS)
-        mutual = np.zeros_like(close)
-        mutual[np.arange(len(similarity)), similarity.argmax(axis=1)] = True
-        mutual &= similarity == similarity.max(axis=0, keepdims=True)
-        very_close = similarity >= sentences.thresholds(other, RESTATED, RESTATED_ACROSS)
-        covered |= ((close & mutual) | very_close).any(axis=1)
+    covered[MAX_COMPARED:] = True
+    mine = sentences.compared()
+    for start in range(0, len(earlier), COMPARE_BATCH):
+        for other in _sentences_of(session, earlier[start:start + COMPARE_BATCH], space).values():
+            similarity = mine.similarity(other)
+            close = similarity >= mine.thresholds(other, NOVEL, NOVEL_ACROSS)
+            mutual = np.zeros_like(close)
+            mutual[np.arange(len(similarity)), similarity.argmax(axis=1)] = True
+            mutual &= similarity == similarity.max(axis=0, keepdims=True)
+            very_close = similarity >= mine.thresholds(other, RESTATED, RESTATED_ACROSS)
+            covered[:len(mine.groups)] |= ((close & mutual) | very_close).any(axis=1)
     return covered
 
 

@@ -36,6 +36,9 @@ HEADLINE_WORDS = 18  # a headline made from a sentence keeps its main clause, cu
 MIN_SENTENCE_CHARS = 25  # Latin sentences shorter than this are captions or fragments
 MIN_CJK_CHARS = 10
 REDUNDANCY_WEIGHT = 0.6
+# Up to this many sentences the within-document similarity is one matrix; longer (hostile) documents
+# get a column per chosen sentence instead (see _WithinDocument).
+DENSE_SENTENCES = 1000
 LEAD_BONUS = 0.25  # the first sentence usually states the event; it does not win on its own
 FIGURE_SWAPS = 2  # late picks at most traded for sentences stating a key figure no pick states
 NEW_FACTS = 3  # facts a pick is credited for at most (positions, figures, days, people, places it adds)
@@ -182,7 +185,7 @@ def ranked_items(passages, vectors: np.ndarray, findings, profile, *, title_vect
     for i in candidates:
         base[i] += WEIGHTS["centrality"] * central[i] + WEIGHTS["title"] * on_topic[i]
     facts = {i: facts_of(passages[i].text, positions.get(i, set()), profile) for i in candidates}
-    chosen = _pick(candidates, base, positions, facts, _within_document(vectors), want, set(known or ()))
+    chosen = _pick(candidates, base, positions, facts, _WithinDocument(vectors), want, set(known or ()))
     rank = {i: n for n, i in enumerate(chosen)}
     return [(Item(passages[i].seq, shorten(strip_dateline(passages[i].text)), passages[i].text, passages[i].id), rank[i])
             for i in sorted(chosen)]
@@ -295,22 +298,42 @@ def _rescaled(scores: np.ndarray) -> np.ndarray:
     return (scores - low) / (high - low) if high > low else np.ones(len(scores))
 
 
-def _within_document(vectors: np.ndarray) -> np.ndarray:
-    """Sentence-to-sentence similarity after removing what every sentence of the document shares."""
-    centred = vectors - vectors.mean(axis=0)
-    norms = np.linalg.norm(centred, axis=1, keepdims=True)
-    centred = centred / np.where(norms == 0, 1, norms)
-    return np.clip(centred @ centred.T, 0, 1)
+class _WithinDocument:
+    """Sentence-to-sentence similarity after removing what every sentence of the document shares.
+
+    The greedy pick only ever compares sentences with the few already chosen, so a long document
+    gets one column per chosen sentence (memory linear in its sentences) instead of the whole
+    matrix, which took gigabytes for a page of 20,000 short paragraphs. Documents of up to
+    ``DENSE_SENTENCES`` keep the one matrix product, so their summaries do not move by a rounding.
+    """
+
+    def __init__(self, vectors: np.ndarray):
+        centred = vectors - vectors.mean(axis=0)
+        norms = np.linalg.norm(centred, axis=1, keepdims=True)
+        self._centred = centred / np.where(norms == 0, 1, norms)
+        dense = len(vectors) <= DENSE_SENTENCES
+        self._matrix = np.clip(self._centred @ self._centred.T, 0, 1) if dense else None
+        self._columns: dict[int, np.ndarray] = {}
+
+    def column(self, j: int) -> np.ndarray:
+        """Every sentence's similarity to sentence ``j``."""
+        if self._matrix is not None:
+            return self._matrix[:, j]
+        if j not in self._columns:
+            self._columns[j] = np.clip(self._centred @ self._centred[j], 0, 1)
+        return self._columns[j]
 
 
 def _pick(candidates: list[int], base: dict[int, float], positions: dict[int, set], facts: dict[int, set],
-          similarity: np.ndarray, want: int, known: set) -> list[int]:
+          similarity: _WithinDocument, want: int, known: set) -> list[int]:
     chosen: list[int] = []
     covered: set = set()
     told = set(known)
     while len(chosen) < want and len(chosen) < len(candidates):
+        columns = [similarity.column(j) for j in chosen]
+
         def gain(i: int) -> float:
-            redundancy = max((similarity[i, j] for j in chosen), default=0.0)
+            redundancy = max((column[i] for column in columns), default=0.0)
             repeated = bool(positions.get(i)) and positions[i] <= covered
             new = facts[i] - told
             stale = bool(known) and bool(facts[i]) and not new  # a report of a known story: nothing it adds

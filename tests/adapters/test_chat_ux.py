@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.chat.dispatch import Bot, CommandSpec
 from bot.messages import Bullet, Reply
+from bot.messages import cite as markers
 from bot.text.normalize import is_cjk
 from tests.adapters.test_telegram import (USER_CHAT, answer_for, deliver, make_adapter,  # noqa: F401 (fixtures)
                                           telegram_api)
@@ -23,7 +24,7 @@ async def test_an_answer_names_other_outlets_under_its_bullet_and_says_how_old_i
                 independent=1)
 
     async def answer(bot: Bot, request, language) -> Reply:
-        return Reply(lead="Talks resumed [1][2].", bullets=(Bullet("Talks resumed.", (1, 2)), Bullet("More.", ())),
+        return Reply(lead=f"Talks resumed {markers(1, 2)}.", bullets=(Bullet("Talks resumed.", (1, 2)), Bullet("More.", ())),
                      citations=(cite(1, "a", date(2025, 3, 1)), cite(2, "a", date(2025, 3, 1))), as_of=date(2025, 3, 1))
 
     await make_adapter(Bot(services.settings, services, [CommandSpec("ask", "QUESTION", {"en": "Ask"}, answer)]))

@@ -51,11 +51,12 @@ def test_console_replies_name_outlets_never_server_paths():
 
     from adapters.console import render
     from bot.messages import Bullet, Citation, Reply
+    from bot.messages import cite as markers
 
     def cite(n, quote):
         return Citation(n, "d1", "/srv/parley/seeds/002_58a5.txt", None, "Peace plan", "V7N", date(2024, 11, 23), quote)
 
-    reply = Reply(lead="Russia demands [1][2][3].", bullets=(Bullet("a", (1, 2)), Bullet("b", (3,))),
+    reply = Reply(lead=f"Russia demands {markers(1, 2, 3)}.", bullets=(Bullet("a", (1, 2)), Bullet("b", (3,))),
                   citations=(cite(1, "a"), cite(2, "b"), cite(3, "c")), as_of=date(2024, 11, 23))
     text = render(reply)
     assert "/srv/" not in text and "002_58a5" not in text

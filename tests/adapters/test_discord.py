@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from contextlib import asynccontextmanager
 from datetime import date
 
@@ -22,7 +23,7 @@ from bot.chat.dispatch import Bot, CommandSpec
 from bot.delivery.outbox import Outbox, deliver_due
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.ingestion.pipeline import Ingestor
-from bot.messages import Bullet, ChatRef, Citation, Reply, Request, Sender
+from bot.messages import Bullet, ChatRef, Citation, Reply, Request, Sender, cite
 from storage.models import Subscription
 from tests.fakes.discord_api import (
     ADMINISTRATOR, EPHEMERAL, MANAGE_CHANNELS, TOKEN, Call, FakeDiscord, embed_length, load, message_problems,
@@ -169,9 +170,20 @@ def test_an_answer_is_an_embed_with_its_sources_as_fields():
     assert embed.footer.text == "As of 2025-03-26"
 
 
+@pytest.mark.hostile
+def test_brackets_inside_document_text_never_become_links_or_markers():
+    quote = "As reported [1](https://evil.example/a) and [2](https://evil.example/b), endorsed by Reuters [1][2]."
+    reply = Reply(lead=f"They agreed {cite(1)}.", bullets=(Bullet(quote, (1,)),), citations=(citation(1),),
+                  labels=i18n.labels("en"))
+    [embed] = render(reply)[0].embeds
+    assert "\ufdd0" not in embed.description and embed.description.startswith("They agreed [1].\n")
+    assert not re.search(r"(?<!\\)\[[^\]]*\]\(", embed.description)  # no masked link can open anywhere
+    assert embed.description.replace("\\", "").endswith(quote + " [1]")  # the quote reads as written
+
+
 def test_no_server_path_and_one_field_per_document():
     same = dict(document_id="d9", url=None, origin="/srv/parley/seeds/002_58a5.txt", outlet=None, title="Peace plan")
-    reply = Reply(lead="Russia demands [1][2][3].", bullets=(Bullet("x", (1, 2, 3)),),
+    reply = Reply(lead=f"Russia demands {cite(1, 2, 3)}.", bullets=(Bullet("x", (1, 2, 3)),),
                   citations=(citation(1, quote="one", **same), citation(2, quote="two", **same), citation(3, quote="three", **same)),
                   labels=i18n.labels("en"))
     messages = render(reply) + render_evidence(reply)

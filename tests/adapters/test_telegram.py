@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 import socket
 from datetime import date
 
@@ -18,7 +19,7 @@ from bot.text import i18n
 from bot.chat.commands import COMMANDS
 from bot.chat.dispatch import Bot, CommandSpec
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
-from bot.messages import Bullet, ChatRef, Citation, Reply
+from bot.messages import Bullet, ChatRef, Citation, Reply, cite
 from tests.conftest import SEEDS, build_services, make_settings
 from tests.fakes.telegram_api import (DATA, DEFAULT_TOKEN, GROUP_ID, USER, ApiCall, FakeTelegramAPI, HtmlError,
                                       callback_update, edited_update, load, message_update, parse_html, utf16_len)
@@ -138,8 +139,8 @@ def citation(n: int, **changes) -> Citation:
 
 
 def test_render_escapes_every_piece_of_text_and_links_citations():
-    reply = Reply(lead="Ceasefire: A < B & C > D [1]", bullets=(Bullet("Withdraw >5 km & <verify>", (1, 2)),),
-                  citations=(citation(1), citation(2, url=None, origin="seeds/002.txt")), as_of=date(2025, 3, 19))
+    reply = Reply(lead="Ceasefire: A < B & C > D " + cite(1), bullets=(Bullet("Withdraw >5 km & <verify>", (1, 2)),),
+                  citations=(citation(1), citation(2, url=None, origin="/srv/parley/seeds/002.txt")), as_of=date(2025, 3, 19))
     [part] = render(reply)
     visible = parse_html(part)
     assert "Ceasefire: A < B & C > D [1]" in visible
@@ -151,11 +152,28 @@ def test_render_escapes_every_piece_of_text_and_links_citations():
     assert "seeds/002.txt" not in part  # a file origin never leaves the server
     assert visible.rstrip().endswith("As of 2025-03-19")
 
+CITATION_LINK = r'<a href="([^"]*)">\[(\d+)\]</a>'
+
+
+@pytest.mark.hostile
+def test_citation_markers_inside_document_text_never_become_links():
+    quote = 'Officials said the plan was "endorsed by Reuters [1][2]" and [3] others.'
+    reply = Reply(lead=f"Headline quoting [2] of a wire. The sources say so {cite(1)}.",
+                  bullets=(Bullet(quote, (1,)),),
+                  citations=(citation(1, url="https://small.example/blog"), citation(2, url="https://reuters.example/x")))
+    [part] = render(reply)
+    links = re.findall(CITATION_LINK, part)
+    assert links == [("https://small.example/blog", "1"), ("https://small.example/blog", "1")]  # the lead's, the bullet's
+    visible = parse_html(part)
+    assert quote in visible and "Headline quoting [2] of a wire" in visible  # shown as written, unlinked
+    assert "\ufdd0" not in visible and "\ufdd0" not in to_plain(part)
+
+
 
 def test_a_document_cited_three_times_is_one_source_and_server_paths_never_show():
     path = "/srv/parley/seeds/002_58a5281f7ed52c9a.txt"
     same = dict(document_id="d9", url=None, origin=path, outlet=None, title="特朗普透露他已經與普京談論了烏克蘭的戰爭")
-    reply = Reply(lead="Russia demands [1][2][3] and more [4].",
+    reply = Reply(lead=f"Russia demands {cite(1, 2, 3)} and more {cite(4)}.",
                   bullets=(Bullet("first", (1, 2)), Bullet("second", (3, 4))),
                   citations=(citation(1, quote="one", **same), citation(2, quote="two", **same),
                              citation(3, quote="three", **same), citation(4)))
@@ -456,6 +474,62 @@ async def test_group_subscription_needs_a_group_admin(services, telegram_api, ma
     assert [c.params["user_id"] for c in checks] == [USER_CHAT, USER_CHAT]
 
 
+@pytest.mark.hostile
+async def test_group_admins_can_change_settings_and_members_only_see_them(services, telegram_api, make_adapter):
+    await make_adapter(Bot(services.settings, services, COMMANDS))
+    telegram_api.add_update(message_update("/settings@ParleyTestBot language zh-Hant", chat_id=GROUP_ID))
+    [refusal] = await answer_for(telegram_api, GROUP_ID)
+    assert parse_html(refusal.text) == i18n.t("error.manage_only", "en")
+    assert "settings" in parse_html(refusal.text) and "subscription." not in parse_html(refusal.text)
+    telegram_api.add_update(message_update("/settings@ParleyTestBot", chat_id=GROUP_ID))  # looking is for everyone
+    shown = (await answer_for(telegram_api, GROUP_ID, 2))[-1]
+    assert i18n.t("settings.title", "en") in parse_html(shown.text)
+
+    telegram_api.set_member_status(GROUP_ID, USER["id"], "administrator")
+    telegram_api.add_update(message_update("/settings@ParleyTestBot language zh-Hant", chat_id=GROUP_ID))
+    saved = (await answer_for(telegram_api, GROUP_ID, 3))[-1]
+    assert i18n.t("settings.saved", "zh-Hant") in parse_html(saved.text)
+    assert services.chat_language(f"telegram:{GROUP_ID}") == "zh-Hant"
+    assert len(telegram_api.calls_to("getChatMember")) == 3  # Telegram was asked each time
+
+
+@pytest.mark.hostile
+async def test_a_pushed_document_quoting_citation_markers_links_only_parleys_own(services, telegram_api, make_adapter):
+    from bot.ingestion.pipeline import Ingestor
+
+    adapter = await make_adapter(Bot(services.settings, services, COMMANDS))
+    telegram_api.add_update(message_update("/subscribe"))
+    await answer_for(telegram_api, USER_CHAT)
+    text = ("Geneva talks endorsed by three wires\n\nMarch 20, 2025\n\n"
+            'The plan was "endorsed by Reuters [1][2] and the Associated Press [3]", a small blog claimed on Thursday in Geneva.\n\n'
+            "Russian and Ukrainian negotiators agreed to exchange 175 prisoners each, Swiss mediators said.\n\n"
+            "Ukraine demanded that heavy weapons be pulled back 15 kilometres from the contact line [2].")
+    result = await asyncio.to_thread(Ingestor(services).ingest_bytes, text.encode(), origin="https://small.example/blog",
+                                     url="https://small.example/blog")
+    assert result.status == "new"
+    assert await deliver(services, adapter) == 1
+    push = answers(telegram_api, USER_CHAT)[-1]
+    visible = parse_html(push.text)
+    assert "Reuters [1][2]" in visible  # the document's words, verbatim
+    labels = [int(n) for _, n in re.findall(CITATION_LINK, push.text)]
+    assert "Reuters <a" not in push.text and "Press <a" not in push.text and "line <a" not in push.text
+    assert labels == parleys_own_links(services, result.document_id)  # one per marker Parley wrote, none from the text
+
+
+def parleys_own_links(services, document_id: str) -> list[int]:
+    """The source numbers of the links the pushed summary should carry: each bullet's own citations, renumbered."""
+    from sqlmodel import Session
+
+    from bot.delivery.digest import render_summary
+    from storage.models import Document
+
+    with Session(services.engine) as session:
+        document = session.get(Document, document_id)
+    reply = render_summary(document, "en", profile=services.profile)
+    _, numbers = reply.sources()
+    return [n for bullet in reply.bullets for n in dict.fromkeys(numbers.get(c, c) for c in bullet.cites)]
+
+
 async def test_a_6000_character_answer_arrives_as_several_valid_messages(plain_services, telegram_api, make_adapter):
     seeds = sorted(SEEDS.glob("*.txt"))
     paragraphs = [line for path in seeds for line in path.read_text(encoding="utf-8").splitlines() if len(line) > 80]
@@ -560,6 +634,35 @@ async def test_sources_button_expands_the_evidence_and_every_callback_is_answere
     assert evidence.json("reply_parameters")["message_id"] == pushed.response["message_id"]
     notices = [c.params.get("text") for c in answered]
     assert notices.count(i18n.t("telegram.sources_expired", "en")) == 1
+
+
+@pytest.mark.hostile
+async def test_sources_buttons_still_expand_after_a_restart(tmp_path, telegram_api):
+    settings = make_settings(f"sqlite:///{tmp_path / 'restart.db'}")
+    before = build_services(settings, seed=False)
+    first = TelegramAdapter(Bot(settings, before, COMMANDS), TelegramConfig(token=telegram_api.token,
+                                                                           api_url=telegram_api.base_url, poll_timeout=1))
+    await first.start()
+    await first.send(ChatRef("telegram", USER_CHAT), Reply(lead="Withdrawal terms " + cite(1), citations=(citation(1),)))
+    await first.stop()
+    before.engine.dispose()
+    [pushed] = answers(telegram_api, USER_CHAT)
+    data = pushed.json("reply_markup")["inline_keyboard"][0][0]["callback_data"]
+
+    after = build_services(settings, seed=False)  # a new process: nothing of the first one's memory is left
+    second = TelegramAdapter(Bot(settings, after, COMMANDS), TelegramConfig(token=telegram_api.token,
+                                                                           api_url=telegram_api.base_url, poll_timeout=1))
+    await second.start()
+    try:
+        telegram_api.add_update(callback_update(data, message=pushed.response))
+        [answered] = await telegram_api.wait_for("answerCallbackQuery")
+        [evidence] = (await answer_for(telegram_api, USER_CHAT, 2))[1:]
+    finally:
+        await second.stop()
+        after.engine.dispose()
+    assert answered.params.get("text") != i18n.t("telegram.sources_expired", "en")
+    assert '“Troops must withdraw >5 km & "verify" <now>.”' in parse_html(evidence.text)
+    assert evidence.text == render_evidence(Reply(lead="", citations=(citation(1),)))[0]
 
 
 async def test_one_slow_question_does_not_stall_other_chats(plain_services, telegram_api, make_adapter):

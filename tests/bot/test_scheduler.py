@@ -118,7 +118,29 @@ async def test_jobs_do_work_only_while_leading(services, tmp_path):
     assert await poll_sources(runtime) == 1  # the (missing) folder was polled and its error recorded
     with Session(services.engine) as session:
         source = session.exec(select(Source)).one()
-        assert source.error_count == 1 and "no such folder" in source.last_error
+        assert source.error_count == 1 and "PARLEY_SOURCE_FOLDERS allows none" in source.last_error
+
+
+@pytest.mark.hostile
+async def test_a_new_leader_frees_a_dead_leaders_claimed_deliveries_at_once(services):
+    platform = MemoryPlatform()
+    add_document(services.engine, "doc1")
+    claimed_until = utcnow() + timedelta(seconds=120)  # what a claim lasts: the dead process took these just now
+    for n, status in enumerate(("pending", "pending", "sending")):
+        queue(services.engine, add_subscription(services.engine, f"fake:{n}"), "doc1", status=status,
+              claimed_by="host-a:1", next_attempt_at=claimed_until)
+    with session_scope(services.engine) as session:  # host-a:1 was killed: its lease ran out, nobody released it
+        session.add(Lease(name="scheduler", holder="host-a:1", expires_at=utcnow() - timedelta(seconds=1)))
+    lease = LeaderLease(services.engine, "host-b:2", seconds=30)
+    runtime = Runtime(services, Outbox({"fake": platform}), lease, "host-b:2")
+
+    await keep_lease(runtime)
+    assert lease.is_leader
+    assert await deliver(runtime) == 3  # not two minutes later, when the dead claims would have run out
+    assert sorted(platform.chats()) == ["fake:0", "fake:1", "fake:2"]
+    assert lease.took_over_from == "host-a:1"
+    await keep_lease(runtime)  # renewing its own lease frees nothing
+    assert lease.took_over_from is None
 
 
 async def test_the_scheduler_leads_at_once_and_releases_the_lease_on_shutdown(services):

@@ -45,6 +45,24 @@ def test_compose_parses_and_passes_every_setting():
     assert any(v.startswith("pgdata:") for v in compose["services"]["db"]["volumes"])
 
 
+@pytest.mark.hostile
+def test_html_cleaning_is_a_declared_dependency_pinned_in_both_lock_files():
+    import tomllib
+    from importlib.metadata import version
+
+    from packaging.requirements import Requirement
+
+    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    names = {Requirement(line).name.lower().replace("_", "-") for line in declared}
+    # trafilatura asks for lxml[html_clean], an extra lxml 6 dropped: installing from pyproject.toml alone
+    # gave a Parley that could not read HTML.
+    assert "lxml-html-clean" in names
+    pinned = f"lxml-html-clean=={version('lxml_html_clean')}\n    # via\n    #   parley (pyproject.toml)\n"
+    for lock in ("requirements.lock", "requirements-dev.lock"):
+        assert pinned in (REPO_ROOT / lock).read_text(encoding="utf-8"), lock
+    from lxml_html_clean import Cleaner  # noqa: F401  (what trafilatura imports to clean pages)
+
+
 def test_operator_docs_name_exactly_the_settings():
     docs = (REPO_ROOT / "docs" / "operators.md").read_text(encoding="utf-8")
     assert named_settings(docs) == SETTINGS

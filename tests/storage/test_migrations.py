@@ -24,7 +24,7 @@ def database_url(request, tmp_path):
 def test_upgrade_creates_every_table_and_matches_models(database_url):
     engine = open_database(database_url)
     tables = set(inspect(engine).get_table_names())
-    assert {"document", "passage", "position", "story", "subscription", "delivery", "source", "lease"} <= tables
+    assert {"document", "passage", "position", "story", "subscription", "delivery", "source", "lease", "evidence"} <= tables
     assert current_revision(engine) == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     command.check(alembic_config(engine))  # raises when the models drifted from the migrations
     engine.dispose()

@@ -16,6 +16,7 @@ from bot.answering.engine import Answerer
 from bot.answering.figures import asked_units, extract_figures, render_figure
 from bot.embedding.embedder import Embedder
 from bot.ingestion.extract import strip_inline_html
+from bot.messages import cite_segments, unmarked
 from bot.text.profile import Profile
 from storage.db import open_database
 from storage.models import Document, Passage, Position
@@ -50,7 +51,9 @@ def check_grounded(reply, language: str) -> None:
         assert squash(citation.quote) in source, citation.quote
     dates = [c.published for c in reply.citations if c.published]
     assert reply.as_of == (max(dates) if dates else None)
-    assert reply.text.splitlines()[0] == reply.lead
+    assert reply.text.splitlines()[0] == unmarked(reply.lead)
+    for number in (part for part in cite_segments(reply.lead) if isinstance(part, int)):
+        assert 1 <= number <= len(reply.citations)  # the lead's own markers cite real sources
 
 
 def cited_files(reply) -> set[str]:

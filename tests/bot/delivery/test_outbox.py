@@ -297,6 +297,46 @@ async def test_a_full_group_is_deferred_while_other_chats_go_ahead(tmp_path):
     services.engine.dispose()
 
 
+def test_a_flood_wait_holds_its_chat_and_only_several_at_once_hold_every_chat():
+    clock = Clock()
+    pacer = Pacer(Pacing(is_group=lambda chat: chat.chat_id.startswith("-")), clock=clock)
+    flooded, other, third = ChatRef("telegram", "-1001"), ChatRef("telegram", "-1002"), ChatRef("telegram", "7")
+    pacer.hold(45, flooded)
+    assert pacer.wait_time(flooded) == pytest.approx(45) and pacer.wait_time(other) == 0
+    clock.now += 50
+    pacer.hold(30, other)  # the first hold is over: still one chat at a time
+    assert pacer.wait_time(third) == 0
+    pacer.hold(30, flooded)  # two chats told to wait at once: the bot's global limit
+    assert pacer.wait_time(third) == pytest.approx(30)
+
+
+@pytest.mark.hostile
+async def test_a_429_for_one_chat_does_not_hold_the_other_chats(services):
+    from adapters.telegram_bot import TelegramAdapter, TelegramConfig
+    from tests.fakes.telegram_api import FakeTelegramAPI
+
+    add_document(services.engine, "doc1")
+    chats = ["-1001", "-1002", "303"]
+    for chat_id in chats:
+        queue(services.engine, add_subscription(services.engine, f"telegram:{chat_id}"), "doc1")
+    async with FakeTelegramAPI() as api:
+        api.fail_retry_after("sendMessage", 45, chat_id="-1001")
+        adapter = TelegramAdapter(Bot(services.settings, services, COMMANDS),
+                                  TelegramConfig(token=api.token, api_url=api.base_url, poll_timeout=1))
+        await adapter.start()
+        try:
+            started = utcnow()
+            sent = await deliver_due(services, Outbox({"telegram": adapter}), worker_id="w1")
+            took = utcnow() - started
+        finally:
+            await adapter.stop()
+    assert sent == 2 and sorted(c.chat_id for c in api.calls_to("sendMessage", ok=True)) == ["-1002", "303"]
+    assert took < timedelta(seconds=10)  # nobody sat out the 45 s
+    [held] = deliveries(services.engine, status="pending")
+    assert held.chat == "telegram:-1001" and held.next_attempt_at - started >= timedelta(seconds=44)
+    assert len(api.calls_to("sendMessage")) == 3  # the flooded chat was not asked again within the wait
+
+
 # -- daily digests ----------------------------------------------------------------------------------
 
 def test_a_digest_is_due_at_the_chats_local_time():

@@ -281,6 +281,17 @@ def test_decode_utf8_with_and_without_bom():
     assert decode_bytes("Hello 你好".encode("utf-16")) == "Hello 你好"
 
 
+@pytest.mark.hostile
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_decoded_not_refused_as_binary(codec):
+    english = "Ceasefire talks resume\n\nNegotiators met in Geneva on Tuesday, officials said.\n"
+    chinese = "停火谈判恢复\n\n双方代表周二在日内瓦会面,官员说。\n"
+    for text in (english, chinese, english + chinese):
+        assert decode_bytes(text.encode(codec)) == text
+    document = extract_text(decode_bytes((english * 3).encode(codec)))
+    assert document.title == "Ceasefire talks resume" and "Geneva" in document.sentences[0].text
+
+
 def test_decode_western_legacy_encoding():
     text = "Zelensky’s café – “quoted” text. " * 5
     assert decode_bytes(text.encode("cp1252")) == text

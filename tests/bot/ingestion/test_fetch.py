@@ -108,9 +108,21 @@ def server_error(handler, path):
     handler.answer(503, b"busy")
 
 
+def drip_headers(handler, path):
+    """A hostile server: the status line and headers arrive one byte every 50 ms (about 15 s in all)."""
+    head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Pad-%03d: %s\r\n" % (i, b"p" * 8) for i in range(16)) + b"\r\n"
+    for byte in head:
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        time.sleep(0.05)
+    handler.wfile.write(b"late")
+    handler.close_connection = True
+
+
 ROUTES = {
     "ok": ok, "conditional": conditional, "redirect": redirect, "to": redirect_to,
     "big": big_declared, "stream": big_streamed, "bomb": gzip_bomb, "slow": slow, "drip": drip, "error": server_error,
+    "driphead": drip_headers,
 }
 
 
@@ -188,6 +200,28 @@ def test_timeouts_are_fetch_errors(server):
     assert str(late.value) == f"{server}/slow: timed out after 0.3s"
     with pytest.raises(FetchError, match="timed out after 0.5s"):
         get(f"{server}/drip", timeout=0.5)  # each byte is quick; the whole body is not
+
+
+@pytest.mark.hostile
+def test_headers_dripping_one_byte_at_a_time_are_bounded_by_the_whole_request_timeout(server):
+    # Each byte comes well within the per-read timeout; only a wall-clock bound on the whole request stops it.
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out after 1s"):
+        get(f"{server}/driphead", timeout=1.0)
+    elapsed = time.monotonic() - started
+    print(f"dripping headers abandoned after {elapsed:.2f}s (timeout 1s)")
+    assert elapsed < 1.0 + 1.0
+
+
+@pytest.mark.hostile
+def test_a_guarded_fetch_is_bounded_by_the_whole_request_timeout_too(server, monkeypatch):
+    # The guarded path (private addresses refused) builds its own transport: the bound must hold there as well.
+    monkeypatch.setattr("bot.ingestion.fetch._check_address", lambda address, url: None)
+    monkeypatch.setattr("bot.ingestion.fetch.check_url", lambda url, allow_private=False: None)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out"):
+        fetch(f"{server}/driphead", timeout=1.0, max_bytes=10_000)
+    assert time.monotonic() - started < 2.0
 
 
 def test_connection_refused_is_a_fetch_error():

@@ -291,3 +291,72 @@ def test_ingest_json_of_a_seed_with_inline_html_shows_no_tags(cli_env):
         passages = session.exec(select(Passage)).all()
     assert passages and not any("<u>" in p.text for p in passages)
     assert any("newspaper reported late Tuesday" in p.text for p in passages)
+
+
+# -- hostile documents under the size limit (issue 19, failure 2) ------------------------------------------------
+
+# A process that has loaded the embedder sits near 270 MiB; each document may add working memory on top,
+# but not gigabytes (a 60,000-paragraph page took 3.3 GB, 7 GB when a similar page followed).
+MAX_GROWTH_MIB = 350
+
+
+def probe(tmp_path: Path, documents: dict[str, bytes]) -> tuple[list[dict], float, float]:
+    """Ingest ``documents`` in a fresh process; its per-file reports, baseline and peak RSS (MiB)."""
+    import os
+    import subprocess
+    import sys
+
+    from bot.config import REPO_ROOT
+
+    paths = []
+    for name, data in documents.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_bytes(data)
+    command = [sys.executable, "-m", "tests.bot.support.ingest_probe", f"sqlite:///{tmp_path / 'probe.db'}", *map(str, paths)]
+    done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=3600,
+                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    for line in lines:
+        print(line)
+    return [line for line in lines if "file" in line], lines[0]["baseline_rss_mib"], lines[-1]["peak_rss_mib"]
+
+
+@pytest.mark.hostile
+@pytest.mark.slow  # thousands of sentences to embed; time is reported, not asserted (the machine is shared)
+def test_a_page_of_60000_paragraphs_and_a_similar_one_stay_within_a_few_hundred_mib(tmp_path):
+    from bot.ingestion.extract import MAX_SENTENCES
+    from tests.bot.support.hostile import ampersands, many_paragraphs
+
+    documents = {"rounds.html": many_paragraphs(), "rounds-again.html": many_paragraphs(variant=1),
+                 "ampersands.html": ampersands()}
+    assert 2_700_000 < len(documents["rounds.html"]) < 3_000_000
+    reports, baseline, peak = probe(tmp_path, documents)
+    print(f"peak RSS {peak:.0f} MiB over a baseline of {baseline:.0f} MiB")
+    assert [r["status"] for r in reports[:2]] == ["new", "duplicate"]  # the second page joins the first one's story
+    assert reports[1]["sentences"] == 2 * MAX_SENTENCES  # each stored its first sentences only
+    assert reports[2]["status"].startswith("error: BadDocument") and "no readable text" in reports[2]["status"]
+    assert peak - baseline < MAX_GROWTH_MIB
+
+
+@pytest.mark.hostile
+@pytest.mark.slow
+def test_long_lines_unpunctuated_text_open_quotes_and_a_5mb_page_stay_within_a_few_hundred_mib(tmp_path):
+    from bot.ingestion.sentences import MAX_SENTENCE_CHARS
+    from tests.bot.support.hostile import large_page, open_quote_chinese, single_line, unpunctuated
+
+    documents = {"single-line.txt": single_line(), "unpunctuated.txt": unpunctuated(),
+                 "open-quote.txt": open_quote_chinese(), "large.html": large_page()}
+    reports, baseline, peak = probe(tmp_path, documents)
+    print(f"peak RSS {peak:.0f} MiB over a baseline of {baseline:.0f} MiB")
+    assert all(r["status"] in ("new", "duplicate") for r in reports), reports
+    assert peak - baseline < MAX_GROWTH_MIB
+    with Session(make_engine_for(tmp_path)) as session:
+        longest = max(len(text) for text in session.exec(select(Passage.text)).all())
+    assert longest <= MAX_SENTENCE_CHARS
+
+
+def make_engine_for(tmp_path: Path):
+    from storage.db import make_engine
+
+    return make_engine(f"sqlite:///{tmp_path / 'probe.db'}")

@@ -12,7 +12,8 @@ from sqlmodel import Session, select
 from bot.chat.commands import COMMANDS
 from bot.chat.dispatch import Bot
 from bot.delivery.outbox import Outbox, deliver_due
-from bot.errors import BadArguments, BadDocument, BlockedAddress
+from bot.errors import BadArguments, BadDocument, BlockedAddress, NotAllowed
+from bot.text import i18n
 from bot.messages import ChatRef, Request, Sender
 from bot.ingestion.sources import (add_source, list_sources, parse_feed, parse_interval, pause_source, poll_due, poll_source,
                          remove_source)
@@ -24,9 +25,9 @@ from tests.conftest import build_services, make_settings
 
 @pytest.fixture
 def services(tmp_path):
-    """Services on an empty database that may fetch from loopback (the test site)."""
+    """Services on an empty database that may fetch from loopback (the test site) and read folders under tmp_path."""
     built = build_services(make_settings(f"sqlite:///{tmp_path / 'sources.db'}", allow_private_urls=True,
-                                         telegram_rate_per_second=1000), seed=False)
+                                         telegram_rate_per_second=1000, source_folders=str(tmp_path)), seed=False)
     yield built
     built.engine.dispose()
 
@@ -156,6 +157,69 @@ async def test_full_text_entries_are_not_fetched_again_and_each_is_ingested_once
     assert {d.published.isoformat() for d in documents(services)} == {"2025-03-18", "2025-03-20", "2025-03-22"}
 
 
+@pytest.mark.hostile
+async def test_one_malformed_feed_date_costs_only_its_entry(services):
+    entries = [Entry("prisoner-exchange"), Entry("energy-truce", pub_date="0000-00-00"), Entry("peacekeepers")]
+    async with NewsSite(entries=entries) as site:
+        source = await add(services, f"{site.base}/feed.xml")
+        results = await poll(services, source.id)
+    assert sorted(r.title for r in results) == sorted(ARTICLES[slug]["title"] for slug in ARTICLES)
+    row = source_row(services, source.id)
+    assert (row.error_count, row.last_error) == (0, None) and len(row.seen) == 3
+    undated = next(d for d in documents(services) if d.title == ARTICLES["energy-truce"]["title"])
+    assert undated.published is None or undated.published.year == 2025  # never year 0 or 1
+
+
+def short_item(guid: str, text: str, link: str | None = None, permalink: str = "") -> str:
+    """An RSS item of a few lines, with a guid and optionally a link."""
+    return (f"<item><title>{text[:40]}</title><guid{permalink}>{guid}</guid>" + (f"<link>{link}</link>" if link else "")
+            + f"<pubDate>Wed, 19 Mar 2025 10:00:00 GMT</pubDate><description>{text}</description></item>")
+
+
+@pytest.mark.hostile
+async def test_entries_whose_guid_is_not_a_url_are_read_from_their_own_text_once(services):
+    texts = [f"Negotiators met for round {n} of talks on a ceasefire in Istanbul on Wednesday." for n in range(1, 4)]
+    async with NewsSite() as site:
+        site.raw_items = [short_item(str(12345 + n), text) for n, text in enumerate(texts)]
+        site.raw_items.append(short_item("abc-1", texts[0].replace("round 1", "round 9"), permalink=" isPermaLink='false'"))
+        source = await add(services, f"{site.base}/feed.xml")
+        first = await poll(services, source.id)
+        assert [r.status for r in first] == ["new"] * 4
+        assert not any(h.path != "/feed.xml" for h in site.hits)  # "12345" was never taken for a URL to fetch
+        site.raw_items.append(short_item("99", "A new round of talks on prisoner exchanges opened in Geneva on Thursday."))
+        make_due(services, source.id)
+        second = await poll(services, source.id)
+    assert [r.status for r in second] == ["new"]  # only the new entry: nothing is retried
+    row = source_row(services, source.id)
+    assert (row.error_count, row.last_error) == (0, None)
+    assert {d.origin for d in documents(services)} >= {f"{site.base}/feed.xml#12345", f"{site.base}/feed.xml#99"}
+    assert all(d.url is None for d in documents(services))
+
+
+@pytest.mark.hostile
+async def test_a_teaser_whose_article_is_gone_is_read_from_its_own_text_and_one_whose_server_fails_is_retried(services):
+    async with NewsSite(entries=[Entry("peacekeepers", teaser_only=True), Entry("energy-truce", teaser_only=True)]) as site:
+        site.status["/articles/peacekeepers"] = 404  # gone for good: the teaser is all there is
+        site.status["/articles/energy-truce"] = 503  # the server is down: the article may come back
+        source = await add(services, f"{site.base}/feed.xml")
+        first = await poll(services, source.id)
+        assert [r.title for r in first] == [ARTICLES["peacekeepers"]["title"]]
+        assert "HTTP 503" in source_row(services, source.id).last_error
+
+        make_due(services, source.id)
+        assert await poll(services, source.id) == []  # still down: tried again, not given up
+        del site.status["/articles/energy-truce"]
+        site.entries.append(Entry("prisoner-exchange"))  # a changed feed, so it is not answered 304
+        make_due(services, source.id)
+        third = await poll(services, source.id)
+        assert len(site.requests_to("/articles/peacekeepers")) == 1  # the 404 is never asked again
+        assert len(site.requests_to("/articles/energy-truce")) == 3
+    assert sorted(r.title for r in third) == sorted([ARTICLES["energy-truce"]["title"], ARTICLES["prisoner-exchange"]["title"]])
+    energy = next(d for d in documents(services) if d.title == ARTICLES["energy-truce"]["title"])
+    assert "monitored by the United States" in energy.text  # the whole article, not the teaser
+    assert source_row(services, source.id).last_error is None
+
+
 # -- pages and folders ----------------------------------------------------------------------------------
 
 async def test_a_page_is_rechecked_and_ingested_again_only_when_it_changed(services):
@@ -229,6 +293,38 @@ async def test_a_broken_source_backs_off_and_never_stops_the_others(services, tm
     healed = source_row(services, feed.id)
     assert (healed.error_count, healed.last_error) == (0, None)
     assert [s.last_error for s in list_sources(services.engine)] == [None, None]
+
+
+@pytest.mark.hostile
+async def test_a_dripping_source_does_not_hold_up_a_fast_one_polled_with_it(tmp_path):
+    from tests.bot.support.hostile import DrippingServer
+
+    built = build_services(make_settings(f"sqlite:///{tmp_path / 'drip.db'}", allow_private_urls=True,
+                                         fetch_timeout=8.0, poll_workers=2), seed=False)
+    try:
+        with DrippingServer() as drip:
+            async with NewsSite(entries=[Entry("prisoner-exchange")]) as site:
+                with session_scope(built.engine) as session:  # the dripping one is due first
+                    session.add(Source(kind="feed", location=drip.url, interval_seconds=900,
+                                       next_poll_at=utcnow() - timedelta(minutes=5)))
+                    session.add(Source(kind="feed", location=f"{site.base}/feed.xml", interval_seconds=900,
+                                       next_poll_at=utcnow()))
+                started = time.monotonic()
+                polling = asyncio.create_task(asyncio.to_thread(poll_due, built))
+                while not documents(built) and not polling.done():
+                    await asyncio.sleep(0.05)
+                fast_done = time.monotonic() - started
+                assert not polling.done(), "the fast source was only ingested after the dripping one gave up"
+                assert await polling == 2
+                both_done = time.monotonic() - started
+        print(f"fast source ingested after {fast_done:.1f}s; the dripping one abandoned after {both_done:.1f}s")
+        assert [d.title for d in documents(built)] == [ARTICLES["prisoner-exchange"]["title"]]
+        rows = list_sources(built.engine)
+        assert "timed out after 8s" in rows[0].last_error and rows[1].last_error is None
+        assert both_done < 8.0 + 2.0  # the whole request is bounded, headers included
+        assert drip.connections == 1
+    finally:
+        built.engine.dispose()
 
 
 # -- safety ---------------------------------------------------------------------------------------------
@@ -313,6 +409,45 @@ async def test_registry_refuses_bad_input_and_pauses_and_removes(services, tmp_p
     assert not remove_source(services.engine, "12345")
 
 
+@pytest.mark.hostile
+async def test_local_paths_are_refused_unless_under_an_operators_folder_and_never_shown_in_chat(tmp_path):
+    allowed, private = tmp_path / "allowed", tmp_path / "private"
+    (allowed / "inbox").mkdir(parents=True)
+    private.mkdir()
+    write_old(private / "secret.txt", "Launch codes\n\nThe vault code is 7741-9921 and nobody may read it aloud.")
+    write_old(allowed / "inbox" / "talks.txt", "Talks resume\n\n" + " ".join(ARTICLES["energy-truce"]["paragraphs"]))
+    (allowed / "inbox" / "leak.txt").symlink_to(private / "secret.txt")
+    built = build_services(make_settings(f"sqlite:///{tmp_path / 'local.db'}"), seed=False)
+    bot = Bot(built.settings, built, COMMANDS)
+    chat = ChatRef("telegram", "-1001")
+    admin, member = Sender("1", is_bot_admin=True), Sender("2")
+
+    def request(command: str, text: str = "", sender: Sender = admin) -> Request:
+        return Request(chat, sender, command, text, tuple(text.split()), is_private=False)
+
+    # By default no local path may be added by anyone, existing or not, and the answer does not say which exist.
+    refusals = [await bot.handle(request("addsource", path)) for path in ("/etc", "/etc/passwd", "/root", str(allowed),
+                                                                          "/no/such/folder")]
+    assert {r.lead for r in refusals} == {i18n.t("sources.local_refused", "en")}
+    with pytest.raises(NotAllowed):
+        add_source(built.engine, str(allowed), interval=None, settings=built.settings, added_by="cli")
+
+    built.settings = make_settings(built.settings.database_url, source_folders=str(allowed))
+    for outside in (private, allowed / ".." / "private", "/etc"):
+        assert (await bot.handle(request("addsource", str(outside)))).lead == i18n.t("sources.local_refused", "en")
+    added = await bot.handle(request("addsource", str(allowed / "inbox")))
+    assert added.kind == "info" and str(allowed) not in added.lead and "inbox (local)" in added.lead
+
+    source = list_sources(built.engine)[0]
+    results = await asyncio.to_thread(poll_source, built, source.id)
+    assert [r.title for r in results] == ["Talks resume"]  # the symbolic link out of the folder is not followed
+    assert "7741" not in " ".join(d.text for d in documents(built))
+    listed = (await bot.handle(request("sources", sender=member))).lead
+    assert "folder inbox (local)" in listed and "leak.txt" in listed  # the refusal is reported, by file name only
+    assert str(tmp_path) not in listed and "/" not in listed.split("inbox (local)", 1)[1]
+    built.engine.dispose()
+
+
 def test_intervals():
     assert [parse_interval(text) for text in ("30s", "5m", "1h", "2d", "90")] == [30, 300, 3600, 172800, 90]
     for bad in ("1s", "5 minutes", "-1m", "soon"):
@@ -337,7 +472,8 @@ async def test_chat_commands_list_add_and_remove_sources_for_admins_only(service
     unreachable = await bot.handle(request("addsource", "http://127.0.0.1:1/feed.xml"))
     assert unreachable.kind == "error" and "connection failed" in unreachable.lead  # the admin is told why
     listed = await bot.handle(request("sources", sender=member))
-    assert str(tmp_path) in listed.lead and "#1" in listed.lead
+    assert f"{tmp_path.name} (local)" in listed.lead and "#1" in listed.lead
+    assert str(tmp_path) not in listed.lead  # chat users never see server paths
 
     source_id = list_sources(services.engine)[0].id
     assert "Removed" in (await bot.handle(request("removesource", str(source_id)))).lead

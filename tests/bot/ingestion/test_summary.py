@@ -95,3 +95,24 @@ def test_calendar_days_are_read_in_english_and_chinese():
     assert calendar_days("talks on 20 June, and again on Sept. 9") == {(6, 20), (9, 9)}
     assert calendar_days("并提议6月20日在伊斯坦堡举行") == calendar_days("並提議6月20號舉行") == {(6, 20)}
     assert calendar_days("in May 2025 the Mayor said 5 people") == set()
+
+
+@pytest.mark.hostile
+def test_long_documents_pick_the_same_bullets_without_the_whole_similarity_matrix(profile, monkeypatch):
+    import numpy as np
+
+    import bot.ingestion.summary as summary_module
+
+    rng = np.random.default_rng(19)
+    texts = [f"Envoys from {rng.choice(['Russia', 'Ukraine', 'Turkey'])} met in round {n} of the talks on day {n % 28}."
+             for n in range(400)]
+    passages = [Passage(id=n, document_id="d", seq=n, paragraph=n, start=0, end=len(t), text=t) for n, t in enumerate(texts)]
+    vectors = rng.normal(size=(len(texts), 32)).astype(np.float32)
+    dense = select_items(passages, vectors, [], profile)
+    monkeypatch.setattr(summary_module, "DENSE_SENTENCES", 10)  # as for a document of thousands of sentences
+    columns = select_items(passages, vectors, [], profile)
+    assert [item.seq for item in columns] == [item.seq for item in dense] and len(dense) == 5
+    within = summary_module._WithinDocument(vectors)
+    assert within._matrix is None
+    within.column(3)
+    assert len(within._columns) == 1  # one column per chosen sentence, never n x n

@@ -64,6 +64,7 @@ class Entry:
 
     slug: str
     teaser_only: bool = False
+    pub_date: str | None = None  # the <pubDate> text as served; None: the article's date, well formed
 
 
 @dataclass
@@ -82,7 +83,8 @@ class NewsSite:
     page: str = "<html><body><article><p>Nothing yet.</p></article></body></html>"
     page_modified: datetime = datetime(2025, 3, 1, tzinfo=timezone.utc)
     page_validators: bool = True  # send Last-Modified and honour If-Modified-Since
-    status: dict[str, int] = field(default_factory=dict)  # path -> forced error status
+    status: dict[str, int] = field(default_factory=dict)  # path -> forced error status (the feed and articles)
+    raw_items: list[str] = field(default_factory=list)  # <item> XML served after the entries, as written
     hits: list[Hit] = field(default_factory=list)
     base: str = ""
 
@@ -127,6 +129,8 @@ class NewsSite:
     async def _article(self, request: web.Request) -> web.Response:
         hit = self._record(request)
         slug = request.match_info["slug"]
+        if request.path in self.status:
+            return self._answer(hit, web.Response(status=self.status[request.path], text="broken"))
         if slug not in ARTICLES:
             return self._answer(hit, web.Response(status=404))
         return self._answer(hit, web.Response(text=article_html(slug), content_type="text/html"))
@@ -156,12 +160,13 @@ class NewsSite:
             full = "" if entry.teaser_only else (
                 "<content:encoded><![CDATA[" + "".join(f"<p>{p}</p>" for p in article["paragraphs"]) + "]]></content:encoded>")
             items.append(f"<item><title>{escape(article['title'])}</title><link>{link}</link>"
-                         f"<guid isPermaLink='true'>{link}</guid><pubDate>{format_datetime(article['date'])}</pubDate>"
+                         f"<guid isPermaLink='true'>{link}</guid>"
+                         f"<pubDate>{entry.pub_date or format_datetime(article['date'])}</pubDate>"
                          f"<description>{teaser}</description>{full}</item>")
         return ("<?xml version='1.0' encoding='UTF-8'?>"
                 "<rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'><channel>"
                 f"<title>Example Wire</title><link>{self.base}/</link><description>World news</description>"
-                + "".join(items) + "</channel></rss>")
+                + "".join(items) + "".join(self.raw_items) + "</channel></rss>")
 
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
