@@ -290,7 +290,8 @@ def extract_positions(sentences: Sequence[str], profile: Profile, *, cited_agenc
         issues = sentence.issue_mentions(0, len(sentence.folded))
         context.issue_mentions = issues or context.issue_mentions
         for mention in issues:
-            context.issue_counts[mention.issue] = context.issue_counts.get(mention.issue, 0) + 1
+            if mention.issue is not None:
+                context.issue_counts[mention.issue] = context.issue_counts.get(mention.issue, 0) + 1
     return findings
 
 
