@@ -323,6 +323,7 @@ def probe(tmp_path: Path, documents: dict[str, bytes]) -> tuple[list[dict], floa
 
 
 @pytest.mark.hostile
+@pytest.mark.soak
 @pytest.mark.slow  # thousands of sentences to embed; time is reported, not asserted (the machine is shared)
 def test_a_page_of_60000_paragraphs_and_a_similar_one_stay_within_a_few_hundred_mib(tmp_path):
     from bot.ingestion.extract import MAX_SENTENCES
@@ -340,6 +341,7 @@ def test_a_page_of_60000_paragraphs_and_a_similar_one_stay_within_a_few_hundred_
 
 
 @pytest.mark.hostile
+@pytest.mark.soak
 @pytest.mark.slow
 def test_long_lines_unpunctuated_text_open_quotes_and_a_5mb_page_stay_within_a_few_hundred_mib(tmp_path):
     from bot.ingestion.sentences import MAX_SENTENCE_CHARS
