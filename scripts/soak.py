@@ -247,7 +247,7 @@ def broadcast(args, url: str, scratch: Path) -> dict:
 
     from storage.db import open_database
     from tests.bot.support.platforms import read_receipts
-    from tests.bot.test_broadcast_crash import kill_after_receipts, queue_broadcast, start_worker, status_counts
+    from tests.bot.delivery.test_broadcast_crash import kill_after_receipts, queue_broadcast, start_worker, status_counts
 
     chats = args.chats_sqlite if url.startswith("sqlite") else args.chats_postgresql
     engine = open_database(url)
