@@ -275,10 +275,10 @@ def test_the_breaker_pauses_then_tries_once_and_doubles_the_pause_on_failure():
     assert breaker.is_open and not breaker.allow()
     now[0] = 12.0  # past the pause (10 s, +-10 % jitter): one trial call, no second one meanwhile
     assert breaker.allow() and not breaker.allow()
-    breaker.failure()  # the trial failed: the pause doubles
-    now[0] = 12.0 + 19.0
+    breaker.failure()  # the trial failed: the pause doubles to 20 s, jittered to 18..22 s
+    now[0] = 12.0 + 17.5
     assert not breaker.allow()
-    now[0] = 12.0 + 23.0
+    now[0] = 12.0 + 22.5
     assert breaker.allow()
     breaker.success()
     assert not breaker.is_open and breaker.allow() and breaker.pause == 10.0
