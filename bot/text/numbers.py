@@ -316,7 +316,9 @@ def _numbers(text: str) -> tuple[Number, ...]:
         if match.group("half"):
             add(0.5, "fraction", *match.span())
         elif match.group("n2"):
-            add(parse_english_number(match.group("n2")) / parse_english_number(match.group("d2")), "fraction", *match.span())
+            numerator, denominator = parse_english_number(match.group("n2")), parse_english_number(match.group("d2"))
+            if numerator is not None and denominator:
+                add(numerator / denominator, "fraction", *match.span())
         else:
             numerator = parse_english_number(match.group("n"))
             add(numerator / _FRACTION_WORDS[match.group("d").lower()] if numerator else None, "fraction", *match.span())
