@@ -49,6 +49,7 @@ from bot.answering.tuning import (
     UNSEEN_WEIGHT,
 )
 from bot.text import clauses
+from bot.text.stance_verbs import STANCE_VERBS
 from bot.text import normalize as textnorm
 
 
@@ -94,7 +95,7 @@ class CandidateSearch:
 
     def _stance_group(self, token: str, stance: str) -> TermGroup:
         alternatives = {token: 1.0}
-        for word in STANCE_WORDS[stance]:
+        for word in STANCE_VERBS.source_words[stance]:
             alternatives.setdefault(word, 0.9)
             if not textnorm.is_cjk(word):  # English verbs also meet Chinese passages through their glosses
                 for alternative, weight in self.index.word_group(word).alternatives[1:]:
