@@ -7,6 +7,7 @@ from functools import lru_cache
 from bot.answering.index import IndexedPassage
 from bot.answering.question import Question
 from bot.text import normalize as textnorm
+from bot.text.attribution import load_lexicon
 from bot.text.stance_verbs import STANCE_VERBS
 
 ANSWER_STANCES = ("demands", "conditions", "rejects", "offers", "accepts", "denies")
@@ -18,8 +19,6 @@ _CONTRAST = re.compile(r"\b(?:while|whereas|but|however|unlike|instead)\b|而|�
 _ANAPHORA = re.compile(r"\b(?:these|those|the (?:four|five|three|two)|them|they|this|such)\b|这些|那些|此|其", re.I)
 _SPEECH_THEN_QUOTE = re.compile(r"[^\"“”「」。.]{0,40}?(?:\b(?:said|says|told|stated|wrote|added|replied|stressed)\b|说|說|表示|称|稱|告诉|告訴)"
                                 r"[^\"“”「」。]{0,40}?[\"“「]", re.I)
-_SPEECH = re.compile(r"\b(?:said|says|told|stated|wrote|added|replied|stressed|argued|claimed|warned|unveiled|announced|"
-                     r"revealed|explained|concluded|predicted)\b|说|說|表示|称|稱|告诉|告訴|透露|宣布", re.I)
 _PRONOUN_NEAR_START = re.compile(r"\b(?:he|she|they)\b|他|她", re.I)
 _ENDS_QUOTE = re.compile(r"^[^\"“”「」]*[\"”」]")  # a closing quote mark with no opening one before it
 _COLON_QUOTE = re.compile(r"\s*[::]\s*[\"“「]")
@@ -72,9 +71,14 @@ def _speaks(passage: IndexedPassage, speaker: str, profile, party_level: bool = 
             return True
         end = mentions[index + 1].start if index + 1 < len(mentions) else len(passage.text)
         clause = re.split(r"[。.;;]", passage.text[mention.end:min(end, mention.end + 40)])[0]
-        if _SPEECH.search(clause):
+        if reports(clause):
             return True
     return False
+
+
+def reports(text: str) -> bool:
+    """The text uses a reporting verb ("said", "told", 表示, 稱): the lexicon's list, the one the ledger reads."""
+    return load_lexicon().reporting.search(textnorm.fold(text)) is not None
 
 
 def passage_stances(text: str) -> list[str]:
