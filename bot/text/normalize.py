@@ -160,7 +160,7 @@ def _latin_tokens(segment: str) -> list[str]:
         if token in ENGLISH_STOPWORDS:
             continue
         stemmed = stem(token)
-        if stemmed and stemmed not in ENGLISH_STOPWORDS:
+        if stemmed:  # a stem may spell a stopword ("willing" -> "will"): the word itself was not one
             tokens.append(stemmed)
     return tokens
 

@@ -38,6 +38,11 @@ def test_tokenize_drops_stopwords_but_keeps_negation():
     assert "的" not in tokenize("俄罗斯的立场")
 
 
+def test_a_word_whose_stem_spells_a_stopword_is_still_searchable():
+    assert tokenize("Putin is willing to withdraw") == ["putin", "will", "withdraw"]  # "willing" -> "will", kept
+    assert tokenize("he will") == []  # the stopword itself is still dropped
+
+
 def test_tokenize_cuts_chinese_and_folds_traditional():
     simplified = tokenize("俄罗斯要求乌克兰保持中立")
     traditional = tokenize("俄羅斯要求烏克蘭保持中立")
