@@ -88,8 +88,14 @@ class EvidenceSelection:
             # Words rarely name what is compared ("pace" vs 快速/较慢): the vectors choose among them.
             for candidate in sorted(contrasted, key=lambda c: -c.dense_z)[:2]:
                 self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
+        judged = best.judge is not None
+        best_hand = max(c.hand for c in candidates) if judged else 0.0
         for candidate in candidates:
-            if candidate.score < best.score * RELATIVE_FLOOR:
+            if judged:
+                # Ranked by the answer judge: a bullet is near the judge's best, or near the hand-tuned score's best.
+                if candidate.score < best.score * RELATIVE_FLOOR and candidate.hand < best_hand * RELATIVE_FLOOR:
+                    continue
+            elif candidate.score < best.score * RELATIVE_FLOOR:
                 break  # candidates are sorted: the rest are weaker still
             if candidate.coverage < best.coverage * COVERAGE_FLOOR and not (candidate.acts or candidate.reacts):
                 continue
