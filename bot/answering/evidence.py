@@ -28,6 +28,7 @@ from bot.answering.tuning import (
     COVERAGE_FLOOR,
     FACET_FOCUS,
     FIGURE_COVERAGE,
+    JUDGE_FLOOR,
     MAX_BULLETS,
     MAX_LIST_BULLETS,
     MAX_QUOTE_SENTENCES,
@@ -93,11 +94,12 @@ class EvidenceSelection:
         for candidate in candidates:
             if judged:
                 # Ranked by the answer judge: a bullet is near the judge's best, or near the hand-tuned score's best.
-                if candidate.score < best.score * RELATIVE_FLOOR and candidate.hand < best_hand * RELATIVE_FLOOR:
+                if candidate.score < best.score * JUDGE_FLOOR and candidate.hand < best_hand * RELATIVE_FLOOR:
                     continue
             elif candidate.score < best.score * RELATIVE_FLOOR:
                 break  # candidates are sorted: the rest are weaker still
-            if candidate.coverage < best.coverage * COVERAGE_FLOOR and not (candidate.acts or candidate.reacts):
+            near_judged = judged and candidate.score >= best.score * JUDGE_FLOOR  # the judge weighed its words already
+            if candidate.coverage < best.coverage * COVERAGE_FLOOR and not (candidate.acts or candidate.reacts or near_judged):
                 continue
             self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q, new=len(points) < limit)
         self._cover_parts(q, candidates, points)
@@ -153,6 +155,9 @@ class EvidenceSelection:
         """Two outlets' sentences stating one fact: near-identical vectors and shared words, and no conflicting figures."""
         if {f.value for f in extract_figures(a.text)} != {f.value for f in extract_figures(b.text)}:
             return False
+        places = lambda p: {k for k in p.entities if self.profile.entity(k).kind == "place"}
+        if len(places(a) - places(b)) >= 2 or len(places(b) - places(a)) >= 2:
+            return False  # one names the places the other only alludes to ("Ukrainian territory"): it says more
         left, right = _word_set(a.text), _word_set(b.text)
         jaccard = len(left & right) / len(left | right) if left and right else 0.0
         cosine = self.index.cosine(a, b)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.answering.cues import _QUOTE_MARKS, _same_script
+from bot.answering.cues import _QUOTE_MARKS, _same_script, passage_stances
 from bot.answering.figures import asked_units, extract_dates, extract_figures
 from bot.text import numbers as textnumbers
 
@@ -59,6 +59,7 @@ FEATURES = (
     "facet_person",  # a "who" question and the passage names a person the question does not
     "number_echo",  # a figure the question states is stated by the passage too (any script: 60万 = 600,000)
     "speech_quote",  # a question about what someone said, and the passage quotes someone
+    "stance_match",  # a verb of the asked stance stands in the passage (agreed, 同意...)
     "doc_dense",  # the best dense_z among the pool's passages of the same article: the article is on the topic
     "doc_share",  # share of the pool's top-10 (by meaning) that come from the same article
     "fragment",  # a heading or scrap
@@ -173,6 +174,7 @@ def features(answerer, q: "Question", candidates: list["Candidate"]) -> np.ndarr
             person,
             echo,
             float("speech" in q.cues and bool(_QUOTE_MARKS.search(p.text))),
+            float(bool(q.stances_asked) and bool(q.stances_asked & set(passage_stances(p.text)))),
             max(doc_dense[p.document_id], -5.0),
             top_docs.count(p.document_id) / 10.0,
             float(p.fragment),
