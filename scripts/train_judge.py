@@ -189,9 +189,10 @@ def report(held: list[tuple[Example, np.ndarray]], label: str) -> dict:
 
 def floors(held: list[tuple[Example, np.ndarray]], loss: float) -> float:
     """For each floor: questions answered with a right / wrong top-1, and abstentions on answerable / unanswerable
-    ones. Returns the highest floor that costs at most ``loss`` of the questions whose top-1 the judge gets right."""
+    ones. Returns the highest floor under which at most ``loss`` of the held-out questions with an answer in their
+    pool would fall (0: none of them)."""
     print("  floor  answered:right wrong  abstained:answerable unanswerable   (precision of answered top-1)")
-    for floor in (0.0, 0.02, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3):
+    for floor in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8):
         right = wrong = lost = kept = 0
         for e, p in held:
             best = int(np.argmax(p))
@@ -204,8 +205,8 @@ def floors(held: list[tuple[Example, np.ndarray]], loss: float) -> float:
                 kept += 1
         answered = right + wrong
         print(f"  {floor:5.2f}  {right:4d} {wrong:4d}   {lost:4d} {kept:4d}   {right / answered if answered else 0:.2f}")
-    right_best = sorted(float(p.max()) for e, p in held if e.y[int(np.argmax(p))] > 0)
-    return right_best[int(loss * len(right_best))] if right_best else 0.0
+    answerable = sorted(float(p.max()) for e, p in held if e.y.any())
+    return answerable[int(loss * len(answerable))] if answerable else 0.0
 
 
 def load_questions(part: Path) -> list[dict]:
@@ -221,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--l2", type=float, default=None, help="regularization (default: the best of a few by CV)")
     ap.add_argument("--floor", type=float, default=None, help="abstention floor to ship (default: read off the CV)")
-    ap.add_argument("--loss", type=float, default=0.02,
-                    help="share of the held-out questions the judge answers right that the floor may give up")
+    ap.add_argument("--loss", type=float, default=0.0,
+                    help="share of the held-out questions with an answer in their pool that the floor may give up")
     ap.add_argument("--out", type=Path, default=judge.WEIGHTS_FILE)
     ap.add_argument("--dry-run", action="store_true", help="report only; write no weights")
     ap.add_argument("--cache", type=Path, help="pickle of the labelled pools: read when present, else written")
@@ -255,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     held = cross_validate(found, args.folds, best_l2)
     print(f"chosen l2={best_l2}; held-out abstention floors:")
     cv_floor = floors(held, args.loss)
-    print(f"floor read off the CV (at most {args.loss:.0%} of right top-1 answers lost): {cv_floor:.3f}")
+    print(f"floor read off the CV (at most {args.loss:.0%} of answerable questions lost): {cv_floor:.3f}")
 
     model = fit(found, best_l2)
     floor = args.floor if args.floor is not None else cv_floor
