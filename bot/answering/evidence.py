@@ -105,7 +105,10 @@ class EvidenceSelection:
         self._cover_parts(q, candidates, points)
         self._cover_verdict(q, candidates, points)
         self._cover_facet(q, candidates, points)
-        points = self._focus_on_facet(q, points)
+        # The judge's best candidate answers whatever facet the question's wording suggests ("哪些矿产" reads as
+        # "where", yet lithium answers it): the facet rule must not drop it.
+        confident = {best.passage.id} if judged else set()
+        points = self._focus_on_facet(q, points, confident)
         if "how_much" in q.facets or q.kind == "disagreement":
             self._cover_figures(q, candidates, points)
             points = self._own_figures(q, points)
@@ -316,11 +319,13 @@ class EvidenceSelection:
                 self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
                 return
 
-    def _focus_on_facet(self, q: Question, points: list[Point]) -> list[Point]:
-        """For "how much/where/who/when" (and disagreements on figures), keep only bullets holding such an answer, when some do."""
+    def _focus_on_facet(self, q: Question, points: list[Point], confident: set[int] = set()) -> list[Point]:
+        """For "how much/where/who/when" (and disagreements on figures), keep only bullets holding such an answer, when
+        some do, or one the answer judge is confident of (``confident``: passage ids)."""
         if (not q.facets and q.kind != "disagreement") or q.kind == "attribution":
             return points
-        fitting = [p for p in points if any(_answer_fit(q, x, self.profile, self.index) >= FACET_FOCUS for x in p.passages)]
+        fitting = [p for p in points if p.main.id in confident
+                   or any(_answer_fit(q, x, self.profile, self.index) >= FACET_FOCUS for x in p.passages)]
         return fitting or points
 
     def _own_figures(self, q: Question, points: list[Point]) -> list[Point]:

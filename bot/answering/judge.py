@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bot.answering.question import Question
 
 WEIGHTS_FILE = Path(__file__).with_name("judge.json")
+_NO_VECTOR = -9.99  # CosineZ reads a passage without a vector as -10
 
 # The features, in the order of the weight vector. Every one is defined by ``features`` below; the training
 # script and the engine both call it, so the two can never disagree on what a feature means.
@@ -112,16 +113,19 @@ def features(answerer, q: "Question", candidates: list["Candidate"]) -> np.ndarr
     if not candidates:
         return np.zeros((0, len(FEATURES)))
     profile = answerer.profile
-    best_dense = max(c.dense_z for c in candidates)
+    # A passage not embedded yet (a document that just arrived) reads as -10 deviations: it is judged on its words, its
+    # meaning taken as the corpus's average.
+    dense = [c.dense_z if c.dense_z > _NO_VECTOR else 0.0 for c in candidates]
+    best_dense = max(dense)
     best_coverage = max(c.coverage for c in candidates)
     best_score = max(c.score for c in candidates)
-    by_dense = sorted(range(len(candidates)), key=lambda i: -candidates[i].dense_z)
+    by_dense = sorted(range(len(candidates)), key=lambda i: -dense[i])
     by_score = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
     dense_rank = {i: r for r, i in enumerate(by_dense)}
     score_rank = {i: r for r, i in enumerate(by_score)}
     doc_dense: dict[str, float] = {}
-    for c in candidates:
-        doc_dense[c.passage.document_id] = max(doc_dense.get(c.passage.document_id, -10.0), c.dense_z)
+    for c, dz in zip(candidates, dense):
+        doc_dense[c.passage.document_id] = max(doc_dense.get(c.passage.document_id, -10.0), dz)
     top_docs = [candidates[i].passage.document_id for i in by_dense[:10]]
     asked = set(q.entities) | set(q.parties)
     units = asked_units(q.text)
@@ -147,7 +151,7 @@ def features(answerer, q: "Question", candidates: list["Candidate"]) -> np.ndarr
         if "who" in q.facets:
             person = float(any(profile.entity(k).kind == "actor" and k not in asked for k in p.entities))
         relevant = [e for e in c.ledger if e.party in q.parties]
-        dz = max(c.dense_z, -5.0)
+        dz = max(dense[i], -5.0)
         rows.append((
             dz,
             dz - max(best_dense, -5.0),
