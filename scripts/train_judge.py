@@ -118,8 +118,12 @@ def examples(answerer, questions: list[dict]) -> list[Example]:
         labels = []
         for candidate in pool:
             origin = Path(answerer.index.documents[candidate.passage.document_id].origin).name
+            # The engine quotes a sentence with the one it refers back to ("He said..." after "Karasin told..."): the
+            # fact may stand in either.
+            context = answerer._antecedent(candidate.passage)
+            text = candidate.passage.text if context is None else context.text + " " + candidate.passage.text
             labels.append(bool(groups) and origin in sources and not question.get("abstain")
-                          and any(states_fact(candidate.passage.text, aliases) for aliases in groups))
+                          and any(states_fact(text, aliases) for aliases in groups))
         cross = [not candidate.passage.language.startswith("zh") == q.language.startswith("zh") for candidate in pool]
         found.append(Example(question["id"], group_of(question["id"]), judge.features(answerer, q, pool),
                              np.asarray(labels, dtype=np.float64), np.asarray(cross, dtype=bool),
