@@ -107,7 +107,8 @@ class CandidateSearch:
     def _candidates(self, q: Question) -> list[Candidate]:
         """The pool of candidate passages for ``q``, best first: the hand-tuned scores, re-ranked by the answer judge
         (bot.answering.judge) when its weights are shipped."""
-        return self._judged(q, self._scored_pool(q))
+        ranked = self._judged(q, self._scored_pool(q))  # judged on the whole pool, as it was trained
+        return [c for c in ranked if self._in_sources(c.passage)] if self._sources else ranked  # parity view
 
     def _judged(self, q: Question, candidates: list[Candidate]) -> list[Candidate]:
         """Re-rank the pool by the judge's probability that each candidate answers the question (any language): it
@@ -152,8 +153,7 @@ class CandidateSearch:
             candidate.score = self._score(q, candidate)
         if "speech" in q.cues:
             self._follow_speakers(q, pool, groups, matches, ledger_by_passage)
-        ranked = sorted(pool.values(), key=lambda c: c.score, reverse=True)
-        return [c for c in ranked if self._in_sources(c.passage)] if self._sources else ranked  # parity view
+        return sorted(pool.values(), key=lambda c: c.score, reverse=True)
 
     def _gather(self, pool: dict[int, Candidate], text: str, groups: list[TermGroup], boost: set[str], weight: float):
         """Add the index's hits for ``text`` to the pool; returns the text's vector (None without an embedder)."""

@@ -92,9 +92,13 @@ class Answerer(CandidateSearch, EvidenceSelection, ReplyWriting, Overviews):
             return self._abstain(q)
         return self._reply(q, points, premise)
 
-    @staticmethod
-    def _judged_off_point(candidates) -> bool:
-        """The answer judge gives no candidate even a small chance of answering: "I don't know" beats a loose quote."""
+    def _judged_off_point(self, candidates) -> bool:
+        """The answer judge gives no candidate even a small chance of answering: "I don't know" beats a loose quote.
+
+        Not in the parity view: the floor was measured on the best of a whole pool, and one language's share of it
+        is another statistic (that side's own answerability rules still apply)."""
+        if self._sources:
+            return False
         model = judge.load()
         best = candidates[0].judge if candidates else None
         return model is not None and best is not None and best < model.floor
