@@ -96,9 +96,11 @@ class Answerer(CandidateSearch, EvidenceSelection, ReplyWriting, Overviews):
         """The answer judge gives no candidate even a small chance of answering: "I don't know" beats a loose quote.
 
         Not in the parity view: the floor was measured on the best of a whole pool, and one language's share of it
-        is another statistic (that side's own answerability rules still apply)."""
+        is another statistic (that side's own answerability rules still apply). Nor without meaning scores."""
         if self._sources:
             return False
+        if all(c.dense_z == 0.0 or c.dense_z <= -9.99 for c in candidates):
+            return False  # no meaning scores yet (a tiny corpus, nothing embedded): not the scale the floor was read on
         model = judge.load()
         best = candidates[0].judge if candidates else None
         return model is not None and best is not None and best < model.floor
