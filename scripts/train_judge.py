@@ -56,6 +56,7 @@ class Example:
     y: np.ndarray
     cross: np.ndarray  # the candidate is in the other script family than the question
     abstain: bool
+    document: str = ""  # the first expected source: the stricter CV grouping (--group-by document)
 
 
 def group_of(question_id: str) -> str:
@@ -127,7 +128,7 @@ def examples(answerer, questions: list[dict]) -> list[Example]:
         cross = [not candidate.passage.language.startswith("zh") == q.language.startswith("zh") for candidate in pool]
         found.append(Example(question["id"], group_of(question["id"]), judge.features(answerer, q, pool),
                              np.asarray(labels, dtype=np.float64), np.asarray(cross, dtype=bool),
-                             bool(question.get("abstain"))))
+                             bool(question.get("abstain")), (question.get("sources") or [question["id"]])[0]))
     return found
 
 
@@ -149,17 +150,19 @@ def fit(train: list[Example], l2: float, balance: bool = True) -> judge.Judge:
     return judge.Judge(mean, scale, w, b, floor=0.0)
 
 
-def folds_of(found: list[Example], k: int) -> list[int]:
-    """A fold per example, by a stable hash of its group."""
-    groups = sorted({e.group for e in found})
+def folds_of(found: list[Example], k: int, by: str = "question") -> list[int]:
+    """A fold per example, by a stable hash of its group: the question triple, or (``by="document"``) the document
+    that answers it, so no held-out question is answered by a document a training question was asked about."""
+    key = (lambda e: e.group) if by == "question" else (lambda e: e.document)
+    groups = sorted({key(e) for e in found})
     order = sorted(groups, key=lambda g: zlib.crc32(g.encode()))
     fold = {g: i % k for i, g in enumerate(order)}
-    return [fold[e.group] for e in found]
+    return [fold[key(e)] for e in found]
 
 
-def cross_validate(found: list[Example], k: int, l2: float) -> list[tuple[Example, np.ndarray]]:
+def cross_validate(found: list[Example], k: int, l2: float, by: str = "question") -> list[tuple[Example, np.ndarray]]:
     """Held-out probabilities for every example."""
-    assigned = folds_of(found, k)
+    assigned = folds_of(found, k, by)
     held: list[tuple[Example, np.ndarray]] = []
     for fold in range(k):
         train = [e for e, f in zip(found, assigned) if f != fold]
@@ -224,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="further questions.jsonl files, on the seeds or the --extra-docs")
     ap.add_argument("--extra-docs", nargs="*", type=Path, default=[], help="folders of documents ingested after the seeds")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--group-by", choices=("question", "document"), default="question",
+                    help="CV groups: question triples (EN/简/繁 together), or the answering document (stricter)")
     ap.add_argument("--l2", type=float, default=None, help="regularization (default: the best of a few by CV)")
     ap.add_argument("--floor", type=float, default=None, help="abstention floor to ship (default: read off the CV)")
     ap.add_argument("--loss", type=float, default=0.0,
@@ -253,11 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     l2s = [args.l2] if args.l2 is not None else [1.0, 10.0, 30.0, 100.0, 300.0]
     best_l2, best_hits = l2s[0], -1
     for l2 in l2s:
-        held = cross_validate(found, args.folds, l2)
-        rows = report(held, f"{args.folds}-fold grouped CV, l2={l2}")
+        held = cross_validate(found, args.folds, l2, args.group_by)
+        rows = report(held, f"{args.folds}-fold CV grouped by {args.group_by}, l2={l2}")
         if rows["all"][2] >= best_hits:  # ties go to the stronger regularization
             best_l2, best_hits = l2, rows["all"][2]
-    held = cross_validate(found, args.folds, best_l2)
+    held = cross_validate(found, args.folds, best_l2, args.group_by)
     print(f"chosen l2={best_l2}; held-out abstention floors:")
     cv_floor = floors(held, args.loss)
     print(f"floor read off the CV (at most {args.loss:.0%} of answerable questions lost): {cv_floor:.3f}")
