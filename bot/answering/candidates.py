@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.answering import judge
 from bot.answering.cues import (
     _ATTRIBUTION_CUES,
     _ENDS_QUOTE,
@@ -68,6 +69,8 @@ class Candidate:
     dense_z: float = 0.0  # how far the passage's cosine with the question stands above the corpus's
     ledger: tuple[LedgerEntry, ...] = ()
     score: float = 0.0
+    judge: float | None = None  # the answer judge's probability that the passage answers the question (None: no judge)
+    hand: float = 0.0  # the hand-tuned score, when the judge's probability has replaced it as ``score``
 
 
 class CandidateSearch:
@@ -103,6 +106,26 @@ class CandidateSearch:
         return TermGroup(tuple(alternatives.items()), surface=token)
 
     def _candidates(self, q: Question) -> list[Candidate]:
+        """The pool of candidate passages for ``q``, best first: the hand-tuned scores, re-ranked by the answer judge
+        (bot.answering.judge) when its weights are shipped."""
+        ranked = self._judged(q, self._scored_pool(q))  # judged on the whole pool, as it was trained
+        return [c for c in ranked if self._in_sources(c.passage)] if self._sources else ranked  # parity view
+
+    def _judged(self, q: Question, candidates: list[Candidate]) -> list[Candidate]:
+        """Re-rank the pool by the judge's probability that each candidate answers the question (any language): it
+        becomes the candidate's ``score`` (and ``judge``); the hand-tuned score is kept in ``hand``. Without weights
+        (or a pool) the hand-tuned order stands."""
+        model = judge.load()
+        if model is None or not candidates:
+            return candidates
+        probabilities = model.probabilities(judge.features(self, q, candidates))
+        for candidate, probability in zip(candidates, probabilities):
+            candidate.hand, candidate.judge = candidate.score, float(probability)
+            candidate.score = candidate.judge  # evidence is chosen by it (see EvidenceSelection._select)
+        return sorted(candidates, key=lambda c: -c.score)
+
+    def _scored_pool(self, q: Question) -> list[Candidate]:
+        """The pool of candidate passages for ``q`` with the hand-tuned scores, best first (what the judge learns from)."""
         groups = self._groups(q.search_text)
         if q.kind in ("false_premise", "disagreement"):
             # A premise's verb is what gets checked, not searched for; "do the sources agree" is about the sources.
@@ -131,8 +154,7 @@ class CandidateSearch:
             candidate.score = self._score(q, candidate)
         if "speech" in q.cues:
             self._follow_speakers(q, pool, groups, matches, ledger_by_passage)
-        ranked = sorted(pool.values(), key=lambda c: c.score, reverse=True)
-        return [c for c in ranked if self._in_sources(c.passage)] if self._sources else ranked  # parity view
+        return sorted(pool.values(), key=lambda c: c.score, reverse=True)
 
     def _gather(self, pool: dict[int, Candidate], text: str, groups: list[TermGroup], boost: set[str], weight: float):
         """Add the index's hits for ``text`` to the pool; returns the text's vector (None without an embedder)."""

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from bot.answering import judge
 from bot.answering.candidates import CandidateSearch
 from bot.answering.evidence import EvidenceSelection
 from bot.answering.index import LedgerEntry
@@ -81,7 +82,7 @@ class Answerer(CandidateSearch, EvidenceSelection, ReplyWriting, Overviews):
         if listed is not None:
             return listed
         candidates = self._candidates(q)
-        if not self._answerable(q, candidates):
+        if self._judged_off_point(candidates) or not self._answerable(q, candidates):
             return self._abstain(q, off_topic=not q.entities)
         premise = self._premise_facts(q, candidates) if q.kind == "false_premise" else None
         if q.kind == "false_premise" and not premise:
@@ -90,6 +91,19 @@ class Answerer(CandidateSearch, EvidenceSelection, ReplyWriting, Overviews):
         if not points:
             return self._abstain(q)
         return self._reply(q, points, premise)
+
+    def _judged_off_point(self, candidates) -> bool:
+        """The answer judge gives no candidate even a small chance of answering: "I don't know" beats a loose quote.
+
+        Not in the parity view: the floor was measured on the best of a whole pool, and one language's share of it
+        is another statistic (that side's own answerability rules still apply). Nor without meaning scores."""
+        if self._sources:
+            return False
+        if all(c.dense_z == 0.0 or c.dense_z <= -9.99 for c in candidates):
+            return False  # no meaning scores yet (a tiny corpus, nothing embedded): not the scale the floor was read on
+        model = judge.load()
+        best = candidates[0].judge if candidates else None
+        return model is not None and best is not None and best < model.floor
 
     def _ledger_listing(self, q: Question) -> Reply | None:
         """Timelines and "all the conditions" come from the ledger when it holds at least two such stances."""

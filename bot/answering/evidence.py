@@ -28,6 +28,7 @@ from bot.answering.tuning import (
     COVERAGE_FLOOR,
     FACET_FOCUS,
     FIGURE_COVERAGE,
+    JUDGE_FLOOR,
     MAX_BULLETS,
     MAX_LIST_BULLETS,
     MAX_QUOTE_SENTENCES,
@@ -88,16 +89,26 @@ class EvidenceSelection:
             # Words rarely name what is compared ("pace" vs 快速/较慢): the vectors choose among them.
             for candidate in sorted(contrasted, key=lambda c: -c.dense_z)[:2]:
                 self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
+        judged = best.judge is not None
+        best_hand = max(c.hand for c in candidates) if judged else 0.0
         for candidate in candidates:
-            if candidate.score < best.score * RELATIVE_FLOOR:
+            if judged:
+                # Ranked by the answer judge: a bullet is near the judge's best, or near the hand-tuned score's best.
+                if candidate.score < best.score * JUDGE_FLOOR and candidate.hand < best_hand * RELATIVE_FLOOR:
+                    continue
+            elif candidate.score < best.score * RELATIVE_FLOOR:
                 break  # candidates are sorted: the rest are weaker still
-            if candidate.coverage < best.coverage * COVERAGE_FLOOR and not (candidate.acts or candidate.reacts):
+            near_judged = judged and candidate.score >= best.score * JUDGE_FLOOR  # the judge weighed its words already
+            if candidate.coverage < best.coverage * COVERAGE_FLOOR and not (candidate.acts or candidate.reacts or near_judged):
                 continue
             self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q, new=len(points) < limit)
         self._cover_parts(q, candidates, points)
         self._cover_verdict(q, candidates, points)
         self._cover_facet(q, candidates, points)
-        points = self._focus_on_facet(q, points)
+        # The judge's best candidate answers whatever facet the question's wording suggests ("哪些矿产" reads as
+        # "where", yet lithium answers it): the facet rule must not drop it.
+        confident = {best.passage.id} if judged else set()
+        points = self._focus_on_facet(q, points, confident)
         if "how_much" in q.facets or q.kind == "disagreement":
             self._cover_figures(q, candidates, points)
             points = self._own_figures(q, points)
@@ -147,6 +158,9 @@ class EvidenceSelection:
         """Two outlets' sentences stating one fact: near-identical vectors and shared words, and no conflicting figures."""
         if {f.value for f in extract_figures(a.text)} != {f.value for f in extract_figures(b.text)}:
             return False
+        places = lambda p: {k for k in p.entities if self.profile.entity(k).kind == "place"}
+        if len(places(a) - places(b)) >= 2 or len(places(b) - places(a)) >= 2:
+            return False  # one names the places the other only alludes to ("Ukrainian territory"): it says more
         left, right = _word_set(a.text), _word_set(b.text)
         jaccard = len(left & right) / len(left | right) if left and right else 0.0
         cosine = self.index.cosine(a, b)
@@ -305,11 +319,13 @@ class EvidenceSelection:
                 self._add_point(points, candidate.passage, list(candidate.ledger), candidate.score, q)
                 return
 
-    def _focus_on_facet(self, q: Question, points: list[Point]) -> list[Point]:
-        """For "how much/where/who/when" (and disagreements on figures), keep only bullets holding such an answer, when some do."""
+    def _focus_on_facet(self, q: Question, points: list[Point], confident: set[int] = set()) -> list[Point]:
+        """For "how much/where/who/when" (and disagreements on figures), keep only bullets holding such an answer, when
+        some do, or one the answer judge is confident of (``confident``: passage ids)."""
         if (not q.facets and q.kind != "disagreement") or q.kind == "attribution":
             return points
-        fitting = [p for p in points if any(_answer_fit(q, x, self.profile, self.index) >= FACET_FOCUS for x in p.passages)]
+        fitting = [p for p in points if p.main.id in confident
+                   or any(_answer_fit(q, x, self.profile, self.index) >= FACET_FOCUS for x in p.passages)]
         return fitting or points
 
     def _own_figures(self, q: Question, points: list[Point]) -> list[Point]:

@@ -272,7 +272,7 @@ class _LeadWriter:
         clause = clauses.split(text)
         core = clauses.shorten(clause.core, self.keep_words(), limit)
         kept = len(core) + len(clause.who or "")
-        if (core == clause.core.rstrip(" .。") or core == clause.core) and kept >= 0.85 * len(text.strip(" .。")):
+        if (core == clause.core.rstrip(" .。") or core == clause.core) and kept >= 0.6 * len(text.strip(" .。")):
             self.carried.add(passage.id)  # nothing but the reporting verb was left out: a bullet would repeat the lead
         return leadline.said(source, core, self.lang, self.refs(point.passages))
 

@@ -29,6 +29,7 @@ DOCUMENT_CREDIT = 0.4  # a term only the passage's headline or another of its se
 
 # -- choosing bullets -------------------------------------------------------------------------------
 RELATIVE_FLOOR = 0.85  # a further bullet must score at least this share of the best one
+JUDGE_FLOOR = 0.7  # ... or, when the answer judge ranks the pool, a probability at least this share of the best one
 COVERAGE_FLOOR = 0.6  # ... and contain at least this share of what the best one matches of the question
 FIGURE_COVERAGE = 0.75  # another source's figure is shown when its sentence matches the question this well (vs the best)
 CONTRAST_COVERAGE = 0.25  # a sentence setting the two compared parties against each other needs little else
