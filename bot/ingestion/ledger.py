@@ -167,7 +167,8 @@ class _Sentence(ParsedSentence):
                 end = comma
                 break
         for later in (c for c in self.cues if c.start > cue.start):
-            if re.search(r"[,，;；、]|\band\b|\bor\b|并|而|且|以及", self.folded[cue.end:later.start]):
+            if re.search(r"[,，;；、]|\band\b|\bor\b|并|而|且|以及", self.folded[cue.end:later.start]) \
+                    or later.stance == "conditions" and cue.stance != "conditions":  # "accept a truce on condition that ..."
                 end = min(end, later.start)
                 break
         opened = self.folded.rfind("(", 0, cue.start)
@@ -238,6 +239,9 @@ class _Sentence(ParsedSentence):
             if other.start >= mention.end and re.fullmatch(r"[\s'’s-]{0,3}", self.folded[mention.end:other.start]) \
                     and mention.kind == "place":
                 return True  # a place naming the next issue noun: "the X Sea shipping"
+            if other.start >= mention.end and re.fullmatch(r"\s", self.folded[mention.end:other.start]) and mention.kind == "issue" \
+                    and re.search(r"[a-z](?:ed|al)$", self.folded[mention.start:mention.end]):
+                return True  # an adjective or participle of the next issue noun: "a negotiated peace deal"
             if other.end <= mention.start:
                 gap = WORD.findall(self.folded[other.end:mention.start])
                 if gap and len(gap) <= 3 and gap[0] in self.lexicon.attached:
@@ -258,7 +262,20 @@ class _Sentence(ParsedSentence):
             return bool(head) and self._circumstance(head[-1])  # "agreed at talks in (a venue)"
         if self.folded[mention.end:mention.end + 2].startswith(self.lexicon.circumstance_zh_after):
             return True
-        return any(w in self.lexicon.circumstance_en for w in words)
+        return self._governed_by_circumstance(words)
+
+    def _governed_by_circumstance(self, words: list[str]) -> bool:
+        """Whether the preposition nearest before a mention is an occasion's ("during the call"), not another's
+        ("agreed in principle to a prisoner exchange": "to" governs the exchange, "in" only "principle")."""
+        for i in range(len(words) - 1, -1, -1):
+            word = words[i]
+            if word == "of" and i > 0 and words[i - 1] in self.lexicon.circumstance_en:
+                return True  # "part of", "ahead of"
+            if word in self.lexicon.circumstance_en:
+                return True
+            if word in self.lexicon.prepositions_en:
+                return False
+        return False
 
     def refers_back(self, start: int, end: int) -> bool:
         return self.lexicon.demonstratives.search(self.folded[start:end]) is not None
@@ -363,8 +380,13 @@ def _if_then(sentence: _Sentence, index: int, context: Context, attribution: Att
             for issue, places in issues]
 
 
-_CONDITION = re.compile(r"\b(?:only if|unless|until|provided(?: that)?|as long as|on condition that|only once|only after|as soon as)\b"
-                        r"|只有|只要|除非|前提是|条件是|直到|\bbefore\b")
+_CONDITION = re.compile(r"\b(?:only if|unless|until|provided(?: that)?|providing that|as long as|so long as|on (?:the )?condition that"
+                        r"|only once|only after|only when|as soon as|depends? on|depended on|dependent on|contingent (?:on|upon)"
+                        r"|hinges? on|conditional (?:on|upon))\b"
+                        r"|只有|只要|除非|前提是|条件是|直到|取决于|\bbefore\b|的(?:前提|条件)(?:之?下)|为(?:前提|条件)")
+# Markers that only date the conditioned act ("only once a deal is signed"): the condition is no demand of its own
+# unless another party must act. The others ("provided", "on condition that", 前提) make their content a demand.
+_TIMING = re.compile(r"until|before|only once|only after|only when|as soon as|直到")
 
 
 def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribution) -> list[tuple[_Cue, Finding]]:
@@ -379,7 +401,13 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
                                               for m in sentence.mentions):
         return []  # "before the talks" dates something; "before A withdraws" makes A's act a condition
     folded = sentence.folded
-    if marker.group() in ("只有", "只要"):
+    if marker.group().startswith(("的", "为")):  # 在X的前提下,Y / 以X为条件,Y: the condition comes first
+        opening = max(folded.rfind(mark, sentence.clause_start(marker.start()), marker.start()) for mark in ("在", "以", ",", "，"))
+        condition = (max(opening, sentence.clause_start(marker.start())) + 1, marker.start())
+        main = (marker.end(), sentence.clause_end(marker.end()))
+        if marker.group().startswith("为") and sentence.issue_mentions(sentence.clause_start(opening), opening):
+            main = (sentence.clause_start(opening), opening)  # 乌克兰愿意停火,但以X为前提: the main clause came first
+    elif marker.group() in ("只有", "只要"):
         then = re.search(r"[就才]", folded[marker.end():])
         if then is None:
             return []
@@ -396,9 +424,10 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
     if not main_issues:
         return []
     governing = attribution.at(sentence.offset(main[0]))
-    if governing.speaker is None or governing.speaker.commentator:
-        return []  # the writer's own "until" or a commentator's states nobody's condition
     holder = next((m for m in sentence.mentions if main[0] <= m.start < main[1] and sentence.is_subject_like(m) and m.party), None)
+    timing = _TIMING.fullmatch(marker.group()) is not None
+    if governing.speaker is not None and governing.speaker.commentator or governing.speaker is None and (timing or holder is None):
+        return []  # the writer's own "until" or a commentator's states nobody's condition
     party = holder.party if holder else (governing.speaker.party if governing.speaker else None)
     if party is None:
         return []
@@ -408,7 +437,7 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
     cue = _Cue("conditions", marker.start(), marker.end(), False)
     found = [(cue, Finding(party, issue, "conditions", index, sentence.text, who, kind, governing.relayed_from, places))
              for issue, places in _group(main_issues)]
-    if other is not None and other.party != party:  # what the other side must do first is demanded of it
+    if other is not None and other.party != party or not timing:  # what must happen first is demanded
         found += [(cue, Finding(party, issue, "demands", index, sentence.text, who, kind, governing.relayed_from, places))
                   for issue, places in _group(_without_goals(sentence, sentence.issue_mentions(*condition)))]
     return found
@@ -476,12 +505,28 @@ def _with_stance(finding: Finding, stance: str) -> Finding:
 def _subject(sentence: _Sentence, cue: _Cue, previous: tuple[_Cue, Mention | None] | None) -> Mention | None:
     """The cue's subject; a cue continuing the previous one's clause ("pushing X to Y in exchange for Z") shares it."""
     subject = sentence.holder_before(cue)
+    reporter = _reporting_subject(sentence)
+    if cue.latin and subject is not None and reporter is not None and subject.start > reporter.end \
+            and re.search(r"\b(?:and|but)\s+(?:also\s+|then\s+)?$", sentence.folded[:cue.start]) \
+            and sentence.lexicon.criticism.search(sentence.folded, reporter.end, cue.start):
+        return reporter  # "A said the strikes showed that B was not serious and urged C to ...": A urges, B is criticised
     if previous is not None and previous[1] is not None and not sentence.has_break(previous[0].end, cue.start):
         if subject is None or subject.start < previous[0].end and subject is not previous[1]:
             return previous[1]
         if subject.start >= previous[0].end and not re.fullmatch(r"[\s\w'’]{0,30}", sentence.folded[subject.end:cue.start]):
             return previous[1]
     return subject
+
+
+def _reporting_subject(sentence: _Sentence) -> Mention | None:
+    """The party or actor whose reporting verb opens the sentence ("A said ..."), if any."""
+    for mention in sentence.mentions:
+        if mention.kind in ("party", "actor") and sentence.is_subject_like(mention):
+            report = sentence.lexicon.reporting.search(sentence.folded, mention.end, mention.end + 40)
+            if report and len(WORD.findall(sentence.folded[mention.end:report.start()])) <= 3:
+                return mention
+            return None
+    return None
 
 
 def _holders(sentence: _Sentence, cue: _Cue, subject: Mention | None, speaker: Speaker | None,
@@ -563,6 +608,13 @@ def _issues(sentence: _Sentence, cue: _Cue, subject: Mention | None, context: Co
     lead_start = max(subject.end if subject else clause, clause)
     if not mentions and (cue.stance in ("rejects", "denies") or cue.party_from_speaker):
         mentions = sentence.issue_mentions(lead_start, cue.start)  # "the future of the peninsula is not up for discussion"
+    rest = sentence.folded[cue.end:end]
+    verb = re.sub(r"\W", "", rest)
+    bare = (not verb or any(c.pattern.fullmatch(verb) for c in sentence.lexicon.cues)) if not cue.latin else not re.search(r"\w", re.sub(r"\b(?:it|this|that|them|any|either)\b", "", rest))
+    if not mentions and cue.stance in ("rejects", "accepts") and bare:
+        # "..., 俄方不会接受。": a verb with no object of its own takes the matter of the clause before it
+        earlier = sentence.issue_mentions(0, subject.start if subject is not None else cue.start)
+        mentions = [m for m in earlier if m.issue == earlier[-1].issue] if earlier else []
     if not mentions:
         opened = sentence.folded.rfind("(", 0, cue.start)
         if opened != -1 and ")" not in sentence.folded[opened:cue.start]:

@@ -1,0 +1,84 @@
+"""Ledger mechanisms that carry beyond the gold set's sentences (issue 15): conditional frames, the matter of a bare
+verb, coordinated verbs after a criticism, occasions vs objects, and stance verbs in their ordinary forms."""
+import pytest
+
+from bot.ingestion.ledger import extract_positions
+from bot.text.profile import Profile
+
+
+@pytest.fixture(scope="module")
+def profile() -> Profile:
+    return Profile.load()
+
+
+def triples(findings) -> set[tuple[str, str, str]]:
+    return {(f.party, f.issue, f.stance) for f in findings}
+
+
+# --------------------------------------------------------------------------- conditions
+
+@pytest.mark.parametrize("sentence, expected", [
+    # what the main clause offers is conditional; a non-timing condition's content is demanded
+    ("Ukraine's foreign minister said Kyiv would accept a truce on the condition that Russia releases all prisoners.",
+     {("ukraine", "ceasefire", "conditions"), ("ukraine", "prisoners", "demands")}),
+    ("The Kremlin said any ceasefire would depend on an end to Western arms deliveries.",
+     {("russia", "ceasefire", "conditions"), ("russia", "weapons", "demands")}),
+    ("Lavrov said a peace deal was possible on condition that Ukraine abandons its NATO ambitions.",
+     {("russia", "peace_deal", "conditions"), ("russia", "nato_membership", "demands")}),
+    # 在X的前提下,Y: the condition comes first
+    ("泽连斯基表示,在获得安全保障的前提下,乌克兰愿意停火。",
+     {("ukraine", "ceasefire", "conditions"), ("ukraine", "security_guarantees", "demands")}),
+    ("佩斯科夫说,只有乌克兰撤出四个地区,俄罗斯才会停火。",
+     {("russia", "ceasefire", "conditions"), ("russia", "territory", "demands")}),
+])
+def test_a_conditional_frame_conditions_the_main_clause_and_demands_the_condition(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
+
+
+def test_a_timing_condition_makes_no_demand(profile):
+    found = triples(extract_positions(["Macron said European troops would deploy only once a peace agreement is signed."], profile))
+    assert ("france", "security_guarantees", "conditions") in found
+    assert not any(stance == "demands" for _, _, stance in found)
+
+
+def test_the_writers_own_until_is_nobodys_condition(profile):
+    assert extract_positions(["The fighting went on until the ceasefire talks began."], profile) == []
+
+
+# --------------------------------------------------------------------------- what and who
+
+def test_a_verb_with_no_object_takes_the_matter_of_the_clause_before(profile):
+    found = extract_positions(["俄罗斯外交部发言人扎哈罗娃表示,任何西方军队部署在乌克兰都将被俄方视为直接卷入冲突,俄方不会接受。"], profile)
+    assert triples(found) == {("russia", "security_guarantees", "rejects")}
+    # a noun after the verb is its own matter, not a bare verb: no territory stance from "the front line" before it
+    assert extract_positions(["他说,俄方在前线增兵,俄罗斯不是在准备和平。"], profile) == []
+
+
+def test_a_verb_coordinated_after_a_criticism_is_the_speakers(profile):
+    found = extract_positions(["President Volodymyr Zelensky said the strikes showed that Moscow was not serious about peace "
+                               "and urged Washington to impose new sanctions."], profile)
+    assert triples(found) == {("ukraine", "sanctions", "demands")}
+
+
+def test_an_occasion_is_only_what_its_preposition_governs(profile):
+    # "in principle" does not make the exchange an occasion: "to" governs it
+    assert triples(extract_positions(["Russia agreed in principle to a prisoner exchange."], profile)) == {("russia", "prisoners", "accepts")}
+    assert extract_positions(["Russia agreed to nothing in the talks."], profile) == []
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Ukraine wants security guarantees from its allies.", ("ukraine", "security_guarantees", "demands")),
+    ("Zelensky called on Washington to impose new sanctions on Russia.", ("ukraine", "sanctions", "demands")),
+    ("Russia asked for the lifting of sanctions on its banks.", ("russia", "sanctions", "demands")),
+    ("The Kremlin said it favours a negotiated peace deal.", ("russia", "peace_deal", "accepts")),
+    ("Ukraine welcomed a mediated settlement.", ("ukraine", "peace_deal", "accepts")),
+    ("Russia turned down the proposal for an energy truce.", ("russia", "energy_ceasefire", "rejects")),
+    ("Ukraine signed on to the proposal for a 30-day ceasefire.", ("ukraine", "ceasefire", "accepts")),
+    ("乌克兰回绝了停火方案。", ("ukraine", "ceasefire", "rejects")),
+])
+def test_ordinary_stance_verbs(profile, sentence, expected):
+    assert expected in triples(extract_positions([sentence], profile))
+
+
+def test_an_issue_word_modifying_another_issue_noun_is_not_an_issue_of_its_own(profile):
+    assert triples(extract_positions(["The Kremlin said it favours a negotiated peace deal."], profile)) == {("russia", "peace_deal", "accepts")}
