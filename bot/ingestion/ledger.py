@@ -100,6 +100,9 @@ class _Sentence(ParsedSentence):
             negated = self.lexicon.negated_zh.search(before) is not None or self._negated_clause_run(cue)
         if not negated:
             return cue
+        if cue.stance == "rejects" and re.search(r"\b(?:did|does|do|has|have|had)(?: not|n't)\b|并未|没有|未曾", before[-24:]) \
+                and re.search(r"\bbut\b|\bhowever\b|但|不过", self.folded[cue.end:]):
+            return _Cue("conditions", cue.start, cue.end, cue.party_from_speaker, cue.latin)  # "did not reject it, but wants ..."
         if re.search(r"\b(?:has|have|had)(?: not|n't)\b|并未|尚未|未曾", before[-24:]) and not re.match(r"rule", self.folded[cue.start:cue.end]):
             return None  # "has not committed", "had not rejected", 并未拒绝: no stance stated either way ("not ruled out" is an opening)
         flipped = self.lexicon.flip.get(cue.stance)
@@ -349,6 +352,8 @@ def _sentence_findings(sentence: _Sentence, index: int, context: Context, attrib
         if _discuss_with(sentence, cue):  # "需要与美方进一步讨论,或许需要通电话": an offer to talk to that party
             later = _group(sentence.issue_mentions(cue.end, len(sentence.folded)))
             stated = [("offers", later or stated[0][1])]
+        if _needs_of_a_thing(sentence, cue):  # "any European force would need a backstop": a condition on the force
+            stated = [("conditions", issues) for _, issues in stated]
         framed = _modal_subject(sentence, cue)
         if framed is not None:  # "a ceasefire must align with the realities": a condition on the ceasefire
             stated = [("conditions", _group([framed]))] + [(cue.stance, [i for i in stated[0][1] if i[0] != framed.issue])]
@@ -362,13 +367,15 @@ def _sentence_findings(sentence: _Sentence, index: int, context: Context, attrib
 
 def _if_then(sentence: _Sentence, index: int, context: Context, attribution: Attribution) -> list[tuple[_Cue, Finding]]:
     """"If X happens, PARTY will Y": a party's conditional position on what both halves are about."""
-    match = re.match(r"\W*(?:(?:if|only if|once)\b|如果|只要|一旦|假如)(.+?)[,，](.+)$", sentence.folded)
+    # at the start, or after a reporting frame: "他说,如果……,A可以……", "A said that if ..., B would ..."
+    match = re.match(r"(?:[^,，:：]{0,40}?(?:说|表示|称|指出|said|says|told reporters)(?: that)?[,，:：]?\s*)?\W*"
+                     r"(?:(?:if|only if|once)\b|如果|只要|一旦|假如)(.+?)[,，](.+)$", sentence.folded)
     if not match:
         return []
     consequent = match.start(2)
     subject = next((m for m in sentence.mentions if m.start >= consequent and sentence.is_subject_like(m)), None)
     if subject is None or not subject.party \
-            or not re.match(r"[\s.…]*(?:will|would|shall|is ready|are ready|就|将|会|愿意)", sentence.folded[subject.end:subject.end + 12]):
+            or not re.match(r"[\s.…]*(?:will|would|shall|could|can|is ready|are ready|就|将|会|愿意|可以|能够|能)", sentence.folded[subject.end:subject.end + 12]):
         return []
     governing = attribution.at(sentence.offset(subject.start))
     if governing.speaker is not None and governing.speaker.commentator:
@@ -413,6 +420,9 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
             return []
         condition = (marker.end(), marker.end() + then.start())
         main = (marker.end() + then.end(), sentence.clause_end(marker.end() + then.end()))
+        comma = max(folded.rfind(",", *condition), folded.rfind("，", *condition))
+        if comma != -1 and not sentence.issue_mentions(*main):  # 只有在A之后,B才会生效: B's subject stands before 才
+            condition, main = (condition[0], comma), (comma + 1, main[1])
     else:
         start = sentence.clause_start(marker.start())
         for mark in (" that ", ":", "：", "表示,", "表示，", "说,", "说，", "称,"):
@@ -439,8 +449,14 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
              for issue, places in _group(main_issues)]
     if other is not None and other.party != party or not timing:  # what must happen first is demanded
         found += [(cue, Finding(party, issue, "demands", index, sentence.text, who, kind, governing.relayed_from, places))
-                  for issue, places in _group(_without_goals(sentence, sentence.issue_mentions(*condition)))]
+                  for issue, places in _group(_without_goals(sentence, _condition_issues(sentence, *condition)))]
     return found
+
+
+def _condition_issues(sentence: _Sentence, start: int, end: int) -> list[Mention]:
+    """The issues a condition names: an occasion's marks do not apply inside it (在A之后 is the condition, not a date)."""
+    found = [m for m in sentence.mentions if start <= m.start and m.end <= end and m.issue]
+    return [m for m in found if not sentence._attached(m, found)]
 
 
 def _discuss_with(sentence: _Sentence, cue: _Cue) -> bool:
@@ -451,6 +467,20 @@ def _discuss_with(sentence: _Sentence, cue: _Cue) -> bool:
         or any(m.party and 0 <= m.start - cue.end <= 6 for m in sentence.mentions) and \
         re.match(r"\s*with\b", sentence.folded[cue.end:cue.end + 6]) is not None
     return partner
+
+
+def _needs_of_a_thing(sentence: _Sentence, cue: _Cue) -> bool:
+    """A "would need"/"will require" said of a thing, not of a party: what the thing needs is its condition."""
+    if not re.fullmatch(r"(?:would|will) (?:also )?(?:need|require)", sentence.folded[cue.start:cue.end]):
+        return False
+    start = sentence.clause_start(cue.start)
+    for mark in (" that ", " said ", " says ", ":"):
+        cut = sentence.folded.rfind(mark, start, cue.start)
+        start = max(start, cut + len(mark)) if cut != -1 else start
+    return not any(m.kind in ("party", "actor") and start <= m.start and m.end <= cue.start
+                   and re.fullmatch(r"(?:'s)?(?:\s+(?:also|still|only|itself|themselves))*\s*", sentence.folded[m.end:cue.start])
+                   for m in sentence.mentions) \
+        and re.search(r"\w", sentence.folded[start:cue.start]) is not None
 
 
 def _modal_subject(sentence: _Sentence, cue: _Cue) -> Mention | None:

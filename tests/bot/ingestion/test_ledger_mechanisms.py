@@ -82,3 +82,35 @@ def test_ordinary_stance_verbs(profile, sentence, expected):
 
 def test_an_issue_word_modifying_another_issue_noun_is_not_an_issue_of_its_own(profile):
     assert triples(extract_positions(["The Kremlin said it favours a negotiated peace deal."], profile)) == {("russia", "peace_deal", "accepts")}
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # 只有在A之后,B才: what takes effect is named before 才, in the clause after the condition
+    ("克里姆林宫表示,只有在西方解除对俄罗斯的制裁之后,黑海协议才会生效。",
+     {("russia", "maritime_ceasefire", "conditions"), ("russia", "sanctions", "demands")}),
+    # "if ..., A can ...": a conditional position with a modal of ability
+    ("他说,如果实现全面停火并获得可靠的安全保障,乌克兰可以举行选举。", {("ukraine", "elections", "conditions")}),
+])
+def test_chinese_conditions(profile, sentence, expected):
+    context = ["泽连斯基在视频讲话中谈到了战时状态。"]
+    assert expected <= triples(extract_positions(context + [sentence], profile))
+
+
+def test_what_a_thing_would_need_is_its_condition_what_a_party_would_need_its_demand(profile):
+    thing = extract_positions(['German Chancellor Friedrich Merz said any European force would need a US "backstop" to be credible.'], profile)
+    assert triples(thing) == {("germany", "security_guarantees", "conditions")}
+    party = extract_positions(["Zelensky said Ukraine would need more air defence weapons."], profile)
+    assert triples(party) == {("ukraine", "weapons", "demands")}
+
+
+def test_not_rejecting_but_demanding_is_a_condition(profile):
+    found = extract_positions(["Moscow did not reject the ceasefire plan, but insisted on guarantees that Ukraine stays out of NATO."], profile)
+    assert ("russia", "ceasefire", "conditions") in triples(found)
+    assert not any(f.stance in ("rejects", "offers", "accepts") for f in found)
+
+
+def test_off_the_table_rejects_and_wanting_to_obtain_demands(profile):
+    assert triples(extract_positions(['The US envoy Keith Kellogg said NATO membership for Ukraine was "off the table".'], profile)) \
+        == {("united_states", "nato_membership", "rejects")}
+    assert triples(extract_positions(["消息人士说,莫斯科还希望得到乌克兰永不加入北约的书面保证。"], profile)) \
+        == {("russia", "nato_membership", "demands")}
