@@ -349,6 +349,8 @@ def _sentence_findings(sentence: _Sentence, index: int, context: Context, attrib
                        _group(_without_goals(sentence, sentence.issue_mentions(*condition)))
                        if acted or cue.stance not in ("offers", "accepts") else [])
             stated = [("conditions" if cue.stance in ("offers", "accepts") else cue.stance, stated[0][1]), content]
+        if cue.stance == "conditions" and not cue.party_from_speaker and not condition:
+            stated = _condition_content(sentence, cue, stated[0][1])
         if _discuss_with(sentence, cue):  # "需要与美方进一步讨论,或许需要通电话": an offer to talk to that party
             later = _group(sentence.issue_mentions(cue.end, len(sentence.folded)))
             stated = [("offers", later or stated[0][1])]
@@ -380,11 +382,16 @@ def _if_then(sentence: _Sentence, index: int, context: Context, attribution: Att
     governing = attribution.at(sentence.offset(subject.start))
     if governing.speaker is not None and governing.speaker.commentator:
         return []
-    issues = _group(sentence.issue_mentions(0, len(sentence.folded)))
+    then = _group(sentence.issue_mentions(consequent, len(sentence.folded)))
+    first = [(issue, places) for issue, places in _group(_condition_issues(sentence, match.start(1), match.end(1)))
+             if issue not in {i for i, _ in then}]
     kind, who = _attribution(sentence, governing, subject)
     cue = _Cue("conditions", match.start(), match.start(), False)
-    return [(cue, Finding(subject.party, issue, "conditions", index, sentence.text, who, kind, governing.relayed_from, places))
-            for issue, places in issues]
+    if not then:  # "if A happens, B will act": the act names no issue, so the condition is what the position is about
+        then, first = first, []
+    # what the consequent is about is conditional; what must happen first is demanded
+    return [(cue, Finding(subject.party, issue, stance, index, sentence.text, who, kind, governing.relayed_from, places))
+            for stance, issues in (("conditions", then), ("demands", first)) for issue, places in issues]
 
 
 _CONDITION = re.compile(r"\b(?:only if|unless|until|provided(?: that)?|providing that|as long as|so long as|on (?:the )?condition that"
@@ -662,13 +669,48 @@ def _issues(sentence: _Sentence, cue: _Cue, subject: Mention | None, context: Co
 _DEFINITE_THING = re.compile(r"\bthe (?:plan|proposal|mission|deal|idea|initiative|offer|force)\b|该计划|这一计划|该方案|这一方案|该提议|这一提议|该倡议")
 
 
-def _without_goals(sentence: _Sentence, mentions: list[Mention]) -> list[Mention]:
-    """Drop the aim a condition serves when the condition's content is named too: "conditions for ending the war include X"."""
-    goals = [m for m in mentions
-             if re.search(r"(?:conditions?|terms|preconditions?) (?:for|of)\s+(?:(?:a|an|the)\s+)?$", sentence.folded[max(0, m.start - 24):m.start])
+_EXCHANGE = re.compile(r"in exchange for|in return for|以换取|换取|作为交换")
+
+
+def _condition_content(sentence: _Sentence, cue: _Cue, issues: list[tuple[str, tuple[str, ...]]]) -> list[tuple[str, list]]:
+    """What a condition cue states: the aim it serves is conditional, what it requires is demanded.
+
+    "conditions for a ceasefire include a halt to arms supplies": the ceasefire is conditional, the halt demanded;
+    "open to talks provided X": X is demanded (the talks' condition comes from the offer before it). What is given
+    "in exchange for" the demand is no stance of its own. Issues pointed back to ("these discussions") stay conditional.
+    """
+    if _EXCHANGE.fullmatch(sentence.folded[cue.start:cue.end]):
+        return []
+    in_scope = sentence.issue_mentions(cue.end, sentence.scope_end(cue))
+    goals = _goal_mentions(sentence, in_scope)
+    if not _is_condition_word(sentence, cue):
+        return [("conditions", issues)]  # "did not reject X, but ...": a conditional stance on X itself
+    if not in_scope or not {issue for issue, _ in issues} <= {m.issue for m in in_scope}:
+        return [("conditions", issues)]
+    goal_issues = {m.issue for m in goals}
+    content = [(issue, places) for issue, places in issues if issue not in goal_issues]
+    if not content:
+        return [("conditions", issues)]
+    aim = re.search(r"condition|条件", sentence.folded[cue.start:cue.end]) is not None  # "conditions for X": X is the aim
+    return [("conditions", _group(goals)), ("demands", content)] if aim else [("demands", content)]
+
+
+def _is_condition_word(sentence: _Sentence, cue: _Cue) -> bool:
+    text = sentence.folded[cue.start:cue.end]
+    return any(c.stance == "conditions" and c.pattern.fullmatch(text) for c in sentence.lexicon.cues)
+
+
+def _goal_mentions(sentence: _Sentence, mentions: list[Mention]) -> list[Mention]:
+    return [m for m in mentions
+             if re.search(r"(?:conditions?|terms|preconditions?) (?:for|of|under which)\s+(?:(?:a|an|the)\s+)?$", sentence.folded[max(0, m.start - 32):m.start])
              or re.match(r"\s*的?条件|\s*(?:includes?|including|to include|包括)\b", sentence.folded[m.end:m.end + 12])
              # what an act should bring about is its aim: 停火应当带来持久和平 ("a ceasefire should bring lasting peace")
              or re.search(r"(?:带来|导致|实现|bring|bring about|lead to|result in)\s*$", sentence.folded[max(0, m.start - 14):m.start])]
+
+
+def _without_goals(sentence: _Sentence, mentions: list[Mention]) -> list[Mention]:
+    """Drop the aim a condition serves when the condition's content is named too: "conditions for ending the war include X"."""
+    goals = _goal_mentions(sentence, mentions)
     rest = [m for m in mentions if m not in goals and m.issue not in {g.issue for g in goals}]
     return rest if goals and rest else mentions
 

@@ -114,3 +114,23 @@ def test_off_the_table_rejects_and_wanting_to_obtain_demands(profile):
         == {("united_states", "nato_membership", "rejects")}
     assert triples(extract_positions(["消息人士说,莫斯科还希望得到乌克兰永不加入北约的书面保证。"], profile)) \
         == {("russia", "nato_membership", "demands")}
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # the aim of "conditions for" is conditional, what the conditions require is demanded
+    ("The Kremlin said its conditions for a ceasefire include a halt to Western arms supplies.",
+     {("russia", "ceasefire", "conditions"), ("russia", "weapons", "demands")}),
+    # a proviso's content is demanded; the frame it is said of ("the agreement includes") is neither
+    ("Putin is open to negotiations, provided the agreement includes recognition of the annexed territories.",
+     {("russia", "talks", "conditions"), ("russia", "territory", "demands")}),
+    # what is given in exchange for a demand is no stance of its own
+    ("Putin is pushing Trump to recognise the annexation of Crimea in exchange for a pledge on sanctions.",
+     {("russia", "territory", "demands")}),
+])
+def test_what_a_condition_cue_requires_is_demanded(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
+
+
+def test_speaking_on_condition_of_anonymity_is_no_condition(profile):
+    found = extract_positions(["Two European officials, who spoke on condition of anonymity, said the EU would keep sanctions in place."], profile)
+    assert not any(f.stance == "conditions" for f in found)
