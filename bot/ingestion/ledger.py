@@ -98,6 +98,8 @@ class _Sentence(ParsedSentence):
         else:
             # Chinese negation may govern a run of verbs: 也不能保证……，也不能取消……，很容易迫使……
             negated = self.lexicon.negated_zh.search(before) is not None or self._negated_clause_run(cue)
+        if re.search(r"\b(?:failed|fails|fail) to\s*$|未能\s*$|没能\s*$", before):
+            return None  # "failed to reach an agreement", 未能达成: an outcome, not a refusal
         if not negated:
             return cue
         if cue.stance == "rejects" and re.search(r"\b(?:did|does|do|has|have|had)(?: not|n't)\b|并未|没有|未曾", before[-24:]) \

@@ -134,3 +134,22 @@ def test_what_a_condition_cue_requires_is_demanded(profile, sentence, expected):
 def test_speaking_on_condition_of_anonymity_is_no_condition(profile):
     found = extract_positions(["Two European officials, who spoke on condition of anonymity, said the EU would keep sanctions in place."], profile)
     assert not any(f.stance == "conditions" for f in found)
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Ukraine signed the ceasefire agreement on Tuesday.", {("ukraine", "ceasefire", "accepts")}),
+    ("Russia has no intention of returning Crimea, Lavrov said.", {("russia", "territory", "rejects")}),
+    ("Hungary is against new sanctions on Russia.", {("hungary", "sanctions", "rejects")}),
+])
+def test_more_stance_verbs(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
+
+
+@pytest.mark.parametrize("sentence", [
+    "The talks failed to reach an agreement on a ceasefire.",
+    "Russia and Ukraine failed to reach an agreement on a ceasefire.",
+    "双方未能达成停火协议。",
+    "Macron said the force would deploy only after a ceasefire agreement had been signed.",
+])
+def test_a_failure_or_a_passive_signature_is_no_stance(profile, sentence):
+    assert not any(f.stance in ("accepts", "rejects") for f in extract_positions([sentence], profile))
