@@ -264,7 +264,12 @@ class _Sentence(ParsedSentence):
                 return True
             head = [m for m in self.mentions if m.end <= start and m.issue == mention.issue and m.kind == "issue"
                     and re.fullmatch(r"\s*(?:in|at|在)\s*", self.folded[m.end:start])]
-            return bool(head) and self._circumstance(head[-1])  # "agreed at talks in (a venue)"
+            if head:
+                return self._circumstance(head[-1])  # "agreed at talks in (a venue)"
+            at = re.search(r"(?:\b(?:in|at)\s+(?:the\s+)?|在)$", self.folded[max(0, start - 8):start])
+            if at and not any(m.issue and m.end <= start and start - m.end <= len(at.group()) + 1 for m in self.mentions):
+                return True  # "use force in the Black Sea", 在黑海使用武力: where something happens, not what is at stake
+            return False
         if self.folded[mention.end:mention.end + 2].startswith(self.lexicon.circumstance_zh_after):
             return True
         return self._governed_by_circumstance(words)
@@ -314,6 +319,8 @@ def extract_positions(sentences: Sequence[str], profile: Profile, *, cited_agenc
         for mention in issues:
             if mention.issue is not None:
                 context.issue_counts[mention.issue] = context.issue_counts.get(mention.issue, 0) + 1
+        for party in {m.party for m in sentence.mentions if m.party and sentence.is_subject_like(m)}:
+            context.party_counts[party] = context.party_counts.get(party, 0) + 1
     return findings
 
 
@@ -334,7 +341,8 @@ def _sentence_findings(sentence: _Sentence, index: int, context: Context, attrib
         speaker = governing.speaker
         if speaker is not None and speaker.commentator:
             continue  # commentators, analysts and executives hold no party's position
-        parties = _holders(sentence, cue, subject, speaker, context)
+        both = _both_sides(sentence, cue, subject, context)
+        parties = both if both is not None else _holders(sentence, cue, subject, speaker, context)
         if not parties or _event_denial(sentence, cue) or _speculation(sentence, cue, governing):
             continue
         if _criticism(sentence, cue, speaker, parties):
@@ -555,6 +563,42 @@ def _subject(sentence: _Sentence, cue: _Cue, previous: tuple[_Cue, Mention | Non
         if subject.start >= previous[0].end and not re.fullmatch(r"[\s\w'’]{0,30}", sentence.folded[subject.end:cue.start]):
             return previous[1]
     return subject
+
+
+_BOTH = re.compile(r"\b(?:both sides|both parties|both countries|the two sides|the two countries|the two parties|the sides)\b|双方|两国")
+_FORECAST = re.compile(r"\b(?:will|would|shall|could|may|might|should|to)\s+(?:\w+\s+)?$|(?:将|会|可能|应当|应该|预计)\s*$")
+
+
+def _both_sides(sentence: _Sentence, cue: _Cue, subject: Mention | None, context: Context) -> list[str] | None:
+    """"Both sides agreed to ...", 双方同意: the two parties the document is about, when a report says what they did.
+
+    A forecast ("both sides will soon agree") or a wish states nobody's position; the two parties are the sentence's own
+    pair ("A and B, both sides ...") or else the two most named as subjects so far in the document. None when the cue's
+    subject is not "both sides"."""
+    clause = sentence.clause_start(cue.start)
+    both = [m for m in _BOTH.finditer(sentence.folded, clause, cue.start)]
+    if not both or subject is not None and subject.start > both[-1].end() or cue.party_from_speaker:
+        return None
+    between = sentence.folded[both[-1].end():cue.start]
+    if len(WORD.findall(between)) > 3 or re.search(r"[,，]", between):
+        return None
+    if _FORECAST.search(between):
+        return []
+    start = both[-1].start()
+    adjacent = [m for m in sentence.mentions if m.party and m.end <= start and re.fullmatch(r"[\s,，]{0,2}", sentence.folded[m.end:start])]
+    if adjacent:  # 俄乌双方, "A and B, the two sides": the pair named right before
+        run = [adjacent[-1]]
+        for other in reversed([m for m in sentence.mentions if m.party and m.end <= run[0].start]):
+            if re.fullmatch(r"\s*(?:and|和|与|及|、)?\s*", sentence.folded[other.end:run[0].start]):
+                run.insert(0, other)
+        pair = [m.party for m in run]
+        if len(set(pair)) == 2:
+            return list(dict.fromkeys(p for p in pair if p))
+    named = list(dict.fromkeys(m.party for m in sentence.mentions if m.party and m.end <= start))
+    if len(named) == 2:
+        return named
+    ranked = sorted(context.party_counts.items(), key=lambda item: -item[1])
+    return [party for party, _ in ranked[:2]] if len(ranked) >= 2 else []
 
 
 def _reporting_subject(sentence: _Sentence) -> Mention | None:

@@ -303,6 +303,7 @@ class Context:
     outlet: str | None = None
     open_quote: Attribution | None = None  # the speaker of a quotation still open at the end of the last sentence
     issue_counts: dict[str, int] = field(default_factory=dict)  # issues named so far in the document: its topic
+    party_counts: dict[str, int] = field(default_factory=dict)  # parties named as subjects so far: who "both sides" are
 
 
 class Attributor:

@@ -153,3 +153,20 @@ def test_more_stance_verbs(profile, sentence, expected):
 ])
 def test_a_failure_or_a_passive_signature_is_no_stance(profile, sentence):
     assert not any(f.stance in ("accepts", "rejects") for f in extract_positions([sentence], profile))
+
+
+def test_both_sides_are_the_pair_named_or_the_documents_two_parties(profile):
+    named = extract_positions(["美国白宫发表声明说,俄乌双方同意确保黑海航行安全。"], profile)
+    assert triples(named) == {("russia", "maritime_ceasefire", "accepts"), ("ukraine", "maritime_ceasefire", "accepts")}
+    document = ["Russia and Ukraine held a new round of talks in Istanbul.", "Ukraine's delegation was led by Rustem Umerov.",
+                "Turkish Foreign Minister Hakan Fidan said both sides agreed to a new prisoner exchange."]
+    assert triples(extract_positions(document, profile)) == {("russia", "prisoners", "accepts"), ("ukraine", "prisoners", "accepts")}
+
+
+def test_a_forecast_about_both_sides_is_nobodys_position(profile):
+    assert extract_positions(["Trump said both sides would soon agree to a ceasefire."], profile) == []
+
+
+def test_a_place_where_something_happens_is_not_an_issue(profile):
+    found = extract_positions(["Russia and Ukraine agreed to ensure safe navigation and to stop using force in the Black Sea."], profile)
+    assert triples(found) == {("russia", "maritime_ceasefire", "accepts"), ("ukraine", "maritime_ceasefire", "accepts")}
