@@ -310,16 +310,17 @@ def extract_positions(sentences: Sequence[str], profile: Profile, *, cited_agenc
     for index, text in enumerate(sentences):
         sentence = _Sentence(text, profile, lexicon)
         attribution = attribute(sentence, context, profile, cited_agency)
-        found = _conditional_offers(_sentence_findings(sentence, index, context, attribution)) \
-            or _if_then(sentence, index, context, attribution)
-        findings += _one_per_pair(_conditional_structure(sentence, index, attribution) + found)
+        found = _conditional_offers(_sentence_findings(sentence, index, context, attribution))
+        # a conditional frame decides the stance of what it frames: it goes first, and one entry per pair is kept
+        findings += _one_per_pair(_conditional_structure(sentence, index, attribution)
+                                  + _if_then(sentence, index, context, attribution) + found)
         remember(sentence, context, attribution)
         issues = sentence.issue_mentions(0, len(sentence.folded))
         context.issue_mentions = issues or context.issue_mentions
         for mention in issues:
             if mention.issue is not None:
                 context.issue_counts[mention.issue] = context.issue_counts.get(mention.issue, 0) + 1
-        for party in {m.party for m in sentence.mentions if m.party and sentence.is_subject_like(m)}:
+        for party in dict.fromkeys(m.party for m in sentence.mentions if m.party and sentence.is_subject_like(m)):
             context.party_counts[party] = context.party_counts.get(party, 0) + 1
     return findings
 
@@ -381,7 +382,7 @@ def _if_then(sentence: _Sentence, index: int, context: Context, attribution: Att
     """"If X happens, PARTY will Y": a party's conditional position on what both halves are about."""
     # at the start, or after a reporting frame: "他说,如果……,A可以……", "A said that if ..., B would ..."
     match = re.match(r"(?:[^,，:：]{0,40}?(?:说|表示|称|指出|said|says|told reporters)(?: that)?[,，:：]?\s*)?\W*"
-                     r"(?:(?:if|only if|once)\b|如果|只要|一旦|假如)(.+?)[,，](.+)$", sentence.folded)
+                     r"(?:(?:if|only if|once)\b|如果|只要|一旦|假如|倘若|要是|若)(.+?)[,，](.+)$", sentence.folded)
     if not match:
         return []
     consequent = match.start(2)
@@ -406,18 +407,19 @@ def _if_then(sentence: _Sentence, index: int, context: Context, attribution: Att
 
 _CONDITION = re.compile(r"\b(?:only if|unless|until|provided(?: that)?|providing that|as long as|so long as|on (?:the )?condition that"
                         r"|only once|only after|only when|as soon as|depends? on|depended on|dependent on|contingent (?:on|upon)"
-                        r"|hinges? on|conditional (?:on|upon))\b"
+                        r"|hinges? on|conditional (?:on|upon)|without|(?:be|is|are|was|were) preceded by"
+                        r"|(?:but )?only(?: \w+){0,3}? (?:after|when|once|with|if|in the (?:final|last) stage))\b"
                         r"|只有|只要|除非|前提是|条件是|直到|取决于|\bbefore\b|的(?:前提|条件)(?:之?下)|为(?:前提|条件)")
 # Markers that only date the conditioned act ("only once a deal is signed"): the condition is no demand of its own
 # unless another party must act. The others ("provided", "on condition that", 前提) make their content a demand.
-_TIMING = re.compile(r"until|before|only once|only after|only when|as soon as|直到")
+_TIMING = re.compile(r"until|before|only once|only after|only when|as soon as|直到|(?:but )?only(?: \w+){0,3}? (?:after|when|once|in the (?:final|last) stage)")
 
 
 def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribution) -> list[tuple[_Cue, Finding]]:
     """"X will keep A until Y does B", 只要B,X就A: the party conditions A on B, and demands B when another party must do it."""
     if sentence.lexicon.question.search(sentence.folded):
         return []
-    marker = _CONDITION.search(sentence.folded)
+    marker = _CONDITION.search(sentence.folded) or re.search(r"没有(?=[^。;；]{1,30}?就(?:不|没有|无法|不会|不能|谈不上))", sentence.folded)
     if marker is None or re.search(r"condition of\s*$", sentence.folded[:marker.end()]):
         return []
     if marker.group() == "before" and not any(m.party and m.start >= marker.end()
@@ -425,7 +427,18 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
                                               for m in sentence.mentions):
         return []  # "before the talks" dates something; "before A withdraws" makes A's act a condition
     folded = sentence.folded
-    if marker.group().startswith(("的", "为")):  # 在X的前提下,Y / 以X为条件,Y: the condition comes first
+    negated_main = re.search(r"\b(?:not|never|no|cannot)\b|n't\b|\brefus", folded[sentence.clause_start(marker.start()):marker.start()])
+    if marker.group() == "without" and not negated_main:
+        return []  # "talks without preconditions", "met without aides": only a refusal without X makes X a condition
+    without_zh = re.search(r"没有([^。;；]{1,30}?)就(?=不|没有|无法|不会|不能|谈不上)", folded)
+    if without_zh and marker.group() not in ("只有", "只要"):  # 没有X,就没有Y: Y is conditional on X
+        marker = without_zh
+        condition = (without_zh.start(1), without_zh.end(1))
+        main = (without_zh.end(), sentence.clause_end(without_zh.end()))
+        comma = max(folded.rfind(",", *condition), folded.rfind("，", *condition))
+        if comma != -1:  # 没有X,A就不会Y: A, the subject, stands before 就
+            condition, main = (condition[0], comma), (comma + 1, main[1])
+    elif marker.group().startswith(("的", "为")):  # 在X的前提下,Y / 以X为条件,Y: the condition comes first
         opening = max(folded.rfind(mark, sentence.clause_start(marker.start()), marker.start()) for mark in ("在", "以", ",", "，"))
         condition = (max(opening, sentence.clause_start(marker.start())) + 1, marker.start())
         main = (marker.end(), sentence.clause_end(marker.end()))
@@ -442,6 +455,8 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
             condition, main = (condition[0], comma), (comma + 1, main[1])
     else:
         start = sentence.clause_start(marker.start())
+        if marker.group().startswith("but "):  # "ready to meet, but only in the final stage": the main clause is before "but"
+            start = sentence.clause_start(max(0, marker.start() - 1))
         for mark in (" that ", ":", "：", "表示,", "表示，", "说,", "说，", "称,"):
             cut = folded.rfind(mark, start, marker.start())
             start = max(start, cut + len(mark)) if cut != -1 else start
@@ -452,6 +467,10 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
         return []
     governing = attribution.at(sentence.offset(main[0]))
     holder = next((m for m in sentence.mentions if main[0] <= m.start < main[1] and sentence.is_subject_like(m) and m.party), None)
+    if holder is None:  # "A insists that any ceasefire be preceded by ...": the subject of the clause that frames the main one
+        framing = [m for m in sentence.mentions if sentence.clause_start(main[0]) <= m.start and m.end <= main[0]
+                   and m.party and sentence.is_subject_like(m)]
+        holder = framing[-1] if framing else None
     timing = _TIMING.fullmatch(marker.group()) is not None
     if governing.speaker is not None and governing.speaker.commentator or governing.speaker is None and (timing or holder is None):
         return []  # the writer's own "until" or a commentator's states nobody's condition

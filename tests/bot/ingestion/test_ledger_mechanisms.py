@@ -170,3 +170,27 @@ def test_a_forecast_about_both_sides_is_nobodys_position(profile):
 def test_a_place_where_something_happens_is_not_an_issue(profile):
     found = extract_positions(["Russia and Ukraine agreed to ensure safe navigation and to stop using force in the Black Sea."], profile)
     assert triples(found) == {("russia", "maritime_ceasefire", "accepts"), ("ukraine", "maritime_ceasefire", "accepts")}
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # a refusal without X makes X a condition
+    ("Ukraine will not agree to a ceasefire without security guarantees, Zelensky said.",
+     {("ukraine", "ceasefire", "conditions"), ("ukraine", "security_guarantees", "demands")}),
+    ("泽连斯基说,没有安全保障就不会有停火。", {("ukraine", "ceasefire", "conditions"), ("ukraine", "security_guarantees", "demands")}),
+    # "only ... after", "but only in": the main clause is conditional, a timing makes no demand
+    ("Zelensky said elections could only take place after the war ends.", {("ukraine", "elections", "conditions")}),
+    ("Putin said he was ready to meet Zelensky, but only in the final stage of negotiations.", {("russia", "talks", "conditions")}),
+    ("Ukraine wants a ceasefire, but only with security guarantees.",
+     {("ukraine", "ceasefire", "conditions"), ("ukraine", "security_guarantees", "demands")}),
+    # the framing subject holds a condition stated in a that-clause
+    ("Moscow insists that any ceasefire be preceded by a halt to Western arms deliveries.",
+     {("russia", "ceasefire", "conditions"), ("russia", "weapons", "demands")}),
+    # an if-clause before an offer makes it conditional (若, not only 如果)
+    ("普京表示,若乌克兰放弃加入北约,俄方愿意停火。", {("russia", "ceasefire", "conditions"), ("russia", "nato_membership", "demands")}),
+])
+def test_refusals_without_and_only_after_are_conditions(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
+
+
+def test_without_in_a_plain_clause_is_no_condition(profile):
+    assert not any(f.stance == "conditions" for f in extract_positions(["Russia and Ukraine held talks without preconditions."], profile))
