@@ -194,3 +194,17 @@ def test_refusals_without_and_only_after_are_conditions(profile, sentence, expec
 
 def test_without_in_a_plain_clause_is_no_condition(profile):
     assert not any(f.stance == "conditions" for f in extract_positions(["Russia and Ukraine held talks without preconditions."], profile))
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Ukraine presented its 20-point peace plan to the US envoy.", {("ukraine", "peace_deal", "offers")}),
+    ("Zelensky unveiled a new proposal for a prisoner exchange.", {("ukraine", "prisoners", "offers")}),
+    ("俄方表示,乌克兰须撤出四个地区。", {("russia", "territory", "demands")}),
+    ("俄罗斯的要求包括乌克兰保持中立。", {("russia", "nato_membership", "demands")}),
+])
+def test_presenting_a_plan_and_chinese_necessity(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
+
+
+def test_condemning_an_event_is_no_stance_on_its_issue(profile):
+    assert extract_positions(["The West and Kyiv condemned these as a sham referendum."], profile) == []
