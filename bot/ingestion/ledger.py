@@ -312,7 +312,7 @@ def extract_positions(sentences: Sequence[str], profile: Profile, *, cited_agenc
         attribution = attribute(sentence, context, profile, cited_agency)
         found = _conditional_offers(_sentence_findings(sentence, index, context, attribution))
         # a conditional frame decides the stance of what it frames: it goes first, and one entry per pair is kept
-        findings += _one_per_pair(_conditional_structure(sentence, index, attribution)
+        findings += _one_per_pair(_conditional_structure(sentence, index, attribution, context)
                                   + _if_then(sentence, index, context, attribution) + found)
         remember(sentence, context, attribution)
         issues = sentence.issue_mentions(0, len(sentence.folded))
@@ -407,15 +407,16 @@ def _if_then(sentence: _Sentence, index: int, context: Context, attribution: Att
 
 _CONDITION = re.compile(r"\b(?:only if|unless|until|provided(?: that)?|providing that|as long as|so long as|on (?:the )?condition that"
                         r"|only once|only after|only when|as soon as|depends? on|depended on|dependent on|contingent (?:on|upon)"
-                        r"|hinges? on|conditional (?:on|upon)|without|(?:be|is|are|was|were) preceded by"
+                        r"|hinges? on|conditional (?:on|upon)|without|while|(?:be|is|are|was|were) preceded by"
                         r"|(?:but )?only(?: \w+){0,3}? (?:after|when|once|with|if|in the (?:final|last) stage))\b"
                         r"|只有|只要|除非|前提是|条件是|直到|取决于|\bbefore\b|的(?:前提|条件)(?:之?下)|为(?:前提|条件)")
 # Markers that only date the conditioned act ("only once a deal is signed"): the condition is no demand of its own
 # unless another party must act. The others ("provided", "on condition that", 前提) make their content a demand.
-_TIMING = re.compile(r"until|before|only once|only after|only when|as soon as|直到|(?:but )?only(?: \w+){0,3}? (?:after|when|once|in the (?:final|last) stage)")
+_TIMING = re.compile(r"until|before|while|only once|only after|only when|as soon as|直到|(?:but )?only(?: \w+){0,3}? (?:after|when|once|in the (?:final|last) stage)")
 
 
-def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribution) -> list[tuple[_Cue, Finding]]:
+def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribution,
+                           context: Context | None = None) -> list[tuple[_Cue, Finding]]:
     """"X will keep A until Y does B", 只要B,X就A: the party conditions A on B, and demands B when another party must do it."""
     if sentence.lexicon.question.search(sentence.folded):
         return []
@@ -430,6 +431,9 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
     negated_main = re.search(r"\b(?:not|never|no|cannot)\b|n't\b|\brefus", folded[sentence.clause_start(marker.start()):marker.start()])
     if marker.group() == "without" and not negated_main:
         return []  # "talks without preconditions", "met without aides": only a refusal without X makes X a condition
+    if marker.group() == "while" and not (negated_main and any(
+            m.party and m.start >= marker.end() and len(WORD.findall(folded[marker.end():m.start])) <= 1 for m in sentence.mentions)):
+        return []  # "while" contrasts or dates, except in a refusal while another party acts: "will not discuss X while B ..."
     without_zh = re.search(r"没有([^。;；]{1,30}?)就(?=不|没有|无法|不会|不能|谈不上)", folded)
     if without_zh and marker.group() not in ("只有", "只要"):  # 没有X,就没有Y: Y is conditional on X
         marker = without_zh
@@ -462,8 +466,12 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
             start = max(start, cut + len(mark)) if cut != -1 else start
         main = (start, marker.start())
         condition = (marker.end(), sentence.clause_end(marker.end()))
-    main_issues = sentence.issue_mentions(*main)
-    if not main_issues:
+    main_issues: list[Mention] = sentence.issue_mentions(*main)
+    topic = None
+    if not main_issues and context is not None and context.issue_counts and _DEFINITE_THING.search(folded[main[0]:main[1]]):
+        # "the force would deploy only once ...": the force, the plan, the deal the document is about
+        topic = max(context.issue_counts, key=lambda issue: context.issue_counts[issue])
+    if not main_issues and topic is None:
         return []
     governing = attribution.at(sentence.offset(main[0]))
     holder = next((m for m in sentence.mentions if main[0] <= m.start < main[1] and sentence.is_subject_like(m) and m.party), None)
@@ -481,8 +489,9 @@ def _conditional_structure(sentence: _Sentence, index: int, attribution: Attribu
     other = next((m for m in sentence.mentions if condition[0] <= m.start < condition[1] and m.party
                   and (sentence.is_subject_like(m) or len(WORD.findall(sentence.folded[condition[0]:m.start])) <= 1)), None)
     cue = _Cue("conditions", marker.start(), marker.end(), False)
+    conditioned = _group(main_issues) if main_issues else [(topic, ())]
     found = [(cue, Finding(party, issue, "conditions", index, sentence.text, who, kind, governing.relayed_from, places))
-             for issue, places in _group(main_issues)]
+             for issue, places in conditioned if issue is not None]
     if other is not None and other.party != party or not timing:  # what must happen first is demanded
         found += [(cue, Finding(party, issue, "demands", index, sentence.text, who, kind, governing.relayed_from, places))
                   for issue, places in _group(_without_goals(sentence, _condition_issues(sentence, *condition)))]

@@ -208,3 +208,15 @@ def test_presenting_a_plan_and_chinese_necessity(profile, sentence, expected):
 
 def test_condemning_an_event_is_no_stance_on_its_issue(profile):
     assert extract_positions(["The West and Kyiv condemned these as a sham referendum."], profile) == []
+
+
+def test_a_refusal_while_another_party_acts_is_a_condition(profile):
+    found = extract_positions(['Russian officials said they would not discuss prisoner exchanges while Ukraine "stages provocations".'], profile)
+    assert ("russia", "prisoners", "conditions") in triples(found)
+    assert extract_positions(["Prisoner exchanges continued while the talks stalled."], profile) == []
+
+
+def test_the_definite_thing_of_a_condition_is_the_documents_topic(profile):
+    document = ["European leaders discussed a peacekeeping force for Ukraine.", "The peacekeepers would number about 10,000.",
+                "French President Emmanuel Macron said the force would deploy only once a peace agreement had been signed."]
+    assert ("france", "security_guarantees", "conditions") in triples(extract_positions(document, profile))
