@@ -264,12 +264,7 @@ class _Sentence(ParsedSentence):
                 return True
             head = [m for m in self.mentions if m.end <= start and m.issue == mention.issue and m.kind == "issue"
                     and re.fullmatch(r"\s*(?:in|at|在)\s*", self.folded[m.end:start])]
-            if head:
-                return self._circumstance(head[-1])  # "agreed at talks in (a venue)"
-            at = re.search(r"(?:\b(?:in|at)\s+(?:the\s+)?|在)$", self.folded[max(0, start - 8):start])
-            if at and not any(m.issue and m.end <= start and start - m.end <= len(at.group()) + 1 for m in self.mentions):
-                return True  # "use force in the X Sea", 在某地使用武力: where something happens, not what is at stake
-            return False
+            return bool(head) and self._circumstance(head[-1])  # "agreed at talks in (a venue)"
         if self.folded[mention.end:mention.end + 2].startswith(self.lexicon.circumstance_zh_after):
             return True
         return self._governed_by_circumstance(words)

@@ -167,7 +167,7 @@ def test_a_forecast_about_both_sides_is_nobodys_position(profile):
     assert extract_positions(["Trump said both sides would soon agree to a ceasefire."], profile) == []
 
 
-def test_a_place_where_something_happens_is_not_an_issue(profile):
+def test_a_sea_is_the_maritime_issue_not_territory(profile):
     found = extract_positions(["Russia and Ukraine agreed to ensure safe navigation and to stop using force in the Black Sea."], profile)
     assert triples(found) == {("russia", "maritime_ceasefire", "accepts"), ("ukraine", "maritime_ceasefire", "accepts")}
 
@@ -220,3 +220,24 @@ def test_the_definite_thing_of_a_condition_is_the_documents_topic(profile):
     document = ["European leaders discussed a peacekeeping force for Ukraine.", "The peacekeepers would number about 10,000.",
                 "French President Emmanuel Macron said the force would deploy only once a peace agreement had been signed."]
     assert ("france", "security_guarantees", "conditions") in triples(extract_positions(document, profile))
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # calling a policy a threat is rejecting it (as calling it an escalation is)
+    ("Lavrov said the presence of troops from NATO countries would be seen as a direct threat to Russia's security.",
+     {("russia", "security_guarantees", "rejects")}),
+    # ships and the sea they sail are the maritime issue, not territory
+    ("Ukrainian negotiator Rustem Umerov said Kyiv would not accept any inspection of ships by Russian officials.",
+     {("ukraine", "maritime_ceasefire", "rejects")}),
+    ("Ukraine and Russia agreed to stop using force in the Black Sea.",
+     {("ukraine", "maritime_ceasefire", "accepts"), ("russia", "maritime_ceasefire", "accepts")}),
+    ("Two European diplomats said Washington had asked Kyiv to accept a ceasefire.", {("united_states", "ceasefire", "demands")}),
+])
+def test_threats_ships_and_requests(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
+
+
+def test_what_would_violate_an_agreement_is_no_rejection_of_it(profile):
+    found = extract_positions(["Umerov said any movement of Russian warships outside the eastern part of the sea would be "
+                               "regarded as a violation of the agreement."], profile)
+    assert not any(f.issue == "peace_deal" for f in found)
