@@ -383,7 +383,8 @@ def _if_then(sentence: _Sentence, index: int, context: Context, attribution: Att
     consequent = match.start(2)
     subject = next((m for m in sentence.mentions if m.start >= consequent and sentence.is_subject_like(m)), None)
     if subject is None or not subject.party \
-            or not re.match(r"[\s.…]*(?:will|would|shall|could|can|is ready|are ready|就|将|会|愿意|可以|能够|能)", sentence.folded[subject.end:subject.end + 12]):
+            or not re.match(r"[\s.…]*(?:will|would|shall|could|can|(?:is|are|was|were) (?:ready|prepared|willing|open)|就|将|会|愿意|愿|准备|打算|可以|能够|能)",
+                         sentence.folded[subject.end:subject.end + 12]):
         return []
     governing = attribution.at(sentence.offset(subject.start))
     if governing.speaker is not None and governing.speaker.commentator:

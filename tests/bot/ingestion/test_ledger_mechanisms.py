@@ -241,3 +241,16 @@ def test_what_would_violate_an_agreement_is_no_rejection_of_it(profile):
     found = extract_positions(["Umerov said any movement of Russian warships outside the eastern part of the sea would be "
                                "regarded as a violation of the agreement."], profile)
     assert not any(f.issue == "peace_deal" for f in found)
+
+
+def test_an_if_clause_before_a_readiness_is_a_conditional_offer(profile):
+    found = extract_positions(["泽连斯基表示,如果俄罗斯接受30天全面停火,乌克兰准备以任何形式进行谈判。"], profile)
+    assert triples(found) == {("ukraine", "talks", "conditions"), ("ukraine", "ceasefire", "demands")}
+
+
+@pytest.mark.parametrize("sentence", [
+    "英国首相斯塔默会见了参与“志愿者联盟”的各国军方领导人,讨论维和部队。",
+    "他说,一旦俄乌达成停火,欧洲必须做好准备。",
+])
+def test_volunteers_and_getting_ready_are_no_offers(profile, sentence):
+    assert not any(f.stance == "offers" for f in extract_positions([sentence], profile))
