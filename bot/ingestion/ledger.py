@@ -102,6 +102,8 @@ class _Sentence(ParsedSentence):
             return None  # "failed to reach an agreement", 未能达成: an outcome, not a refusal
         if not negated:
             return cue
+        if not cue.latin and self.folded[cue.end:cue.end + 1] == "的":
+            return None  # 没有美国支持的部队 ("a force without US support"): a negated modifier of a noun, not a refusal
         if cue.stance == "rejects" and re.search(r"\b(?:did|does|do|has|have|had)(?: not|n't)\b|并未|没有|未曾", before[-24:]) \
                 and re.search(r"\bbut\b|\bhowever\b|但|不过", self.folded[cue.end:]):
             return _Cue("conditions", cue.start, cue.end, cue.party_from_speaker, cue.latin)  # "did not reject it, but wants ..."
@@ -644,6 +646,10 @@ def _holders(sentence: _Sentence, cue: _Cue, subject: Mention | None, speaker: S
     if cue.party_from_speaker:
         if speaker is not None and speaker.party:
             return [speaker.party]
+        if cue.stance == "rejects" and subject is not None and subject.party and re.match(
+                r"(?:'s)?\s*(?:\w+\s+)?(?:called|calls|described|describes|branded|brands|labell?ed|termed|dubbed|斥为|称|视为)",
+                sentence.folded[subject.end:subject.end + 30]):
+            return [subject.party]  # "A called the idea a non-starter": whoever calls it so rejects it
         if cue.stance != "denies":
             return []
     if subject is not None and _criticised(sentence, subject):

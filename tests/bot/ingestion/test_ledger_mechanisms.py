@@ -254,3 +254,27 @@ def test_an_if_clause_before_a_readiness_is_a_conditional_offer(profile):
 ])
 def test_volunteers_and_getting_ready_are_no_offers(profile, sentence):
     assert not any(f.stance == "offers" for f in extract_positions([sentence], profile))
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Moscow expects Kyiv to withdraw from the four regions.", {("russia", "territory", "demands")}),
+    ("Ukraine is determined to regain all of its occupied territory.", {("ukraine", "territory", "demands")}),
+    ("乌方仍在争取类似北约第五条的安全保障。", {("ukraine", "security_guarantees", "demands")}),
+    ("The United States will guarantee a ceasefire along the front line, Witkoff said.", {("united_states", "ceasefire", "offers")}),
+    ("俄方打算恢复与乌方的谈判。", {("russia", "talks", "offers")}),
+    ("The Kremlin gave its green light to a new prisoner exchange.", {("russia", "prisoners", "accepts")}),
+    ("Peskov called the idea of a European peacekeeping force a non-starter.", {("russia", "security_guarantees", "rejects")}),
+])
+def test_intentions_expectations_and_dismissals(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
+
+
+def test_a_negated_modifier_is_no_refusal(profile):
+    # 没有美国支持的欧洲部队: "a European force without US support" says nothing about what the US refuses
+    found = extract_positions(["泽连斯基说,没有美国支持的欧洲部队难以形成有效威慑。"], profile)
+    assert not any(f.party == "united_states" for f in found)
+
+
+def test_is_expected_to_is_a_forecast_not_a_demand(profile):
+    found = extract_positions(["Ukraine is expected to present its proposals for a ceasefire next week."], profile)
+    assert not any(f.stance == "demands" for f in found)
