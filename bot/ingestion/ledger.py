@@ -343,7 +343,7 @@ def _sentence_findings(sentence: _Sentence, index: int, context: Context, attrib
         parties = both if both is not None else _holders(sentence, cue, subject, speaker, context)
         if not parties or _event_denial(sentence, cue) or _speculation(sentence, cue, governing):
             continue
-        if _criticism(sentence, cue, speaker, parties):
+        if _criticism(sentence, cue, speaker, parties) or _forecast_of_others(sentence, cue, subject, speaker, parties):
             continue
         if cue.stance == "denies" and subject is not None and subject.party in parties and subject.kind == "actor":
             governing = Attribution(governing.kind if governing.kind != "narrator" else "on_record",
@@ -665,6 +665,16 @@ def _holders(sentence: _Sentence, cue: _Cue, subject: Mention | None, speaker: S
             not any(m.kind in ("party", "actor") and m.end <= cue.start for m in sentence.mentions):
         return [speaker.party]  # "X said there may be room for negotiations": no subject, the speaker's own view
     return []
+
+
+def _forecast_of_others(sentence: _Sentence, cue: _Cue, subject: Mention | None, speaker: Speaker | None,
+                       parties: list[str]) -> bool:
+    """A speaker of one party saying what another party will do ("A said B will agree to a truce") forecasts; it
+    reports no stance of B's. What B did or said ("A said B had agreed") is a report and stays."""
+    if speaker is None or speaker.anonymous or not speaker.party or speaker.party in parties or subject is None:
+        return False
+    between = sentence.folded[subject.end:cue.start] + sentence.folded[cue.start:cue.end]
+    return re.search(r"\b(?:will|would|could|may|might|shall|is going to|are going to)\b|将(?![军领])|(?<![开约聚宴])会(?![谈面议晤见谈])|可能|预计", between) is not None
 
 
 def _criticised(sentence: _Sentence, mention: Mention) -> bool:

@@ -278,3 +278,15 @@ def test_a_negated_modifier_is_no_refusal(profile):
 def test_is_expected_to_is_a_forecast_not_a_demand(profile):
     found = extract_positions(["Ukraine is expected to present its proposals for a ceasefire next week."], profile)
     assert not any(f.stance == "demands" for f in found)
+
+
+def test_a_forecast_of_what_another_party_will_do_is_not_its_stance(profile):
+    assert extract_positions(["Trump said Putin would agree to a ceasefire soon."], profile) == []
+    found = extract_positions(["Peskov said a guarantee that Ukraine would never join NATO remained a key demand."], profile)
+    assert not any(f.party == "ukraine" for f in found)
+    # what the other party did is a report of its stance, with the reporter as the speaker
+    reported = extract_positions(["Trump said Putin had agreed to a 30-day pause on attacks against energy infrastructure."], profile)
+    assert {(f.party, f.issue, f.stance, f.speaker) for f in reported} == {("russia", "energy_ceasefire", "accepts", "trump")}
+    # 会谈 is talks, not the modal 会
+    found = extract_positions(["美国周二宣布,俄罗斯与乌克兰在会谈三天后同意确保黑海航行安全。"], profile)
+    assert ("russia", "maritime_ceasefire", "accepts") in triples(found)
