@@ -163,7 +163,7 @@ class _Sentence(ParsedSentence):
         gap = self.folded[first.end:second.start]
         if re.search(r"[,，;；:：]", gap):
             return False
-        return len(WORD.findall(gap)) <= 1 if second.latin else len(gap.strip()) <= 2
+        return len(WORD.findall(gap)) <= 1 if second.latin else len(gap.strip()) <= 2 and not re.search(r"[()（）]", gap)
 
     def scope_end(self, cue: _Cue) -> int:
         """Where the matter of a cue ends: the clause end, a parenthesis, a reporting tail, a purpose, or the next coordinated cue."""
@@ -362,6 +362,10 @@ def _sentence_findings(sentence: _Sentence, index: int, context: Context, attrib
         if _discuss_with(sentence, cue):  # "需要与美方进一步讨论,或许需要通电话": an offer to talk to that party
             later = _group(sentence.issue_mentions(cue.end, len(sentence.folded)))
             stated = [("offers", later or stated[0][1])]
+        if re.search(r"basis|starting point|基础", sentence.folded[cue.start:cue.end]):
+            # "the draft could be the basis for talks": what is put forward is the draft, the talks are its aim
+            basis = _group(sentence.issue_mentions(_reported_clause_start(sentence, cue.start), cue.start))
+            stated = [(cue.stance, basis or stated[0][1])]
         if _needs_of_a_thing(sentence, cue):  # "any European force would need a backstop": a condition on the force
             stated = [("conditions", issues) for _, issues in stated]
         framed = _modal_subject(sentence, cue)
@@ -510,6 +514,19 @@ def _discuss_with(sentence: _Sentence, cue: _Cue) -> bool:
         or any(m.party and 0 <= m.start - cue.end <= 6 for m in sentence.mentions) and \
         re.match(r"\s*with\b", sentence.folded[cue.end:cue.end + 6]) is not None
     return partner
+
+
+def _reported_clause_start(sentence: _Sentence, position: int) -> int:
+    """Where the clause holding ``position`` starts, after a reporting frame ("A said (that) ...", "A表示,").
+    A parenthesis closed before ``position`` is an aside: its clause breaks do not count."""
+    start = sentence.clause_start(position)
+    opened = max(sentence.folded.rfind("(", 0, position), sentence.folded.rfind("（", 0, position))
+    if opened != -1 and opened < start < position and re.search(r"[)）]", sentence.folded[start:position]):
+        start = sentence.clause_start(opened)
+    for mark in (" that ", " said ", " says ", ":", "：", "表示", "说", "称"):
+        cut = sentence.folded.rfind(mark, start, position)
+        start = max(start, cut + len(mark)) if cut != -1 else start
+    return start
 
 
 def _needs_of_a_thing(sentence: _Sentence, cue: _Cue) -> bool:

@@ -290,3 +290,14 @@ def test_a_forecast_of_what_another_party_will_do_is_not_its_stance(profile):
     # 会谈 is talks, not the modal 会
     found = extract_positions(["美国周二宣布,俄罗斯与乌克兰在会谈三天后同意确保黑海航行安全。"], profile)
     assert ("russia", "maritime_ceasefire", "accepts") in triples(found)
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # what could be the basis for talks is put forward; the talks are its aim
+    ("The Kremlin said the 2022 draft agreement could be the basis for new talks.", {("russia", "peace_deal", "offers")}),
+    # an aside in parentheses neither ends the clause nor swallows the next cue
+    ("克里姆林宫表示,和平协议草案(但基辅拒绝)可能是会谈的基础。",
+     {("russia", "peace_deal", "offers"), ("ukraine", "peace_deal", "rejects")}),
+])
+def test_a_basis_for_talks_offers_what_it_names(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
