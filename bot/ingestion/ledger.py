@@ -32,6 +32,7 @@ from bot.text.attribution import (
     named,
     remember,
 )
+from bot.text import normalize as textnorm
 from bot.text.profile import Profile
 
 log = logging.getLogger(__name__)
@@ -818,6 +819,19 @@ def _without_goals(sentence: _Sentence, mentions: list[Mention]) -> list[Mention
     return rest if goals and rest else mentions
 
 
+_TITLED_NAME = re.compile(r"['’]s\s+(?:[a-z][\w-]*\s+){1,4}((?:[A-Z][\w'’-]+\s+){1,2}[A-Z][\w'’-]+)\s")
+
+
+def _titled_name(sentence: _Sentence, subject: Mention | None) -> str | None:
+    """The person a party's office names ("A's human rights commissioner Jane Doe demanded ..."): the speaker."""
+    if subject is None or subject.kind != "party" or not sentence.text:
+        return None
+    origin = textnorm.fold_with_offsets(sentence.text)[1] + [len(sentence.text)]
+    end = origin[subject.end] if subject.end < len(origin) else len(sentence.text)
+    match = _TITLED_NAME.match(sentence.text, end)
+    return match.group(1) if match else None
+
+
 def _group(mentions: list[Mention]) -> list[tuple[str, tuple[str, ...]]]:
     """Issue mentions grouped by issue, each with the places that stand for it."""
     grouped: dict[str, list[str]] = {}
@@ -838,7 +852,7 @@ def _attribution(sentence: _Sentence, governing: Attribution, subject: Mention |
         marker = sentence.lexicon.anonymous.search(sentence.folded, phrase_start, subject.end + 20)
         if marker and marker.start() <= subject.end + 1:  # "senior officials insist..."
             speaker = Speaker(None, anonymous_phrase(sentence, sentence.clause_start(phrase_start), marker), subject.party, True)
-    named_subject = subject.key if subject is not None and subject.kind == "actor" else None
+    named_subject = subject.key if subject is not None and subject.kind == "actor" else _titled_name(sentence, subject)
     if speaker is not None and speaker.key is not None and speaker.key in sentence.profile.parties:
         speaker = None  # "A said": only the country is named
     if governing.kind == "relayed":

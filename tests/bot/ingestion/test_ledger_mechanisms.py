@@ -301,3 +301,9 @@ def test_a_forecast_of_what_another_party_will_do_is_not_its_stance(profile):
 ])
 def test_a_basis_for_talks_offers_what_it_names(profile, sentence, expected):
     assert triples(extract_positions([sentence], profile)) == expected
+
+
+def test_a_partys_office_followed_by_a_name_speaks_as_that_person(profile):
+    [finding] = extract_positions(["Ukraine's human rights commissioner Dmytro Lubinets demanded the return of children deported to Russia."],
+                                  profile)
+    assert (finding.party, finding.issue, finding.stance, finding.speaker) == ("ukraine", "prisoners", "demands", "Dmytro Lubinets")
