@@ -156,6 +156,9 @@ def _one_per_pair(found: list[tuple[Cue, Finding]]) -> list[Finding]:
 
 def _subject(sentence: StanceSentence, cue: Cue, previous: tuple[Cue, Mention | None] | None) -> Mention | None:
     """The cue's subject; a cue continuing the previous one's clause ("pushing X to Y in exchange for Z") shares it."""
+    agent = _passive_agent(sentence, cue)
+    if agent is not None:
+        return agent  # "the proposal was rejected by A": A rejects it
     subject = sentence.holder_before(cue)
     reporter = _reporting_subject(sentence)
     if cue.latin and subject is not None and reporter is not None and subject.start > reporter.end \
@@ -203,6 +206,16 @@ def _both_sides(sentence: StanceSentence, cue: Cue, subject: Mention | None, con
         return named
     ranked = sorted(context.party_counts.items(), key=lambda item: -item[1])
     return [party for party, _ in ranked[:2]] if len(ranked) >= 2 else []
+
+def _passive_agent(sentence: StanceSentence, cue: Cue) -> Mention | None:
+    """The agent of a passive cue: "was rejected by A", "had been welcomed by A"."""
+    if not cue.latin or not re.search(r"\b(?:was|were|been|is|are|be|being)\s+(?:\w+ly\s+)?$", sentence.folded[max(0, cue.start - 24):cue.start]):
+        return None
+    by = re.match(r"\s+(?:\w+ly\s+)?by\s+(?:the\s+)?", sentence.folded[cue.end:cue.end + 24])
+    if by is None:
+        return None
+    return next((m for m in sentence.mentions if m.start == cue.end + by.end() and m.kind in ("party", "actor")), None)
+
 
 def _reporting_subject(sentence: StanceSentence) -> Mention | None:
     """The party or actor whose reporting verb opens the sentence ("A said ..."), if any."""
@@ -298,9 +311,14 @@ def _issues(sentence: StanceSentence, cue: Cue, subject: Mention | None, context
         before = [m for m in mentions if m.start < cue.end + question.start()]
         mentions = before or mentions
     clause = sentence.clause_start(cue.start)
-    lead_start = max(subject.end if subject else clause, clause)
+    lead_start = max(subject.end if subject and subject.end <= cue.start else clause, clause)
+    if not mentions and subject is not None and subject.start > cue.end:  # a passive: what was rejected stands before the cue
+        mentions = sentence.issue_mentions(lead_start, cue.start)
     if not mentions and (cue.stance in ("rejects", "denies") or cue.party_from_speaker):
         mentions = sentence.issue_mentions(lead_start, cue.start)  # "the future of the peninsula is not up for discussion"
+    if not mentions and not cue.latin:  # 俄方对谈判持开放态度, 对该提议表示欢迎: the matter is what 对 introduces
+        toward = sentence.folded.rfind("对", lead_start, cue.start)
+        mentions = sentence.issue_mentions(toward + 1, cue.start) if toward != -1 else []
     rest = sentence.folded[cue.end:end]
     verb = re.sub(r"\W", "", rest)
     bare = (not verb or any(c.pattern.fullmatch(verb) for c in sentence.lexicon.cues)) if not cue.latin else not re.search(r"\w", re.sub(r"\b(?:it|this|that|them|any|either)\b", "", rest))

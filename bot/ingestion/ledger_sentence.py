@@ -105,8 +105,8 @@ class StanceSentence(ParsedSentence):
 
     def _nominal(self, cue: Cue) -> bool:
         """A Chinese noun cue right after an issue names a thing, not a stance: 停火提议 is "a ceasefire proposal"."""
-        if cue.latin or cue.party_from_speaker:
-            return False  # 停火应当…… is a modal said of the ceasefire, not a noun
+        if cue.latin or cue.party_from_speaker or re.match(r"持|保持|表示|予以", self.folded[cue.start:cue.end]):
+            return False  # 停火应当…… is a modal said of the ceasefire, 对谈判持开放态度 an attitude to the talks: not nouns
         return any(m.issue and m.kind == "issue" and 0 <= cue.start - m.end <= 1 for m in self.mentions)
 
     def _participle(self, cue: Cue) -> bool:
@@ -133,15 +133,20 @@ class StanceSentence(ParsedSentence):
             # (a condition inside a denial is denied too: "denied that A demanded X as a condition for a ceasefire")
             embeds = kept and kept[-1].stance in ("demands", "conditions", "denies") \
                 and (cue.stance != "conditions" or kept[-1].stance == "denies")
-            if embeds and not self.has_break(kept[-1].end, cue.start):
+            if embeds and not self.has_break(kept[-1].end, cue.start) and not self._closes_relative(kept[-1], cue):
                 continue
             kept.append(cue)
         return kept
 
+    def _closes_relative(self, first: Cue, second: Cue) -> bool:
+        """Whether ``first`` sits in a relative clause that closes before ``second``: "A, which has demanded X, rejected Y"."""
+        opened = re.search(r",\s*(?:which|who)\b[^,]*$", self.folded[max(0, first.start - 40):first.start])
+        return opened is not None and "," in self.folded[first.end:second.start]
+
     def _adjacent(self, first: Cue, second: Cue) -> bool:
         gap = self.folded[first.end:second.start]
-        if re.search(r"[,，;；:：]", gap):
-            return False
+        if re.search(r"[,，;；:：]", gap) or re.fullmatch(r"\s*(?:was|were|is|are|has been|have been|had been)\s*", gap):
+            return False  # "the proposal was rejected": a noun and the verb said of it
         return len(WORD.findall(gap)) <= 1 if second.latin else len(gap.strip()) <= 2 and not re.search(r"[()（）]", gap)
 
     def scope_end(self, cue: Cue) -> int:
@@ -184,9 +189,14 @@ class StanceSentence(ParsedSentence):
 
     def holder_before(self, cue: Cue) -> Mention | None:
         """The mention holding the stance: the noun right before a noun cue, else the cue's subject."""
-        relative = re.search(r"(?:,\s*)?\b(?:which|who)\s+(?:also\s+)?$|,\s*that\s+$", self.folded[max(0, cue.start - 30):cue.start])
+        relative = re.search(r"(?:,\s*)?\b(?:which|who)\s+(?:(?:also|has|have|had|long|repeatedly|previously|already|now|is|are|was|were)\s+){0,3}$"
+                             r"|,\s*that\s+$", self.folded[max(0, cue.start - 40):cue.start])
         if cue.latin and relative:  # "A's draft, which calls for a truce": the thing's owner, if any
-            head_end = cue.start - (len(self.folded[max(0, cue.start - 30):cue.start]) - relative.start())
+            head_end = cue.start - (len(self.folded[max(0, cue.start - 40):cue.start]) - relative.start())
+            antecedent = [m for m in self.mentions if m.kind in ("party", "actor") and m.end <= head_end
+                          and re.fullmatch(r"\s*", self.folded[m.end:head_end]) and self.folded[head_end:head_end + 1] == ","]
+            if antecedent:  # "A, which has long demanded X": A itself
+                return antecedent[-1]
             owners = [m for m in self.mentions if m.end <= head_end and head_end - m.end <= 30 and m.kind in ("party", "actor")
                       and self.folded[m.end:m.end + 2] == "'s"]
             return owners[-1] if owners else None

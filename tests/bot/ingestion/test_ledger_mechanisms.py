@@ -307,3 +307,18 @@ def test_a_partys_office_followed_by_a_name_speaks_as_that_person(profile):
     [finding] = extract_positions(["Ukraine's human rights commissioner Dmytro Lubinets demanded the return of children deported to Russia."],
                                   profile)
     assert (finding.party, finding.issue, finding.stance, finding.speaker) == ("ukraine", "prisoners", "demands", "Dmytro Lubinets")
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # the agent of a passive holds the stance; what it was said of is the matter
+    ("The ceasefire proposal was rejected by Russia.", {("russia", "ceasefire", "rejects")}),
+    ("A ceasefire was proposed by Ukraine.", {("ukraine", "ceasefire", "offers")}),
+    # a relative clause's antecedent holds its stance, and the clause closes before the main verb
+    ("Russia, which has long demanded Ukraine's neutrality, rejected the peace plan.",
+     {("russia", "nato_membership", "demands"), ("russia", "peace_deal", "rejects")}),
+    # 对记者说 names the audience: the foreign minister speaks for his party, not as a journalist
+    ("乌克兰外长西比加对记者说,基辅准备实现全面停火。", {("ukraine", "ceasefire", "offers")}),
+    ("克里姆林宫发言人佩斯科夫说,俄方对与乌克兰谈判持开放态度。", {("russia", "talks", "offers")}),
+])
+def test_passives_relatives_and_audiences(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
