@@ -87,9 +87,15 @@ def extract_positions(sentences: Sequence[str], profile: Profile, *, cited_agenc
 _DOCUMENT_CONTENT = re.compile(r"\W*(?:according to|under) the (?:\w+ )?(?:agreement|draft|treaty|document|text|memorandum)\b"
                                r"|\W*(?:根据|按照)(?:该|这份|这一)?(?:协议|草案|文件|备忘录)")
 
+_CAMPAIGN = re.compile(r"\bas a (?:presidential )?candidate\b|\bon the campaign trail\b|\bduring (?:his|her|the) (?:election |presidential )?campaign\b"
+                       r"|\bcampaign (?:promise|pledge)|竞选期间|竞选时|竞选承诺|作为候选人")
+
+
 def _sentence_findings(sentence: StanceSentence, index: int, context: Context, attribution: Attribution) -> list[tuple[Cue, Finding]]:
     if not sentence.cues or sentence.lexicon.question.search(sentence.folded):
         return []
+    if _CAMPAIGN.search(sentence.folded):
+        return []  # "as a candidate, promised to end the war": a campaign promise is no party's position
     if _DOCUMENT_CONTENT.match(sentence.folded):
         return []  # "According to the agreement, A would have to ...": what a text says, not a party's stance
     found, previous = [], None

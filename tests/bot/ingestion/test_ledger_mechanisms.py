@@ -322,3 +322,18 @@ def test_a_partys_office_followed_by_a_name_speaks_as_that_person(profile):
 ])
 def test_passives_relatives_and_audiences(profile, sentence, expected):
     assert triples(extract_positions([sentence], profile)) == expected
+
+
+@pytest.mark.parametrize("sentence", [
+    "Former NATO commander James Stavridis said Ukraine should accept security guarantees instead of membership.",
+    "The Institute for the Study of War said Russia is not interested in a ceasefire.",
+    "Trump, as a candidate, promised to end the war in 24 hours.",
+])
+def test_former_officials_institutes_and_campaign_promises_hold_no_position(profile, sentence):
+    assert extract_positions([sentence], profile) == []
+
+
+def test_current_and_former_officials_still_speak_for_their_party(profile):
+    found = extract_positions(["Five current and former Russian officials said the Kremlin could broadly agree to a ceasefire "
+                               "along the line of contact."], profile)
+    assert ("russia", "ceasefire", "offers") in triples(found)
