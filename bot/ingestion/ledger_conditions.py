@@ -52,11 +52,11 @@ def if_then(sentence: StanceSentence, index: int, context: Context, attribution:
 
 _CONDITION = re.compile(r"\b(?:only if|unless|until|provided(?: that)?|providing that|as long as|so long as|on (?:the )?condition that"
                         r"|only once|only after|only when|as soon as|depends? on|depended on|dependent on|contingent (?:on|upon)"
-                        r"|hinges? on|conditional (?:on|upon)|without|while|(?:be|is|are|was|were) preceded by"
+                        r"|hinges? on|conditional (?:on|upon)|without|while|once(?= (?:a|an|the|\w+(?: \w+){0,2} (?:is|are|was|were|has|have|had)) )|(?:be|is|are|was|were) preceded by"
                         r"|(?:but )?only(?: \w+){0,3}? (?:after|when|once|with|if|in the (?:final|last) stage))\b"
                         r"|只有|只要|除非|前提是|条件是|直到|取决于|\bbefore\b|的(?:前提|条件)(?:之?下)|为(?:前提|条件)")
 
-_TIMING = re.compile(r"until|before|while|only once|only after|only when|as soon as|直到|(?:but )?only(?: \w+){0,3}? (?:after|when|once|in the (?:final|last) stage)")
+_TIMING = re.compile(r"until|before|while|once|only once|only after|only when|as soon as|直到|(?:but )?only(?: \w+){0,3}? (?:after|when|once|in the (?:final|last) stage)")
 
 def conditional_structure(sentence: StanceSentence, index: int, attribution: Attribution,
                            context: Context | None = None) -> list[tuple[Cue, Finding]]:
@@ -214,7 +214,7 @@ def condition_content(sentence: StanceSentence, cue: Cue, issues: list[tuple[str
     content = [(issue, places) for issue, places in issues if issue not in goal_issues]
     if not content:
         return [("conditions", issues)]
-    aim = re.search(r"condition|条件", sentence.folded[cue.start:cue.end]) is not None  # "conditions for X": X is the aim
+    aim = re.search(r"condition|terms|条件", sentence.folded[cue.start:cue.end]) is not None  # "conditions for X": X is the aim
     return [("conditions", group_issues(goals)), ("demands", content)] if aim else [("demands", content)]
 
 def _is_condition_word(sentence: StanceSentence, cue: Cue) -> bool:

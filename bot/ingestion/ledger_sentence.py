@@ -65,7 +65,7 @@ class StanceSentence(ParsedSentence):
                 cues.append(Cue(pattern.stance, start, end, pattern.party_from_speaker,
                                  bool(LATIN_LETTER.search(self.folded[start:end]))))
         kept = [cue for cue in map(self._negated, cues)
-                if cue and not self._hypothetical(cue) and not self._nominal(cue) and not self._participle(cue)]
+                if cue and not self._hypothetical(cue) and not self._nominal(cue) and not self._participle(cue) and not self._part_of_a_thing(cue)]
         return self._governing(kept)
 
     def _negated(self, cue: Cue) -> Cue | None:
@@ -102,6 +102,12 @@ class StanceSentence(ParsedSentence):
         clause = self.folded[self.clause_start(cue.start):cue.start]
         markers = list(self.lexicon.hypothetical.finditer(clause))
         return bool(markers) and not re.search(r"[,，、]| that ", clause[markers[-1].end():])
+
+    def _part_of_a_thing(self, cue: Cue) -> bool:
+        """"is part of A", "belongs to A", 属于A claim a place for a party; "could be part of a deal" claims nothing."""
+        if cue.stance != "demands" or not re.search(r"part of|belongs? to|属于", self.folded[cue.start:cue.end]):
+            return False
+        return not any(m.kind in ("party", "actor") and 0 <= m.start - cue.end <= 6 for m in self.mentions)
 
     def _nominal(self, cue: Cue) -> bool:
         """A Chinese noun cue right after an issue names a thing, not a stance: 停火提议 is "a ceasefire proposal"."""

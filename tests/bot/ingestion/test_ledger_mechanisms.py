@@ -337,3 +337,21 @@ def test_current_and_former_officials_still_speak_for_their_party(profile):
     found = extract_positions(["Five current and former Russian officials said the Kremlin could broadly agree to a ceasefire "
                                "along the line of contact."], profile)
     assert ("russia", "ceasefire", "offers") in triples(found)
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Russia's terms for a peace deal include Ukraine's neutrality.",
+     {("russia", "peace_deal", "conditions"), ("russia", "nato_membership", "demands")}),
+    ("Kyiv has signalled it could accept a ceasefire along the current front line.", {("ukraine", "ceasefire", "accepts")}),
+    ("Ukraine will hold elections once martial law is lifted, Zelensky said.", {("ukraine", "elections", "conditions")}),
+    ("Russia has repeatedly said it will not return the annexed regions.", {("russia", "territory", "rejects")}),
+])
+def test_terms_signals_once_and_refusals_to_return(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
+
+
+def test_part_of_a_deal_is_no_territorial_claim(profile):
+    found = extract_positions(["Washington said sanctions relief for Russia could be part of a peace deal."], profile)
+    assert not any(f.stance == "demands" for f in found)
+    claim = extract_positions(["Putin said the four regions are part of Russia."], profile)
+    assert ("russia", "territory", "demands") in triples(claim)
