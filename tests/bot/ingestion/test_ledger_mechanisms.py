@@ -355,3 +355,20 @@ def test_part_of_a_deal_is_no_territorial_claim(profile):
     assert not any(f.stance == "demands" for f in found)
     claim = extract_positions(["Putin said the four regions are part of Russia."], profile)
     assert ("russia", "territory", "demands") in triples(claim)
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # 在X之后才Y, 在X之前不会Y: Y waits for X; another party's act is demanded
+    ("乌克兰表示,在俄罗斯撤军之前不会举行选举。", {("ukraine", "elections", "conditions"), ("ukraine", "territory", "demands")}),
+    ("克里姆林宫发表声明说,黑海协议须在满足若干条件后方可生效,包括解除对俄罗斯农业银行的制裁。",
+     {("russia", "maritime_ceasefire", "conditions"), ("russia", "sanctions", "demands")}),
+    # 应 as a modal of obligation, said by a party's speaker
+    ("佩斯科夫表示,乌克兰应撤出四个地区。", {("russia", "territory", "demands")}),
+])
+def test_chinese_timing_conditions_and_the_modal_ying(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
+
+
+def test_ying_inside_a_word_is_no_modal(profile):
+    found = extract_positions(["克里姆林宫对乌克兰的停火提议作出回应。"], profile)
+    assert not any(f.stance == "demands" for f in found)
