@@ -372,3 +372,18 @@ def test_chinese_timing_conditions_and_the_modal_ying(profile, sentence, expecte
 def test_ying_inside_a_word_is_no_modal(profile):
     found = extract_positions(["克里姆林宫对乌克兰的停火提议作出回应。"], profile)
     assert not any(f.stance == "demands" for f in found)
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Putin announced a three-day ceasefire for Victory Day.", {("russia", "ceasefire", "offers")}),
+    ("普京宣布复活节停火。", {("russia", "ceasefire", "offers")}),
+    ("Russia pulled out of the Black Sea Grain Initiative in July 2023.", {("russia", "maritime_ceasefire", "rejects")}),
+    ("Hungary blocked new EU sanctions on Russia.", {("hungary", "sanctions", "rejects")}),
+    ("Ukraine's parliament ratified the minerals agreement.", {("ukraine", "peace_deal", "accepts")}),
+])
+def test_announcing_a_truce_leaving_a_deal_blocking_and_ratifying(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
+
+
+def test_withdrawing_from_a_place_is_no_refusal(profile):
+    assert extract_positions(["Ukraine withdrew from Kherson in 2022."], profile) == []
