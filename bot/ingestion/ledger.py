@@ -88,7 +88,8 @@ _DOCUMENT_CONTENT = re.compile(r"\W*(?:according to|under) the (?:\w+ )?(?:agree
                                r"|\W*(?:根据|按照)(?:该|这份|这一)?(?:协议|草案|文件|备忘录)")
 
 _CAMPAIGN = re.compile(r"\bas a (?:presidential )?candidate\b|\bon the campaign trail\b|\bduring (?:his|her|the) (?:election |presidential )?campaign\b"
-                       r"|\bcampaign (?:promise|pledge)|竞选期间|竞选时|竞选承诺|作为候选人")
+                       r"|\bcampaign (?:promise|pledge)|\bif (?:he|she) (?:takes|took|were to take) office\b|\bif (?:re-?)?elected\b"
+                       r"|竞选期间|竞选时|竞选承诺|作为候选人|如果(?:他|她)上任|若当选|如果当选")
 
 
 def _sentence_findings(sentence: StanceSentence, index: int, context: Context, attribution: Attribution) -> list[tuple[Cue, Finding]]:

@@ -52,8 +52,11 @@ class StanceSentence(ParsedSentence):
     # ----- cues
 
     def _cues(self) -> list[Cue]:
-        masked = self.lexicon.not_cues.sub(lambda m: " " * len(m.group()), self.folded)
-        found = sorted(((m.start(), m.end(), c) for c in self.lexicon.cues for m in c.pattern.finditer(masked)),
+        # text that looks like a cue but is not one ("neither confirm nor deny", 的要求) holds no cue; a cue's lookahead
+        # still reads it: 提出(……的建议) is an offer even though 的建议 alone is no cue
+        blocked = [(m.start(), m.end()) for m in self.lexicon.not_cues.finditer(self.folded)]
+        found = sorted(((m.start(), m.end(), c) for c in self.lexicon.cues for m in c.pattern.finditer(self.folded)
+                        if not any(s < m.end() and m.start() < e for s, e in blocked)),
                        key=lambda hit: (hit[0], hit[0] - hit[1]))
         cues, taken_until = [], -1
         for start, end, pattern in found:
@@ -153,7 +156,10 @@ class StanceSentence(ParsedSentence):
         gap = self.folded[first.end:second.start]
         if re.search(r"[,，;；:：]", gap) or re.fullmatch(r"\s*(?:was|were|is|are|has been|have been|had been)\s*", gap):
             return False  # "the proposal was rejected": a noun and the verb said of it
-        return len(WORD.findall(gap)) <= 1 if second.latin else len(gap.strip()) <= 2 and not re.search(r"[()（）]", gap)
+        if second.latin:
+            return len(WORD.findall(gap)) <= 1
+        named = any(m.kind in ("party", "actor") and first.end <= m.start and m.end <= second.start for m in self.mentions)
+        return len(gap.strip()) <= 2 and not re.search(r"[()（）]", gap) and not named  # 同意美国提出的建议: two holders
 
     def scope_end(self, cue: Cue) -> int:
         """Where the matter of a cue ends: the clause end, a parenthesis, a reporting tail, a purpose, or the next coordinated cue."""

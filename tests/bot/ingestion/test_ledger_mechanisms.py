@@ -387,3 +387,15 @@ def test_announcing_a_truce_leaving_a_deal_blocking_and_ratifying(profile, sente
 
 def test_withdrawing_from_a_place_is_no_refusal(profile):
     assert extract_positions(["Ukraine withdrew from Kherson in 2022."], profile) == []
+
+
+def test_accepting_a_proposal_another_party_put_forward_records_both(profile):
+    found = extract_positions(["普京表示,俄方原则上同意美国提出的停止敌对行动的建议。"], profile)
+    assert triples(found) == {("russia", "ceasefire", "accepts"), ("united_states", "ceasefire", "offers")}
+    # a noun that is no cue on its own (的要求) still completes a cue before it
+    assert triples(extract_positions(["俄方提出了乌克兰撤军的要求。"], profile)) == {("russia", "territory", "demands")}
+
+
+def test_what_a_candidate_would_do_if_elected_is_no_position(profile):
+    assert extract_positions(["特朗普说,如果他上任,他将要求双方立即停火。"], profile) == []
+    assert extract_positions(["Trump said that if elected he would demand an immediate ceasefire."], profile) == []
