@@ -399,3 +399,17 @@ def test_accepting_a_proposal_another_party_put_forward_records_both(profile):
 def test_what_a_candidate_would_do_if_elected_is_no_position(profile):
     assert extract_positions(["特朗普说,如果他上任,他将要求双方立即停火。"], profile) == []
     assert extract_positions(["Trump said that if elected he would demand an immediate ceasefire."], profile) == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "Ukraine denied attacking Russian energy facilities.",
+    "Kyiv denied receiving any proposals on territory from Moscow.",
+    "乌克兰否认袭击了俄罗斯能源设施。",
+])
+def test_a_denial_of_a_fact_is_no_stance(profile, sentence):
+    assert extract_positions([sentence], profile) == []
+
+
+def test_a_denial_of_a_reported_stance_is_still_a_denial(profile):
+    found = extract_positions(["The Kremlin denied reports that Russia was ready to freeze the front line."], profile)
+    assert ("russia", "territory", "denies") in triples(found)
