@@ -413,3 +413,13 @@ def test_a_denial_of_a_fact_is_no_stance(profile, sentence):
 def test_a_denial_of_a_reported_stance_is_still_a_denial(profile):
     found = extract_positions(["The Kremlin denied reports that Russia was ready to freeze the front line."], profile)
     assert ("russia", "territory", "denies") in triples(found)
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    ("Russia proposed talks in a bid to ease sanctions.", {("russia", "talks", "offers")}),
+    ("The US offered to lift some sanctions to pave the way for a peace deal.", {("united_states", "sanctions", "offers")}),
+    # an infinitive right after the cue is its content, not a purpose
+    ("Russia and Ukraine agreed to ensure safe navigation.", {("russia", "maritime_ceasefire", "accepts"), ("ukraine", "maritime_ceasefire", "accepts")}),
+])
+def test_a_purpose_is_not_a_second_issue(profile, sentence, expected):
+    assert triples(extract_positions([sentence], profile)) == expected
