@@ -112,7 +112,8 @@ def _seeded_services(folder: Path):
 
 def build_cases(services, rng: random.Random) -> list[Case]:
     """Faithful sentences from the seed corpus's real evidence, and perturbed copies of each."""
-    from bot.text.numbers import dates_in, numbers_in, render_number
+    from bot.text.date_mentions import dates_in
+    from bot.text.numbers import numbers_in, render_number
 
     answerer = services.answerer
     answerer.index.sync()

@@ -21,8 +21,53 @@ from aiohttp import web
 TOKEN = "1000001:bench-token-not-a-secret"
 ME = {"id": 1000001, "is_bot": True, "first_name": "Parley", "username": "ParleyBenchBot", "can_join_groups": True,
       "can_read_all_group_messages": False, "supports_inline_queries": False}
-_TRUE_METHODS = {"deleteWebhook", "setWebhook", "setMyCommands", "deleteMyCommands", "sendChatAction",
-                 "answerCallbackQuery", "close", "logOut", "setChatMenuButton"}
+TRUE_METHODS = {"deleteWebhook", "setWebhook", "setMyCommands", "deleteMyCommands", "sendChatAction",
+                "answerCallbackQuery", "close", "logOut", "setChatMenuButton"}  # the methods that just answer True
+
+
+class LoopbackBotAPI:
+    """A Bot API server on 127.0.0.1, on a free port, serving ``/bot{token}/{method}`` with ``_handle``.
+
+    The shared lifecycle of the bench's enforcing server and the tests' recording fake (tests/fakes/telegram_api.py).
+    """
+
+    port = 0
+    _runner: web.AppRunner | None = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        """Let long polls still waiting return (called first by ``stop``)."""
+
+    async def start(self):
+        """Listen on 127.0.0.1, on a free port."""
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        # handler_cancellation: a long poll the client gave up on must not hold the server open
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        """Release long polls and close the server."""
+        self._release()
+        if self._runner:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self):
+        return await self.start()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The ``api_url`` / ``base_url`` for python-telegram-bot, which appends the token."""
+        return f"http://127.0.0.1:{self.port}/bot"
 
 
 @dataclass
@@ -46,7 +91,7 @@ class Counters:
         return best
 
 
-class EnforcingTelegramAPI:
+class EnforcingTelegramAPI(LoopbackBotAPI):
     """Start it, point the Telegram adapter's ``api_url`` at ``base_url``, send, then read ``counters``."""
 
     def __init__(self, per_second: int = 30, group_per_minute: int = 20, clock=time.monotonic):
@@ -57,37 +102,10 @@ class EnforcingTelegramAPI:
         self._recent: deque[float] = deque()
         self._groups: dict[str, deque[float]] = {}
         self._message_ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
-        self.port = 0
 
-    async def start(self) -> "EnforcingTelegramAPI":
-        """Listen on 127.0.0.1, on a free port."""
-        app = web.Application()
-        app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def stop(self) -> None:
-        """Release long polls and close the server."""
+    def _release(self) -> None:
         self._stopping.set()
-        if self._runner:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> "EnforcingTelegramAPI":
-        return await self.start()
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """The ``api_url`` for the adapter (python-telegram-bot appends the token)."""
-        return f"http://127.0.0.1:{self.port}/bot"
 
     # -- the API -----------------------------------------------------------------------------
 
@@ -102,7 +120,7 @@ class EnforcingTelegramAPI:
             return _ok(await self._long_poll(float(params.get("timeout") or 0)))
         if method == "sendMessage":
             return self._send_message(params)
-        if method in _TRUE_METHODS:
+        if method in TRUE_METHODS:
             return _ok(True)
         self.counters.other_errors += 1
         return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import timedelta, timezone
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
@@ -12,12 +13,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.delivery.outbox import deliver_due, enqueue_digests, reclaim
+from bot.delivery.outbox import Outbox, deliver_due, enqueue_digests, reclaim
 from bot.ingestion.sources import poll_due
-from storage.db import session_scope
+from storage.db import rows_changed, session_scope
 from storage.models import Lease, utcnow
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +60,9 @@ class LeaderLease:
         expires = now + timedelta(seconds=self.seconds)
         with session_scope(self.engine) as session:
             before = session.exec(select(Lease.holder).where(Lease.name == self.name)).first()
-            taken = session.execute(
-                update(Lease).where(Lease.name == self.name, or_(Lease.holder == self.holder, Lease.expires_at < now))
-                .values(holder=self.holder, expires_at=expires)).rowcount == 1
+            taken = rows_changed(session.execute(
+                update(Lease).where(Lease.name == self.name, or_(Lease.holder == self.holder, col(Lease.expires_at) < now))
+                .values(holder=self.holder, expires_at=expires))) == 1
         # Only an expired lease can be taken from another holder: that process is gone (or stalled past its lease).
         self.took_over_from = before if taken and before is not None and before != self.holder else None
         if not taken:
@@ -69,9 +73,9 @@ class LeaderLease:
         """Extend the lease only if this process still holds it; True when it does."""
         started = self.clock()
         with session_scope(self.engine) as session:
-            held = session.execute(
+            held = rows_changed(session.execute(
                 update(Lease).where(Lease.name == self.name, Lease.holder == self.holder)
-                .values(expires_at=utcnow() + timedelta(seconds=self.seconds))).rowcount == 1
+                .values(expires_at=utcnow() + timedelta(seconds=self.seconds)))) == 1
         return self._settle(held, started)
 
     def step_down(self) -> None:
@@ -109,8 +113,8 @@ class LeaderLease:
 class Runtime:
     """What the jobs share: the services, the outbox, the lease and this process's id."""
 
-    services: object
-    outbox: object
+    services: Services
+    outbox: Outbox
     lease: LeaderLease
     process_id: str
 

@@ -115,6 +115,11 @@ def open_database(url: str, *, migrate: bool = True) -> Engine:
     return engine
 
 
+def rows_changed(result) -> int:
+    """How many rows an UPDATE or DELETE touched (SQLAlchemy types ``execute`` as a plain Result, without rowcount)."""
+    return result.rowcount
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete, func
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -32,10 +33,7 @@ def sync_profile(engine: Engine, profile) -> None:
 
 def _upsert(engine: Engine, table, values: dict):
     """INSERT ... ON CONFLICT (key) DO UPDATE, in the engine's dialect."""
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     statement = insert(table).values(**values)
     changed = {name: statement.excluded[name] for name in values if name != "key"}
     return statement.on_conflict_do_update(index_elements=["key"], set_=changed)

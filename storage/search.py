@@ -126,7 +126,7 @@ def probe(conn: Connection) -> tuple[int, int, int, int, int, int]:
 
 # -- writing ----------------------------------------------------------------------------------------
 
-def unindexed_passages(conn: Connection, limit: int) -> list[tuple]:
+def unindexed_passages(conn: Connection, limit: int) -> Sequence[tuple]:
     """Stored passages the index lacks, in id order: (id, document_id, seq, text, embedding)."""
     return conn.execute(text(
         "SELECT p.id, p.document_id, p.seq, p.text, p.embedding FROM passage p"
@@ -164,7 +164,7 @@ def add_document_terms(conn: Connection, document_id: str, title_terms: Iterable
         {"d": document_id, "t": sorted(set(title_terms)), "n": sorted(set(terms))})
 
 
-def unvectored_passages(conn: Connection, limit: int) -> list[tuple[int, bytes]]:
+def unvectored_passages(conn: Connection, limit: int) -> Sequence[tuple[int, bytes]]:
     """Indexed passages without a vector whose passage has one since: (id, embedding)."""
     return conn.execute(text(
         "SELECT s.passage_id, p.embedding FROM search_passage s JOIN passage p ON p.id = s.passage_id"
@@ -183,14 +183,14 @@ PASSAGE_COLUMNS = ("p.id, p.document_id, p.seq, p.paragraph, p.start, p.\"end\",
                    " s.terms, s.mentions, s.fragment, p.embedding")
 
 
-def passages_by_id(conn: Connection, ids: Sequence[int]) -> list[tuple]:
+def passages_by_id(conn: Connection, ids: Sequence[int]) -> Sequence[tuple]:
     if not ids:
         return []
     return conn.execute(text(f"SELECT {PASSAGE_COLUMNS} FROM passage p JOIN search_passage s ON s.passage_id = p.id"
                              " WHERE p.id = ANY(:ids)"), {"ids": list(ids)}).all()
 
 
-def passages_near(conn: Connection, ids: Sequence[int], reach: int) -> list[tuple]:
+def passages_near(conn: Connection, ids: Sequence[int], reach: int) -> Sequence[tuple]:
     """The passages ``reach`` sentences either side of the given ones (in the same document), themselves included."""
     if not ids:
         return []
@@ -206,7 +206,7 @@ def passage_at(conn: Connection, document_id: str, seq: int) -> tuple | None:
                              " WHERE s.document_id = :d AND s.seq = :s"), {"d": document_id, "s": seq}).first()
 
 
-def document_passages(conn: Connection, document_id: str) -> list[tuple]:
+def document_passages(conn: Connection, document_id: str) -> Sequence[tuple]:
     return conn.execute(text(f"SELECT {PASSAGE_COLUMNS} FROM passage p JOIN search_passage s ON s.passage_id = p.id"
                              " WHERE s.document_id = :d ORDER BY s.seq"), {"d": document_id}).all()
 
@@ -232,7 +232,7 @@ def stream_passages(conn: Connection, offset: int, chunk: int = 2000) -> Iterabl
 DOCUMENT_COLUMNS = "d.id, d.origin, d.url, d.title, d.outlet, d.cited_agency, d.published, d.language"
 
 
-def documents_by_id(conn: Connection, ids: Sequence[str]) -> list[tuple]:
+def documents_by_id(conn: Connection, ids: Sequence[str]) -> Sequence[tuple]:
     """Document metadata with the indexed headline and document terms (empty when not indexed yet)."""
     if not ids:
         return []
@@ -259,7 +259,7 @@ def document_frequencies(conn: Connection, groups: Sequence[Sequence[str]]) -> l
         "SELECT g.i, (SELECT count(DISTINCT t.passage_id) FROM search_term t WHERE t.term = ANY(g.terms))"
         " FROM (SELECT i, string_to_array(terms, chr(31)) AS terms FROM unnest(CAST(:groups AS text[])) WITH ORDINALITY AS x(terms, i)) g"),
         {"groups": [chr(31).join(group) for group in groups]}).all()
-    found = dict(rows)
+    found = {int(i): int(count) for i, count in rows}
     return [int(found.get(i + 1, 0)) for i in range(len(groups))]
 
 
@@ -321,7 +321,7 @@ def widen_hnsw_search(engine: Engine) -> None:
     event.listen(engine, "connect", on_connect)
 
 
-def dense_ranking(conn: Connection, vector: np.ndarray, depth: int) -> list[tuple]:
+def dense_ranking(conn: Connection, vector: np.ndarray, depth: int) -> Sequence[tuple]:
     """The ``depth`` passages nearest ``vector`` by inner product (cosine: vectors are normalized) through the
     HNSW index: (passage id, cosine)."""
     if conn.info.get("hnsw_ef_search", 0) < depth:  # a connection made before widen_hnsw_search, or a deeper ranking

@@ -6,7 +6,7 @@
     bench             bot adapters storage tests.fakes
     adapters          bot.chat bot.errors bot.messages bot.config bot.text.i18n
     bot.chat          bot.services bot.answering bot.ingestion bot.delivery bot.text bot.errors bot.messages bot.config storage
-    bot.scheduler     bot.ingestion bot.delivery bot.errors bot.config storage
+    bot.scheduler     bot.services bot.ingestion bot.delivery bot.errors bot.config storage
     bot.services      bot.answering bot.ingestion bot.embedding bot.text bot.errors bot.messages bot.config storage
     bot.ingestion     bot.delivery bot.embedding bot.text bot.errors bot.messages bot.config storage
     bot.delivery      bot.text bot.errors bot.messages bot.config storage

@@ -15,13 +15,13 @@ from bot.answering.cues import (
     _PRONOUN_START,
     _QUOTE_MARKS,
     _QUOTE_START,
-    _SPEECH,
     _STANCE_VERBS,
     _contrasts,
     _quotes_someone,
     _same_script,
     _speaks,
     passage_stances,
+    reports,
 )
 from bot.answering.figures import asked_units, extract_dates, extract_figures
 from bot.answering.index import ENTITY_PREFIX, CosineZ, IndexedPassage, LedgerEntry, PassageIndex, TermGroup
@@ -49,6 +49,7 @@ from bot.answering.tuning import (
     UNSEEN_WEIGHT,
 )
 from bot.text import clauses
+from bot.text.stance_verbs import STANCE_VERBS
 from bot.text import normalize as textnorm
 
 
@@ -94,7 +95,7 @@ class CandidateSearch:
 
     def _stance_group(self, token: str, stance: str) -> TermGroup:
         alternatives = {token: 1.0}
-        for word in STANCE_WORDS[stance]:
+        for word in STANCE_VERBS.source_words[stance]:
             alternatives.setdefault(word, 0.9)
             if not textnorm.is_cjk(word):  # English verbs also meet Chinese passages through their glosses
                 for alternative, weight in self.index.word_group(word).alternatives[1:]:
@@ -154,7 +155,7 @@ class CandidateSearch:
         anchors = sorted(pool.values(), key=lambda c: c.score, reverse=True)[:6]
         asked = set(q.entities) | set(q.parties)
         for anchor in anchors:
-            if anchor.coverage < MIN_COVERAGE or not (_QUOTE_MARKS.search(anchor.passage.text) or _SPEECH.search(anchor.passage.text)):
+            if anchor.coverage < MIN_COVERAGE or not (_QUOTE_MARKS.search(anchor.passage.text) or reports(anchor.passage.text)):
                 continue  # only what someone said continues in the next sentences
             if q.speaker and not _speaks(anchor.passage, q.speaker, self.profile, party_level=True):
                 continue  # ... and only when it is the asked person speaking

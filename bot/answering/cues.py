@@ -7,6 +7,8 @@ from functools import lru_cache
 from bot.answering.index import IndexedPassage
 from bot.answering.question import Question
 from bot.text import normalize as textnorm
+from bot.text.attribution import load_lexicon
+from bot.text.stance_verbs import STANCE_VERBS
 
 ANSWER_STANCES = ("demands", "conditions", "rejects", "offers", "accepts", "denies")
 _ATTRIBUTION_EN = re.compile(r"\b(?:according to|citing|cited by|source:)\s+(?P<who>[^,.;:\"“]{3,80})|"
@@ -17,23 +19,13 @@ _CONTRAST = re.compile(r"\b(?:while|whereas|but|however|unlike|instead)\b|而|�
 _ANAPHORA = re.compile(r"\b(?:these|those|the (?:four|five|three|two)|them|they|this|such)\b|这些|那些|此|其", re.I)
 _SPEECH_THEN_QUOTE = re.compile(r"[^\"“”「」。.]{0,40}?(?:\b(?:said|says|told|stated|wrote|added|replied|stressed)\b|说|說|表示|称|稱|告诉|告訴)"
                                 r"[^\"“”「」。]{0,40}?[\"“「]", re.I)
-_SPEECH = re.compile(r"\b(?:said|says|told|stated|wrote|added|replied|stressed|argued|claimed|warned|unveiled|announced|"
-                     r"revealed|explained|concluded|predicted)\b|说|說|表示|称|稱|告诉|告訴|透露|宣布", re.I)
 _PRONOUN_NEAR_START = re.compile(r"\b(?:he|she|they)\b|他|她", re.I)
 _ENDS_QUOTE = re.compile(r"^[^\"“”「」]*[\"”」]")  # a closing quote mark with no opening one before it
 _COLON_QUOTE = re.compile(r"\s*[::]\s*[\"“「]")
 _QUOTE_START = re.compile(r"^\W{0,2}[\"“「]")
 _QUOTE_MARKS = re.compile(r"[\"“”「」『』]")
 _PRONOUN_START = re.compile(r"^\W*(?:he|she|they|it|his|her|their)\b|^\W*(?:他|她|他们|她们)", re.I)
-_STANCE_VERBS = {
-    "accepts": re.compile(r"\b(?:agree[ds]?|accept\w*|endors\w*|backs|backed|support(?:s|ed)?)\b|同意|接受|支持|赞成|认可", re.I),
-    "demands": re.compile(r"\b(?:demand\w*|insist\w*|seek\w*|wants?|push\w* (?:for|to)|requir\w*|calls? for)\b|要求|坚持|寻求|迫使", re.I),
-    "rejects": re.compile(r"\b(?:reject\w*|refus\w*|rules? out|ruled out|not up for discussion|not negotiable|will not work)\b"
-                          r"|拒绝|反对|排除|驳回", re.I),
-    "offers": re.compile(r"\b(?:offer\w*|propos(?:e|es|ed|ing)|willing|open to|ready to|prepared to|promis\w*|pledg\w*|vow\w*|"
-                         r"said (?:it|they|he|she|we) would)\b|提议|愿意|准备|承诺|保证", re.I),
-    "denies": re.compile(r"\b(?:den(?:y|ies|ied))\b|否认", re.I),
-}
+_STANCE_VERBS = STANCE_VERBS.in_sources  # what a source sentence's verbs state (bot/text/data/stances.yaml)
 _ATTRIBUTION_CUES = re.compile(r"\b(?:according to|said|says|told|citing|sources?|officials?|reported|claimed)\b|据|称|表示|报道|透露|消息", re.I)
 
 
@@ -79,9 +71,14 @@ def _speaks(passage: IndexedPassage, speaker: str, profile, party_level: bool = 
             return True
         end = mentions[index + 1].start if index + 1 < len(mentions) else len(passage.text)
         clause = re.split(r"[。.;;]", passage.text[mention.end:min(end, mention.end + 40)])[0]
-        if _SPEECH.search(clause):
+        if reports(clause):
             return True
     return False
+
+
+def reports(text: str) -> bool:
+    """The text uses a reporting verb ("said", "told", 表示, 稱): the lexicon's list, the one the ledger reads."""
+    return load_lexicon().reporting.search(textnorm.fold(text)) is not None
 
 
 def passage_stances(text: str) -> list[str]:

@@ -16,7 +16,8 @@ from datetime import date
 from functools import lru_cache
 
 from bot.text import normalize as textnorm
-from bot.text.numbers import DateMention, date_supported, facts_in, same_number
+from bot.text.date_mentions import DateMention, date_supported
+from bot.text.numbers import facts_in, same_number
 
 log = logging.getLogger(__name__)
 

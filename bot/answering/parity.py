@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.text import i18n
 from bot.messages import Bullet, Citation, Reply
-from bot.text.numbers import dates_in
+from bot.text.date_mentions import dates_in
 
 SIDES = ("en", "zh")
 MAX_ITEMS = 3  # per agree/differ line: the first few say enough

@@ -286,7 +286,8 @@ class SharedPassageIndex(PassageIndex):
             log.info("indexed %d passages and %d vectors in the shared answer index", len(rows), len(vectors))
 
     def _index_rows(self, conn, rows) -> None:
-        records, documents = [], {}
+        records: list = []
+        documents: dict = {}
         for pid, document_id, seq, text, blob in rows:
             mentions = self.profile.find(text)
             words = textnorm.tokenize(text)

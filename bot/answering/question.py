@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.text import normalize as textnorm
+from bot.text.stance_verbs import STANCE_VERBS
 
 # Question kinds. "general" is a question about the corpus with no more specific shape.
 KINDS = ("position", "factual", "timeline", "comparison", "aggregation", "attribution", "disagreement",
@@ -58,19 +59,6 @@ _ZH = {
     "response": r"(?:回应|反应|回复|答复)",
     "yes_no": r"(?<![什怎多那这為为])(?:吗|么|嗎|麼)\W*$|是否|有没有|是不是|会不会|能不能|愿不愿意?|同不同意|肯不肯",
 }
-# The stance a question asks about, by the verbs it uses.
-_STANCES = {
-    "demands": (r"\b(?:demand\w*|ask\w*|want\w*|insist\w*|seek\w*|sought|requir\w*|push\w* for|call\w* for|press\w* for|aims?)\b",
-                r"(?:要求|坚持|寻求|希望|想要|索要|主张|争取)"),
-    "rejects": (r"\b(?:reject\w*|refus\w*|rule\w* out|oppos\w*|negotiable|non-negotiable|red lines?|won'?t accept)\b",
-                r"(?:拒绝|反对|排除|不接受|不容谈判|红线)"),
-    "accepts": (r"\b(?:agree\w*|accept\w*|support\w*|endors\w*|back\w*|approv\w*|sign\w* up|give up|giving up|gave up|concede\w*|abandon\w*|renounc\w*|drop\w*)\b",
-                r"(?:同意|接受|支持|赞成|认可|放弃|让步|答应)"),
-    "offers": (r"\b(?:offer(?:s|ed|ing)?|propos(?:e|es|ed|ing)|promis\w*|pledg\w*|vow\w*|commit(?:s|ted)?|willing|open to|ready to|"
-               r"prepared to)\b", r"(?:愿意|准备|承诺|保证|答应提供)"),
-    "denies": (r"\b(?:den(?:y|ies|ied)|dismiss\w*)\b", r"(?:否认)"),
-    "conditions": (r"\b(?:conditions?|terms|preconditions?|provided)\b", r"(?:条件|前提)"),
-}
 _POSITION_WORDS = (r"\b(?:position|stance|stand|view|views|attitude|think|thinks|consider|considers|regard|regards|opinion|react\w*|respon\w*)\b",
                    r"(?:立场|态度|看法|看待|认为|观点|回应|反应|怎么看)")
 # Words that frame a question rather than name what it is about; they are not searched for.
@@ -87,19 +75,7 @@ FRAME_WORDS = frozenset(textnorm.tokenize(
                 "发生", "位于", "下一轮", "下一次", "下次", "哪里", "在哪", "哪儿", "说法", "一致", "来源", "消息", "各方",
                 "矛盾", "分歧", "不一"])
 # Verbs of each stance, as folded tokens: a question's "asking" also finds a source's "pushing" or 要求.
-STANCE_WORDS = {
-    stance: frozenset(token for word in words.split() for token in textnorm.tokenize(word))
-    for stance, words in {
-        "demands": "demand ask asks asking asked push pushing pressure seek seeking want wants insist insists require requires "
-                   "要求 寻求 坚持 施压 索要",
-        "accepts": "agree agreed agrees accept accepted accepts endorse endorsed backed support supported approve approved "
-                   "同意 接受 支持 赞成 认可 答应",
-        "rejects": "reject rejected rejects refuse refused refuses oppose opposed 拒绝 反对 排除 驳回",
-        "offers": "offer offered offers propose proposed willing open promise promised promises pledge pledged vow vowed commit "
-                  "committed 提议 愿意 承诺 保证",
-        "denies": "deny denied denies 否认",
-    }.items()
-}
+STANCE_WORDS = STANCE_VERBS.words
 _PART_SPLIT = re.compile(r"(?:,\s*|\s+)(?:and|but|while)\s+(?=(?:what|how|who|whom|where|when|why|which|did|does|do|is|are|was|were)\b)"
                          r"|[?？;；]\s*(?=\S)|(?:,|，)?(?:以及|并且|另外|还有|同时)", re.I)
 
@@ -215,10 +191,7 @@ def _cues(folded: str) -> frozenset[str]:
 
 
 def _stance(folded: str) -> str | None:
-    for stance, (english, chinese) in _STANCES.items():
-        if re.search(english, folded) or re.search(chinese, folded):
-            return stance
-    return None
+    return STANCE_VERBS.asked(folded)
 
 
 def _kind(cues: frozenset[str], stance: str | None, parties: tuple[str, ...], issues: tuple[str, ...], folded: str,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, select, col
 
 from bot.text import normalize as textnorm
 from storage.models import Passage
@@ -114,7 +114,7 @@ def _database_identity(engine: Engine) -> str:
 def _passages_digest(session: Session, last_id: int) -> str:
     """A digest of which passage ids belong to which documents, up to ``last_id`` (an index-only scan)."""
     digest = hashlib.sha256()
-    rows = session.exec(select(Passage.id, Passage.document_id).where(Passage.id <= last_id).order_by(Passage.id))
+    rows = session.exec(select(Passage.id, Passage.document_id).where(col(Passage.id) <= last_id).order_by(Passage.id))
     for pid, document_id in rows:
         digest.update(f"{pid}:{document_id};".encode())
     return digest.hexdigest()

@@ -84,8 +84,10 @@ class Bot:
         (a console has no locale: "/positions 乌克兰" is answered in Chinese), else the default."""
         preferred = self.services.chat_language(str(request.chat))
         hinted = i18n.normalize_language(request.language)
-        if preferred or hinted:
-            return preferred or hinted
+        if preferred:
+            return preferred
+        if hinted:
+            return hinted
         if _LETTERS.search(request.text):
             return language_of(request.text, self.settings.default_language)
         return self.settings.default_language

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Iterable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, select, col
 
 from bot.text import i18n
 from bot.messages import Bullet, Citation, Reply
@@ -179,9 +179,9 @@ def _parse_since(since: datetime | date | str) -> datetime | date:
 def _documents_since(session: Session, since: datetime | date) -> list[Document]:
     query = select(Document).where(Document.announced_at.is_not(None))
     if isinstance(since, datetime):
-        query = query.where(Document.announced_at >= since)
+        query = query.where(col(Document.announced_at) >= since)
     else:
-        query = query.where(Document.published >= since)
+        query = query.where(col(Document.published) >= since)
     return list(session.exec(query.order_by(Document.ingested_at)).all())
 
 
@@ -203,7 +203,7 @@ def _about(session: Session, documents: list[Document], parties: set[str], issue
                                                  set((d.summary or {}).get("issues", []))) for d in documents}
     if ids:
         for document_id, party, issue in session.exec(
-                select(Position.document_id, Position.party, Position.issue).where(Position.document_id.in_(ids))).all():
+                select(Position.document_id, Position.party, Position.issue).where(col(Position.document_id).in_(ids))).all():
             topics[document_id][0].add(party)
             topics[document_id][1].add(issue)
     return [d for d in documents

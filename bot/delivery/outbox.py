@@ -18,11 +18,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, bindparam, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.errors import PermanentDeliveryError, TransientDeliveryError
 from bot.messages import ChatRef, Pacing, Reply
-from storage.db import session_scope
+from storage.db import rows_changed, session_scope
 from storage.models import Chat, Delivery, Document, Position, Subscription, utcnow
 
 log = logging.getLogger(__name__)
@@ -304,7 +304,7 @@ async def deliver_due(services, outbox: Outbox, *, worker_id: str, limit: int = 
                     await _deliver_one(services, outbox, row, state, retry)
                 except BaseException:
                     _flush(services.engine, state)
-                    release(services.engine, worker_id, [r.id for r in batch[index:]])
+                    release(services.engine, worker_id, [r.id for r in batch[index:] if r.id is not None])
                     raise
     finally:
         _flush(services.engine, state)
@@ -319,7 +319,7 @@ def claim_due(engine, worker_id: str, platforms: list[str], batch: int) -> list[
         return []
     now = utcnow()
     free = and_(Delivery.status == "pending", Delivery.claimed_by.is_(None), Delivery.next_attempt_at <= now)
-    stale = and_(Delivery.status.in_(_OPEN), Delivery.claimed_by.is_not(None),
+    stale = and_(col(Delivery.status).in_(_OPEN), Delivery.claimed_by.is_not(None),
                  or_(Delivery.next_attempt_at <= now, Delivery.claimed_by == worker_id))
     wanted = and_(or_(free, stale), or_(*[Delivery.chat.startswith(f"{p}:") for p in platforms]))
     with session_scope(engine) as session:
@@ -327,11 +327,11 @@ def claim_due(engine, worker_id: str, platforms: list[str], batch: int) -> list[
         if engine.dialect.name == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
         ids = list(session.execute(
-            update(Delivery).where(Delivery.id.in_(candidates.scalar_subquery()), wanted)
+            update(Delivery).where(col(Delivery.id).in_(candidates.scalar_subquery()), wanted)
             .values(claimed_by=worker_id, next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
             .returning(Delivery.id)
         ).scalars())
-        rows = list(session.exec(select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)).all()) if ids else []
+        rows = list(session.exec(select(Delivery).where(col(Delivery.id).in_(ids)).order_by(Delivery.id)).all()) if ids else []
     for row in rows:
         if row.status == "sending":
             log.warning("delivery %s (%s %s to %s) was in flight when its worker stopped; resending it, "
@@ -344,8 +344,8 @@ def release(engine, worker_id: str, ids: list[int], delay: float = 0.0) -> None:
     if not ids:
         return
     with session_scope(engine) as session:
-        session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.claimed_by == worker_id,
-                                               Delivery.status.in_(_OPEN))
+        session.execute(update(Delivery).where(col(Delivery.id).in_(ids), Delivery.claimed_by == worker_id,
+                                               col(Delivery.status).in_(_OPEN))
                         .values(status="pending", claimed_by=None, next_attempt_at=utcnow() + timedelta(seconds=delay)))
 
 
@@ -356,18 +356,19 @@ def reclaim(engine, dead_worker: str) -> int:
     and logs a row that was in flight (``sending``) as possibly sent twice.
     """
     with session_scope(engine) as session:
-        return session.execute(update(Delivery).where(Delivery.claimed_by == dead_worker, Delivery.status.in_(_OPEN))
-                               .values(next_attempt_at=utcnow())).rowcount
+        return rows_changed(session.execute(
+            update(Delivery).where(Delivery.claimed_by == dead_worker, col(Delivery.status).in_(_OPEN))
+            .values(next_attempt_at=utcnow())))
 
 
 def _load_context(services, batch: list[Delivery], state: _Pass) -> None:
     """The batch's subscriptions and chat languages, read once instead of once per row."""
     with Session(services.engine) as session:
         ids = {row.subscription_id for row in batch}
-        for subscription in session.exec(select(Subscription).where(Subscription.id.in_(ids))).all():
+        for subscription in session.exec(select(Subscription).where(col(Subscription.id).in_(ids))).all():
             state.subscriptions[subscription.id] = subscription
         chats = {row.chat for row in batch} - set(state.languages)
-        found = {c.chat: c.language for c in session.exec(select(Chat).where(Chat.chat.in_(chats))).all()} if chats else {}
+        found = {c.chat: c.language for c in session.exec(select(Chat).where(col(Chat.chat).in_(chats))).all()} if chats else {}
     for chat in chats:
         state.languages[chat] = found.get(chat) or services.settings.default_language
 
@@ -376,7 +377,7 @@ async def _deliver_one(services, outbox: Outbox, row: Delivery, state: _Pass, re
     chat = ChatRef.parse(row.chat)
     wait = outbox.wait_time(chat)
     if wait > INLINE_WAIT_SECONDS:  # a full group window or a flood hold: let other chats go first
-        await asyncio.to_thread(release, services.engine, state.worker_id, [row.id], wait)
+        await asyncio.to_thread(release, services.engine, state.worker_id, [row.id] if row.id is not None else [], wait)
         return
     try:
         reply = _cached_reply(services, row, state) or await asyncio.to_thread(_reply_for, services, row, state)
@@ -438,7 +439,7 @@ def _write_sent(connection, row: Delivery | None) -> None:
 
 # Built once: these run for every message, and building a statement costs more than running it.
 _SENDING = (update(Delivery)
-            .where(Delivery.id == bindparam("row"), Delivery.claimed_by == bindparam("worker"), Delivery.status.in_(_OPEN))
+            .where(Delivery.id == bindparam("row"), Delivery.claimed_by == bindparam("worker"), col(Delivery.status).in_(_OPEN))
             .values(status="sending", attempts=Delivery.attempts + 1, next_attempt_at=bindparam("until")))
 _SENT = (update(Delivery).where(Delivery.id == bindparam("row"))
          .values(status="sent", sent_at=bindparam("now"), claimed_by=None, last_error=None))

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, select, col
 
 from bot.messages import Bullet, Reply
 from bot.text import i18n
@@ -112,16 +112,16 @@ def _with_coverage(reply: Reply, documents: dict[str, Document], members: dict[s
 def _documents(session: Session, ids: set[str]) -> dict[str, Document]:
     if not ids:
         return {}
-    return {d.id: d for d in session.exec(select(Document).where(Document.id.in_(ids))).all()}
+    return {d.id: d for d in session.exec(select(Document).where(col(Document.id).in_(ids))).all()}
 
 
 def _stories(session: Session, story_ids: set[str]) -> tuple[dict[str, list[Document]], dict[str, Story]]:
     if not story_ids:
         return {}, {}
     members: dict[str, list[Document]] = {}
-    for document in session.exec(select(Document).where(Document.story_id.in_(story_ids))).all():
+    for document in session.exec(select(Document).where(col(Document.story_id).in_(story_ids))).all():
         members.setdefault(document.story_id, []).append(document)
-    stories = {s.id: s for s in session.exec(select(Story).where(Story.id.in_(story_ids))).all()}
+    stories = {s.id: s for s in session.exec(select(Story).where(col(Story.id).in_(story_ids))).all()}
     return members, stories
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, select, col
 
 from bot.text import i18n
 from bot.errors import BadArguments, NotAllowed
@@ -257,7 +257,7 @@ def _deactivate_rows(session: Session, rows: list[Subscription], reason: str) ->
         session.add(row)
     if rows:
         session.execute(update(Delivery)
-                        .where(Delivery.subscription_id.in_([r.id for r in rows]), Delivery.status == "pending")
+                        .where(col(Delivery.subscription_id).in_([r.id for r in rows]), Delivery.status == "pending")
                         .values(status="cancelled", last_error=reason, claimed_by=None))
 
 

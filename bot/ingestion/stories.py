@@ -40,7 +40,7 @@ The rule (a story is one event, not one topic)
   Medinsky) is not a restatement, a sentence split in two is. A stance the ledger reads
   differently from a restated sentence (a translation, a reprint) is the same report again,
   not a change. A duplicate without new points is not pushed.
-- Position changes: per (party, issue), the document's stances are compared with the latest
+- Position changes (bot/ingestion/changes.py): per (party, issue), the document's stances are compared with the latest
   report in the ledger published on an earlier date (the same day is not "earlier": a change
   needs two dates); none of them there is a change, a denial after a report that stated a
   position is a denial. "Hardened"/"softened" only where ``HARDER`` orders the two stances
@@ -58,13 +58,15 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Sequence
 from urllib.parse import urlsplit
 
 import numpy as np
 from sqlalchemy import or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.delivery.digest import describe_change, display_name
+from bot.ingestion.changes import Change, position_changes
 from bot.text import i18n
 from bot.ingestion import summary as summarize
 from bot.text.i18n import normalize_language
@@ -103,12 +105,6 @@ KNOWN_DOCUMENTS = 30  # earlier members of a story whose facts a new member's po
 MAX_NEW_ITEMS = 4  # new sentences of a duplicate shown as its new points
 MAX_CHANGES = 3  # position changes listed for one document
 
-# (before, after) pairs whose direction is defined: moving towards rejection hardens a position, the reverse softens it.
-# Stances outside a pair (demands vs offers, offers vs accepts, anything vs denies) have no order: they "changed".
-HARDER = frozenset({("accepts", "conditions"), ("accepts", "rejects"), ("offers", "conditions"), ("offers", "rejects"),
-                    ("conditions", "rejects")})
-
-
 @dataclass
 class Arrival:
     """What ingestion needs to know about a new document: its story, its summary, and whether to push it."""
@@ -134,24 +130,6 @@ class Match:
     @property
     def score(self) -> tuple[float, float]:
         return (self.coverage, self.strength)
-
-
-@dataclass
-class Change:
-    """A party's stance on an issue that differs from the ledger's latest earlier report of it."""
-
-    party: str
-    issue: str
-    stance: str
-    kind: str  # hardened | softened | denial | changed
-    quote: str
-    passage_id: int | None
-    previous: dict | None = None  # {stance, published, document_id, outlet, quote}
-    names: dict = field(default_factory=dict)  # {"party": {lang: name}, "issue": {lang: name}}, for rendering without a profile
-
-    def to_json(self) -> dict:
-        return {"party": self.party, "issue": self.issue, "stance": self.stance, "kind": self.kind,
-                "quote": self.quote, "passage_id": self.passage_id, "previous": self.previous, "names": self.names}
 
 
 # ------------------------------------------------------------------------------ the entry point
@@ -246,10 +224,10 @@ class LanguageSpace:
     @classmethod
     def from_corpus(cls, session, *, exclude: str | None = None, documents: int = CORPUS_DOCUMENTS) -> "LanguageSpace":
         """Means over the last ``documents`` documents, each document weighing once per language group."""
-        ids = select(Document.id).where(Document.id != exclude).order_by(Document.ingested_at.desc()).limit(documents)
+        ids = select(Document.id).where(Document.id != exclude).order_by(col(Document.ingested_at).desc()).limit(documents)
         rows = session.exec(  # streamed: the recent corpus may hold a few very long documents
             select(Passage.document_id, Passage.language, Passage.embedding)
-            .where(Passage.document_id.in_(ids), Passage.embedding.is_not(None))
+            .where(col(Passage.document_id).in_(ids), Passage.embedding.is_not(None))
             .execution_options(yield_per=2000)
         )
         sums: dict[tuple[str, str], list] = {}
@@ -280,7 +258,7 @@ class LanguageSpace:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return (out / np.where(norms == 0, 1, norms)).astype(np.float32)
 
-    def sentences(self, vectors: np.ndarray, languages: list[str], texts: list[str] = ()) -> "Sentences":
+    def sentences(self, vectors: np.ndarray, languages: list[str], texts: Sequence[str] = ()) -> "Sentences":
         """Centred vectors together with their language groups (and texts, when given)."""
         return Sentences(self.centre(vectors, languages), tuple(language_group(lang) for lang in languages), tuple(texts))
 
@@ -403,7 +381,7 @@ def _candidates(session, document: Document) -> list[Document]:
         low = document.published - timedelta(days=WINDOW_DAYS)
         high = document.published + timedelta(days=WINDOW_DAYS)
         query = query.where(or_(Document.published.is_(None), Document.published.between(low, high)))
-    query = query.order_by(Document.ingested_at.desc()).limit(CANDIDATE_DOCUMENTS)
+    query = query.order_by(col(Document.ingested_at).desc()).limit(CANDIDATE_DOCUMENTS)
     return list(session.exec(query).all())
 
 
@@ -411,7 +389,7 @@ def _sentences_of(session, document_ids: list[str], space: LanguageSpace) -> dic
     """Centred vectors of each document's first ``MAX_COMPARED`` passages, in sentence order."""
     rows = session.exec(
         select(Passage.document_id, Passage.language, Passage.embedding, Passage.text)
-        .where(Passage.document_id.in_(document_ids), Passage.embedding.is_not(None), Passage.seq < MAX_COMPARED)
+        .where(col(Passage.document_id).in_(document_ids), Passage.embedding.is_not(None), Passage.seq < MAX_COMPARED)
         .order_by(Passage.document_id, Passage.seq)
     ).all()
     grouped: dict[str, tuple[list, list, list]] = {}
@@ -486,121 +464,12 @@ def _known_facts(session, earlier: list[Document], profile) -> set[tuple]:
     latest ``KNOWN_DOCUMENTS`` of a long-running story)."""
     ids = [d.id for d in sorted(earlier, key=lambda d: str(d.ingested_at or ""), reverse=True)[:KNOWN_DOCUMENTS]]
     positions: dict[int, set] = {}
-    for row in session.exec(select(Position).where(Position.document_id.in_(ids))).all():
+    for row in session.exec(select(Position).where(col(Position.document_id).in_(ids))).all():
         positions.setdefault(row.passage_id, set()).add((row.party, row.issue, row.stance))
     known: set[tuple] = set()
-    for passage in session.exec(select(Passage).where(Passage.document_id.in_(ids))).all():
+    for passage in session.exec(select(Passage).where(col(Passage.document_id).in_(ids))).all():
         known |= summarize.facts_of(passage.text, positions.get(passage.id, set()), profile)
     return known
-
-
-def position_changes(session, document: Document, findings) -> list[Change]:
-    """How the document moves each party's stance on each issue against the ledger's latest earlier report of it.
-
-    One change at most per (party, issue). No change when any of the document's stances on it
-    was already in the latest earlier report (a restatement, whatever nuance it adds); a
-    denial is a change when the latest earlier report stated a position and no denial. An
-    undated document cannot be placed on the ledger's timeline, so it changes nothing, and an
-    undated report is not known to be earlier, so nothing is a change against it.
-    """
-    if document.published is None:
-        return []
-    grouped: dict[tuple[str, str], list] = {}
-    for finding in findings:
-        grouped.setdefault((finding.party, finding.issue), []).append(finding)
-    changes = []
-    for (party, issue), group in grouped.items():
-        found = _stance_change(session, document, group) or _denial(session, document, group)
-        if found is not None:
-            current, before = found
-            changes.append(Change(party, issue, current.stance, change_kind(before.stance, current.stance), current.quote,
-                                  getattr(current, "passage_id", None), _describe_previous(session, first_report(session, before))))
-    return changes
-
-
-def _stance_change(session, document: Document, group):
-    """(the finding, the earlier position) when none of the document's stated stances was in the latest earlier report."""
-    stated = [f for f in group if f.stance != "denies"]
-    if not stated:
-        return None
-    previous = _latest_report(session, document, stated[0].party, stated[0].issue, denials=False)
-    if not previous or {f.stance for f in stated} & {p.stance for p in previous}:
-        return None
-    return stated[0], _most_common_position(previous)
-
-
-def _denial(session, document: Document, group):
-    """(the denial, the earlier position) when the latest earlier report stated a position and did not deny it."""
-    denial = next((f for f in group if f.stance == "denies"), None)
-    if denial is None:
-        return None
-    previous = _latest_report(session, document, denial.party, denial.issue, denials=True)
-    if not previous or any(p.stance == "denies" for p in previous):
-        return None
-    return denial, _most_common_position(previous)
-
-
-def change_kind(previous: str, current: str) -> str:
-    """hardened, softened, denial or changed, for a stance that differs from the one on record."""
-    if current == "denies":
-        return "denial"
-    if (previous, current) in HARDER:
-        return "hardened"
-    if (current, previous) in HARDER:
-        return "softened"
-    return "changed"
-
-
-def _latest_report(session, document: Document, party: str, issue: str, *, denials: bool) -> list[Position]:
-    """The party's positions on the issue in the latest earlier dated document reporting one (denials included or not).
-
-    Only that one document's rows are read: the ledger of a large corpus holds thousands of earlier positions
-    on a common party and issue, and reading them all for every new document made ingestion quadratic.
-    """
-    earlier = [Position.party == party, Position.issue == issue, Position.document_id != document.id,
-               Position.published.is_not(None), Position.published < document.published]
-    if not denials:
-        earlier.append(Position.stance != "denies")
-    latest = session.exec(select(Position.document_id).where(*earlier)
-                          .order_by(Position.published.desc(), Position.created_at.desc(), Position.id.desc()).limit(1)).first()
-    if latest is None:
-        return []
-    return list(session.exec(select(Position).where(*earlier, Position.document_id == latest)).all())
-
-
-def _most_common_position(positions: list[Position]) -> Position:
-    counts = Counter(p.stance for p in positions)
-    stance = counts.most_common(1)[0][0]
-    return next(p for p in positions if p.stance == stance)
-
-
-def first_report(session, position: Position) -> Position:
-    """The same stance as first reported in its story: reprints and relays repeat a report, they do not date it."""
-    source = session.get(Document, position.document_id)
-    if source is None or source.story_id is None or position.published is None:
-        return position
-    earliest = session.exec(
-        select(Position).join(Document, Document.id == Position.document_id)
-        .where(Document.story_id == source.story_id, Position.party == position.party,
-               Position.issue == position.issue, Position.stance == position.stance,
-               Position.published.is_not(None), Position.published <= position.published)
-        .order_by(Position.published, Position.created_at, Position.id)
-    ).first()
-    return earliest or position
-
-
-def _describe_previous(session, previous: Position) -> dict:
-    source = session.get(Document, previous.document_id)
-    outlet = (source.outlet or source.title) if source else None
-    if previous.relayed_from and outlet and previous.relayed_from.casefold() != outlet.casefold():
-        outlet = f"{outlet} ({previous.relayed_from})"
-    return {
-        "stance": previous.stance,
-        "published": previous.published.isoformat() if previous.published else None,
-        "document_id": previous.document_id,
-        "outlet": outlet,
-        "quote": previous.quote,
-    }
 
 
 # ------------------------------------------------------------------------------ the Story row
@@ -635,7 +504,7 @@ def _update_story(session, story: Story, document: Document, vectors: np.ndarray
 def _relayed_sources(session, document_ids: list[str]) -> dict[str, str | None]:
     if not document_ids:
         return {}
-    rows = session.exec(select(Position.document_id, Position.relayed_from).where(Position.document_id.in_(document_ids))).all()
+    rows = session.exec(select(Position.document_id, Position.relayed_from).where(col(Position.document_id).in_(document_ids))).all()
     by_document: dict[str, list] = {}
     for document_id, relayed_from in rows:
         by_document.setdefault(document_id, []).append(relayed_from)

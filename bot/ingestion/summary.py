@@ -220,7 +220,7 @@ def is_content(text: str) -> bool:
 def positions_by_passage(passages, findings) -> dict[int, set[tuple[str, str, str]]]:
     """Index of each passage -> the (party, issue, stance) positions the ledger found in it."""
     index = {p.id: i for i, p in enumerate(passages) if p.id is not None}
-    found: dict[int, set[tuple[str, str]]] = {}
+    found: dict[int, set[tuple[str, str, str]]] = {}
     for finding in findings:
         i = index.get(getattr(finding, "passage_id", None))
         if i is None:

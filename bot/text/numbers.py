@@ -11,106 +11,14 @@ reader's language (600,000 in English, 60万 in Chinese).
 """
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-# -- Chinese numerals ---------------------------------------------------------------------------
-
-_ZH_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "壹": 1, "二": 2, "贰": 2, "貳": 2, "两": 2, "兩": 2, "三": 3, "叁": 3,
-              "參": 3, "四": 4, "肆": 4, "五": 5, "伍": 5, "六": 6, "陆": 6, "陸": 6, "七": 7, "柒": 7, "八": 8, "捌": 8,
-              "九": 9, "玖": 9}
-_ZH_SMALL = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
-_ZH_BIG = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
-_ZH_NUMERAL_CHARS = "".join(_ZH_DIGITS) + "".join(_ZH_SMALL) + "".join(_ZH_BIG)
-_ZH_NUMERAL = f"[{_ZH_NUMERAL_CHARS}]+(?:[点點][{''.join(_ZH_DIGITS)}]+)?"
-
-
-def parse_chinese_numeral(text: str) -> float | None:
-    """The value of a Chinese numeral: 一百二十 -> 120, 两千 -> 2000, 三万五千 -> 35000, 一亿二千万 -> 120000000,
-    二〇二五 -> 2025 (digit by digit), 三点五 -> 3.5. None when ``text`` is not one numeral."""
-    text = text.strip()
-    if not text:
-        return None
-    whole, _, decimals = text.replace("點", "点").partition("点")
-    if decimals and not all(ch in _ZH_DIGITS for ch in decimals):
-        return None
-    value = _chinese_integer(whole)
-    if value is None:
-        return None
-    if decimals:
-        value += float("0." + "".join(str(_ZH_DIGITS[ch]) for ch in decimals))
-    return value
-
-
-def _chinese_integer(text: str) -> float | None:
-    if not text or any(ch not in _ZH_DIGITS and ch not in _ZH_SMALL and ch not in _ZH_BIG for ch in text):
-        return None
-    if all(ch in _ZH_DIGITS for ch in text):
-        return float("".join(str(_ZH_DIGITS[ch]) for ch in text))  # 二〇二五: read digit by digit
-    total = section = 0.0
-    digit: float | None = None
-    for ch in text:
-        if ch in _ZH_DIGITS:
-            digit = _ZH_DIGITS[ch]
-        elif ch in _ZH_SMALL:
-            section += (1 if digit is None else digit) * _ZH_SMALL[ch]
-            digit = None
-        elif _ZH_BIG[ch] == 100_000_000:
-            total = (total + section + (digit or 0)) * _ZH_BIG[ch]
-            section, digit = 0.0, None
-        else:
-            total += ((section + (digit or 0)) or 1) * _ZH_BIG[ch]
-            section, digit = 0.0, None
-    if digit and section and text[-2] in _ZH_SMALL and _ZH_SMALL[text[-2]] >= 100 and text[-2] not in "十拾":
-        # 两万五 (25000), 三千五 (3500): a trailing digit after a unit of 100+ counts in the next unit down
-        digit *= _ZH_SMALL[text[-2]] / 10
-    elif digit and not section and total and text[-2] in _ZH_BIG:
-        digit *= _ZH_BIG[text[-2]] / 10  # 两万五 -> 25000, 一亿五 -> 150000000
-    return total + section + (digit or 0)
-
-
-# -- English number words -----------------------------------------------------------------------
-
-_EN_UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                         "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
-_EN_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
-_EN_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000,
-              "trillion": 1_000_000_000_000}
-_EN_WORD = "|".join(sorted([*_EN_UNITS, *_EN_TENS, *_EN_SCALES], key=len, reverse=True))
-_EN_WORDS = re.compile(rf"\b(?:a\s+)?(?:{_EN_WORD})(?:(?:[\s-]+|\s+and\s+)(?:{_EN_WORD}))*\b", re.I)
-_FRACTION_WORDS = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fourth": 4,
-                   "fourths": 4, "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "tenth": 10, "tenths": 10}
-# "a third of", "two-thirds", "one in five"; not "a third round" (an ordinal) nor "half an hour" (a duration)
-_EN_FRACTION = re.compile(
-    rf"\b(?P<n>a|an|one|two|three|four|nine)[\s-]+(?P<d>{'|'.join(_FRACTION_WORDS)})\b(?=\s+of\b|\s*[,.;:)]|\s*$)"
-    r"|\b(?P<half>half)\b(?=\s+(?:of|the|their|its|all)\b)"
-    r"|\b(?P<n2>one|two|three)\s+in\s+(?P<d2>two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
-
-
-def parse_english_number(text: str) -> float | None:
-    """The value of English number words: "twenty-four" -> 24, "three hundred" -> 300, "a million" -> 1000000."""
-    words = [w for w in re.split(r"[\s-]+", text.lower().strip()) if w and w != "and"]
-    if not words:
-        return None
-    if words[0] in ("a", "an"):
-        words[0] = "one"
-    total = current = 0.0
-    for word in words:
-        if word in _EN_UNITS:
-            current += _EN_UNITS[word]
-        elif word in _EN_TENS:
-            current += _EN_TENS[word]
-        elif word == "hundred":
-            current = (current or 1) * 100
-        elif word in _EN_SCALES:
-            total += (current or 1) * _EN_SCALES[word]
-            current = 0.0
-        else:
-            return None
-    return total + current
-
+from bot.text.date_mentions import DateMention, dates_in, with_weekday
+from bot.text.numerals import (_EN_FRACTION, _EN_SCALES, _EN_TENS, _EN_UNITS, _EN_WORDS, _FRACTION_WORDS, _LATIN_WORD,
+                               _ZH_BIG, _ZH_DIGITS, _ZH_NUMERAL, _ZH_NUMERAL_CHARS, _ZH_SMALL, _matches_at, _value,
+                               parse_chinese_numeral, parse_english_number)
 
 # -- units, classifiers and approximations (the closed class of words a figure carries) -------------
 
@@ -247,7 +155,6 @@ _ZH_NOT_NUMBERS = re.compile(r"(?<![零〇一二两兩三四五六七八九十�
 # Cheap tests that a text may hold a figure written in words: a Chinese numeral, or an English number, fraction or
 # duration word. Most sentences fail one of them and skip its long patterns.
 _ZH_HINT = re.compile(f"[{_ZH_NUMERAL_CHARS}半]")
-_LATIN_WORD = re.compile(r"[a-z]+")
 _NUMBER_WORDS = frozenset([*_EN_UNITS, *_EN_TENS, *_EN_SCALES])
 _FRACTION_HINTS = frozenset([*_FRACTION_WORDS, "in"])
 _VAGUE_HINTS = frozenset(("dozens", "scores", "hundreds", "thousands", "millions"))
@@ -316,7 +223,9 @@ def _numbers(text: str) -> tuple[Number, ...]:
         if match.group("half"):
             add(0.5, "fraction", *match.span())
         elif match.group("n2"):
-            add(parse_english_number(match.group("n2")) / parse_english_number(match.group("d2")), "fraction", *match.span())
+            numerator, denominator = parse_english_number(match.group("n2")), parse_english_number(match.group("d2"))
+            if numerator is not None and denominator:
+                add(numerator / denominator, "fraction", *match.span())
         else:
             numerator = parse_english_number(match.group("n"))
             add(numerator / _FRACTION_WORDS[match.group("d").lower()] if numerator else None, "fraction", *match.span())
@@ -331,33 +240,6 @@ def _numbers(text: str) -> tuple[Number, ...]:
     found.sort(key=lambda n: n.start)
     attached = [_attach(number, text, found) for number in found]
     return tuple(replace(n, text=original[n.start:n.end]) for n in attached) if original != text else tuple(attached)
-
-
-_TOKEN = re.compile(r"[A-Za-z]+|\d+")
-
-
-def _matches_at(pattern: re.Pattern, text: str, words: frozenset, *, digits: bool = False, article: bool = False):
-    """``pattern``'s matches starting at a word of ``words`` (or a digit run), left to right and not overlapping:
-    what ``finditer`` finds, without trying a long case-insensitive alternation at every position of the text."""
-    end = 0
-    for token in _TOKEN.finditer(text):
-        word = token.group(0)
-        if token.start() < end or not (word.lower() in words or digits and word.isdigit()):
-            continue
-        start = token.start()
-        if article and re.search(r"\ban?\s+$", text[max(0, start - 3):start], re.I):
-            start = start - len(re.search(r"an?\s+$", text[max(0, start - 3):start], re.I).group(0))
-        match = pattern.match(text, start) or (pattern.match(text, token.start()) if start != token.start() else None)
-        if match and match.end() > match.start():
-            end = match.end()
-            yield match
-
-
-def _value(text: str) -> float | None:
-    try:
-        return float(text.replace(",", ""))
-    except ValueError:
-        return parse_chinese_numeral(text)
 
 
 def _arabic(match: re.Match) -> tuple[float | None, str]:
@@ -631,130 +513,6 @@ def render_chinese(text: str, language: str) -> str:
     return text.replace("萬", "万").replace("億", "亿").replace("兩", "两")
 
 
-# -- dates --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DateMention:
-    """A calendar date as far as a text states it: any of year, month, day and weekday (0 = Monday)."""
-
-    year: int | None = None
-    month: int | None = None
-    day: int | None = None
-    weekday: int | None = None
-    start: int = 0
-    end: int = 0
-
-    def fields(self) -> dict[str, int]:
-        return {k: v for k, v in (("year", self.year), ("month", self.month), ("day", self.day),
-                                  ("weekday", self.weekday)) if v is not None}
-
-
-_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
-_MONTHS |= {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name} | {"sept": 9}
-_MONTH = r"(?P<{g}>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
-_WEEKDAY = r"(?P<wd>" + "|".join(_WEEKDAYS) + r")"
-_DATE_EN = re.compile(
-    rf"\b(?:{_WEEKDAY},?\s+)?(?:"
-    rf"{_MONTH.format(g='m1')}\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y1>(?:19|20)\d\d)\b)?"
-    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH.format(g='m2')}(?:,?\s+(?P<y2>(?:19|20)\d\d)\b)?"
-    rf"|{_MONTH.format(g='m3')}\s+(?:of\s+)?(?P<y3>(?:19|20)\d\d)\b"
-    rf")|\b(?P<wd2>" + "|".join(_WEEKDAYS) + r")\b|\b(?P<iy>(?:19|20)\d\d)-(?P<im>\d\d)-(?P<id>\d\d)\b"
-    r"|(?<![\d,.$€£])\b(?P<y4>(?:19|20)\d\d)(?![\d%]|[.,]\d|\s*(?:%|percent|per cent|thousand|million|billion|km|square"
-    r"|troops|soldiers|people|prisoners|bodies|votes|times|drones|missiles|countries|households|civilians)\b)",
-    re.I)
-_ZH_DIGIT_OR = rf"(?:\d+|[{''.join(_ZH_DIGITS)}十]+)"
-_DATE_ZH = re.compile(
-    r"(?:周|週|星期|礼拜|禮拜)(?P<wd>[一二三四五六日天])"
-    rf"|(?=[\d{''.join(_ZH_DIGITS)}十])(?:(?P<y>\d{{4}}|[{''.join(_ZH_DIGITS)}]{{4}})\s*年)?\s*(?:(?P<m>{_ZH_DIGIT_OR})\s*月"
-    rf"(?![份]))?\s*(?:(?P<d>{_ZH_DIGIT_OR})\s*[日号號])?")
-# Cheap tests that a text may hold a date at all, so most sentences skip the long patterns.
-_ZH_DATE_HINT = re.compile(r"[年月日号號]|周|週|星期|礼拜|禮拜")
-_EN_DATE_WORDS = frozenset([*_MONTHS, *_WEEKDAYS])
-_YEAR_OR_ISO = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-_ZH_WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
-
-
-def dates_in(text: str) -> list[DateMention]:
-    """Dates stated in ``text``: "March 19, 2025", "19 March", "Tuesday", "2025-03-19", "in 2025", 2025年3月19日, 19日, 周二."""
-    found: list[DateMention] = []
-    zh = _ZH_DATE_HINT.search(text) is not None
-    en = not _EN_DATE_WORDS.isdisjoint(_LATIN_WORD.findall(text.lower())) or _YEAR_OR_ISO.search(text) is not None
-    for match in _DATE_ZH.finditer(text) if zh else ():
-        if not match.group(0).strip():
-            continue
-        if match.group("wd"):
-            found.append(DateMention(weekday=_ZH_WEEKDAYS[match.group("wd")], start=match.start(), end=match.end()))
-            continue
-        year, month, day = (_date_part(match.group(k)) for k in ("y", "m", "d"))
-        if year is None and month is None and day is None:
-            continue
-        if (month is not None and not 1 <= month <= 12) or (day is not None and not 1 <= day <= 31):
-            continue
-        if month is not None and day is None and year is None and text[match.end():match.end() + 1] in ("以", "之", "内", "內"):
-            continue  # 三个月内 is a duration, read as a figure
-        found.append(DateMention(year, month, day, None, *_stripped_span(match)))
-    for match in _matches_at(_DATE_EN, text, _EN_DATE_WORDS, digits=True) if en else ():
-        if any(s < match.end() and match.start() < e for s, e in ((d.start, d.end) for d in found)):
-            continue  # the year of 2025年3月19日 is part of the Chinese date
-        g = match.groupdict()
-        if g["iy"]:
-            found.append(DateMention(int(g["iy"]), int(g["im"]), int(g["id"]), None, *match.span()))
-            continue
-        month = g["m1"] or g["m2"] or g["m3"]
-        if month and month.lower() == "may" and not month[0].isupper():
-            continue  # "may" is also a verb: only "May" capitalized is the month
-        weekday = g["wd"] or g["wd2"]
-        year = g["y1"] or g["y2"] or g["y3"] or g["y4"]
-        day = g["d1"] or g["d2"]
-        found.append(DateMention(int(year) if year else None, _MONTHS[month.lower()] if month else None,
-                                 int(day) if day else None, _WEEKDAYS[weekday.lower()] if weekday else None,
-                                 *match.span()))
-    return sorted(found, key=lambda d: d.start)
-
-
-def _date_part(text: str | None) -> int | None:
-    if not text:
-        return None
-    value = _value(text)
-    return int(value) if value is not None else None
-
-
-def _stripped_span(match: re.Match) -> tuple[int, int]:
-    start, end = match.span()
-    while start < end and match.string[start].isspace():
-        start += 1
-    return start, end
-
-
-def date_supported(claim: DateMention, evidence: list[DateMention]) -> bool:
-    """The evidence states the claimed date: one of its dates shares a field with the claim and contradicts none."""
-    wanted = claim.fields()
-    for date in evidence:
-        have = date.fields()
-        shared = set(wanted) & set(have)
-        if shared and all(wanted[k] == have[k] for k in shared) and set(wanted) <= set(have) | _derivable(have):
-            return True
-    return False
-
-
-def _derivable(fields: dict[str, int]) -> set[str]:
-    """A full date also states its weekday."""
-    return {"weekday"} if {"year", "month", "day"} <= set(fields) else set()
-
-
-@lru_cache(maxsize=1 << 12)
 def facts_in(text: str) -> tuple[tuple[Number, ...], tuple[DateMention, ...]]:
     """The numbers and the dates of ``text`` (cached: evidence quotes are read for every sentence that cites them)."""
-    return tuple(numbers_in(text)), tuple(_with_weekday(d) for d in dates_in(text))
-
-
-def _with_weekday(date: DateMention) -> DateMention:
-    if date.weekday is None and date.year and date.month and date.day:
-        try:
-            weekday = calendar.weekday(date.year, date.month, date.day)
-        except ValueError:
-            return date
-        return DateMention(date.year, date.month, date.day, weekday, date.start, date.end)
-    return date
+    return tuple(numbers_in(text)), tuple(with_weekday(d) for d in dates_in(text))

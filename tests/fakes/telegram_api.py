@@ -27,14 +27,12 @@ from typing import Any, Callable
 
 from aiohttp import web
 
+from bench.telegram_fake import TRUE_METHODS, LoopbackBotAPI
+
 DATA = Path(__file__).resolve().parent.parent / "data" / "telegram"
 DEFAULT_TOKEN = "7000001:AAF-fake-SECRET-token-do-not-log-0123456789"
 MAX_MESSAGE_CHARS = 4096
 MAX_CALLBACK_BYTES = 64
-_TRUE_METHODS = {
-    "deleteWebhook", "setWebhook", "setMyCommands", "deleteMyCommands", "sendChatAction",
-    "answerCallbackQuery", "close", "logOut", "setChatMenuButton",
-}
 
 
 def load(name: str) -> dict:
@@ -142,7 +140,7 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-class FakeTelegramAPI:
+class FakeTelegramAPI(LoopbackBotAPI):
     """A Bot API server for one bot. Start it, point PTB's base_url at it, queue updates, read ``calls``."""
 
     def __init__(self, token: str = DEFAULT_TOKEN, me: dict | None = None):
@@ -156,40 +154,12 @@ class FakeTelegramAPI:
         self._message_ids = itertools.count(1)
         self._arrived = asyncio.Event()
         self._called = asyncio.Event()
-        self._runner: web.AppRunner | None = None
         self._closing = False
-        self.port = 0
 
-    # lifecycle -----------------------------------------------------------------------------
-    async def start(self) -> "FakeTelegramAPI":
-        """Listen on 127.0.0.1 on a free port."""
-        app = web.Application()
-        app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        # handler_cancellation: a long poll the client gave up on must not hold the server open
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
-        return self
-
-    async def stop(self) -> None:
-        """Close the server (pending long polls are cancelled)."""
+    # lifecycle (start, stop, base_url: LoopbackBotAPI) ----------------------------------------
+    def _release(self) -> None:
         self._closing = True
         self._arrived.set()  # release long polls still waiting
-        if self._runner:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> "FakeTelegramAPI":
-        return await self.start()
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """Value for ``ApplicationBuilder().base_url(...)``: PTB appends the token."""
-        return f"http://127.0.0.1:{self.port}/bot"
 
     @property
     def base_file_url(self) -> str:
@@ -311,7 +281,7 @@ class FakeTelegramAPI:
             return True
         if method == "getChatMember":
             return self._chat_member(params)
-        if method in _TRUE_METHODS:
+        if method in TRUE_METHODS:
             return True
         raise _ApiError(404, "Not Found")
 

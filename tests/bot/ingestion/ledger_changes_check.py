@@ -16,7 +16,7 @@ from pathlib import Path
 from tests.conftest import make_settings, build_services
 from bot.ingestion.pipeline import Ingestor
 from bot.ingestion.extract import extract_text
-from bot.ingestion.stories import change_kind
+from bot.ingestion.changes import change_kind
 from sqlmodel import Session
 from storage.models import Document
 

@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.ingestion.pipeline import Ingestor
-from bot.ingestion.stories import (ALIGN, ALIGN_ACROSS, NOVEL, RESTATED, STRONG, Change, LanguageSpace, Sentences, aligned_pairs, change_kind,
-                         changes_in_new_sentences, compare, covered_sentences, first_report, language_group,
-                         position_changes, source_key)
+from bot.ingestion.changes import Change, change_kind, first_report, position_changes
+from bot.ingestion.stories import (ALIGN, ALIGN_ACROSS, NOVEL, RESTATED, STRONG, LanguageSpace, Sentences, aligned_pairs,
+                                   changes_in_new_sentences, compare, covered_sentences, language_group, source_key)
 from storage.db import session_scope
 from storage.models import Delivery, Document, Passage, Position, Story, Subscription
 from tests.conftest import build_services, make_settings

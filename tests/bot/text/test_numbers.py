@@ -3,14 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text.numbers import (
-    dates_in,
-    numbers_in,
-    parse_chinese_numeral,
-    parse_english_number,
-    render_number,
-    same_number,
-)
+from bot.text.date_mentions import dates_in
+from bot.text.numerals import parse_chinese_numeral, parse_english_number
+from bot.text.numbers import numbers_in, render_number, same_number
 
 
 def one(text: str):
