@@ -54,10 +54,9 @@ _CONDITION = re.compile(r"\b(?:only if|unless|until|provided(?: that)?|providing
                         r"|only once|only after|only when|as soon as|depends? on|depended on|dependent on|contingent (?:on|upon)"
                         r"|hinges? on|conditional (?:on|upon)|without|while|once(?= (?:a|an|the|\w+(?: \w+){0,2} (?:is|are|was|were|has|have|had)) )|(?:be|is|are|was|were) preceded by"
                         r"|(?:but )?only(?: \w+){0,3}? (?:after|when|once|with|if|in the (?:final|last) stage))\b"
-                        r"|只有|只要|除非|前提是|条件是|直到|取决于|\bbefore\b|的(?:前提|条件)(?:之?下)|为(?:前提|条件)"
-                        r"|(?:之后|以后|后)(?=才|方可|方能)|之前(?=[^，。,]{0,3}(?:不|绝不|决不|无法))")
+                        r"|只有|只要|除非|前提是|条件是|直到|取决于|\bbefore\b|的(?:前提|条件)(?:之?下)|为(?:前提|条件)")
 
-_TIMING = re.compile(r"until|before|while|once|之后|以后|后|之前|only once|only after|only when|as soon as|直到|(?:but )?only(?: \w+){0,3}? (?:after|when|once|in the (?:final|last) stage)")
+_TIMING = re.compile(r"until|before|while|once|only once|only after|only when|as soon as|直到|(?:but )?only(?: \w+){0,3}? (?:after|when|once|in the (?:final|last) stage)")
 
 def conditional_structure(sentence: StanceSentence, index: int, attribution: Attribution,
                            context: Context | None = None) -> list[tuple[Cue, Finding]]:
@@ -92,13 +91,6 @@ def conditional_structure(sentence: StanceSentence, index: int, attribution: Att
         main = (marker.end(), sentence.clause_end(marker.end()))
         if marker.group().startswith("为") and sentence.issue_mentions(sentence.clause_start(opening), opening):
             main = (sentence.clause_start(opening), opening)  # 乌克兰愿意停火,但以X为前提: the main clause came first
-    elif marker.group() in ("之后", "以后", "后", "之前"):  # (A)在X之后才Y, 在X之前不会Y: Y, wherever its matter stands, waits for X
-        opening = folded.rfind("在", sentence.clause_start(marker.start()), marker.start())
-        if opening == -1:
-            return []
-        condition = (opening + 1, marker.start())
-        stop = re.search(r"[,，;；]", folded[marker.end():])
-        main = (sentence.clause_start(opening), marker.end() + stop.start() if stop else sentence.clause_end(marker.end()))
     elif marker.group() in ("只有", "只要"):
         then = re.search(r"[就才]", folded[marker.end():])
         if then is None:

@@ -358,14 +358,12 @@ def test_part_of_a_deal_is_no_territorial_claim(profile):
 
 
 @pytest.mark.parametrize("sentence, expected", [
-    # 在X之后才Y, 在X之前不会Y: Y waits for X; another party's act is demanded
-    ("乌克兰表示,在俄罗斯撤军之前不会举行选举。", {("ukraine", "elections", "conditions"), ("ukraine", "territory", "demands")}),
     ("克里姆林宫发表声明说,黑海协议须在满足若干条件后方可生效,包括解除对俄罗斯农业银行的制裁。",
      {("russia", "maritime_ceasefire", "conditions"), ("russia", "sanctions", "demands")}),
     # 应 as a modal of obligation, said by a party's speaker
     ("佩斯科夫表示,乌克兰应撤出四个地区。", {("russia", "territory", "demands")}),
 ])
-def test_chinese_timing_conditions_and_the_modal_ying(profile, sentence, expected):
+def test_chinese_conditions_after_a_modal_and_the_modal_ying(profile, sentence, expected):
     assert triples(extract_positions([sentence], profile)) == expected
 
 
