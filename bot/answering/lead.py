@@ -36,7 +36,8 @@ class ReplyWriting:
         if q.kind not in ("aggregation", "timeline", "comparison", "disagreement") and "speech" not in q.cues:
             bullets = _within_budget(lead, bullets)  # (what someone said is answered by their words, however long)
             used = {int(n) for n in re.findall(r"\[(\d+)\]", lead)} | {n for b in bullets for n in b.cites}
-            citations = [c for c in citations if c.n <= max(used, default=len(citations))]  # the sources of dropped bullets go        if citations and all(not _same_script(c.language, q.language) for c in citations):
+            citations = [c for c in citations if c.n <= max(used, default=len(citations))]  # the sources of dropped bullets go
+        if citations and all(not _same_script(c.language, q.language) for c in citations):
             lead += i18n.t("answer.lead.other_language", q.language)
         if not lead.endswith((".", "。", ":", ":")):
             lead += i18n.t("answer.end", q.language)

@@ -396,3 +396,13 @@ def test_rank_orders_evidence_as_the_answer_weighs_it(answerer):
 
 def test_rank_on_an_empty_corpus_is_empty(services):
     assert services.answerer.rank("What does Russia demand on NATO?") == []
+
+
+@pytest.mark.parametrize("question", ["What does Russia demand on NATO?", "普京愿意从哪些地区撤军?",
+                                      "Which regions does Putin want recognized as Russian?", "俄罗斯对北约有什么要求?"])
+def test_the_original_language_note_only_when_every_quote_is_in_the_other_script(answerer, question):
+    reply = answerer.ask(question)
+    note = "(quoted in the original language)" if reply.language == "en" else "(引文保留原文)"
+    other_script_only = bool(reply.citations) and all(c.language.startswith("zh") != reply.language.startswith("zh")
+                                                      for c in reply.citations)
+    assert (note in reply.lead) == other_script_only, (reply.lead, [c.language for c in reply.citations])
