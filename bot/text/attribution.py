@@ -303,6 +303,7 @@ class Context:
     outlet: str | None = None
     open_quote: Attribution | None = None  # the speaker of a quotation still open at the end of the last sentence
     issue_counts: dict[str, int] = field(default_factory=dict)  # issues named so far in the document: its topic
+    party_counts: dict[str, int] = field(default_factory=dict)  # parties named as subjects so far: who "both sides" are
 
 
 class Attributor:
@@ -463,7 +464,8 @@ def _speaker_before(sentence: ParsedSentence, floor: int, position: int, context
     inside = [m for m in sentence.mentions if start <= m.start and m.end <= position]
     lead = folded[start:position]
     anonymous = sentence.lexicon.anonymous.search(folded, start, position)
-    commentator = sentence.lexicon.commentators.search(lead)
+    # whom it was said to is no speaker: 对记者说, 向媒体表示 ("told reporters") names the audience, not a commentator
+    commentator = sentence.lexicon.commentators.search(re.sub(r"(?:对|向|告诉|跟)[^，,。]{0,8}?(?:记者|媒体|新闻界)", "", lead))
     named_inside = [m for m in inside if sentence.is_subject_like(m)]
     if commentator and not (named_inside and named_inside[-1].kind == "actor" and named_inside[-1].start > start + commentator.end()):
         # "The Tesla and SpaceX CEO explained", "a former US diplomat said": speaks for no party

@@ -169,7 +169,7 @@ def test_code_names_no_party_of_the_default_profile():
     names |= {alias for section in ("actors", "places") for entry in data[section].values()
               for alias in entry.get("aliases", []) if len(alias) > 3}
     generic = [BOT / "text" / "profile.py", BOT / "text" / "normalize.py", BOT / "ingestion" / "ledger.py", BOT / "text" / "attribution.py",
-               BOT / "text" / "data" / "stances.yaml"]
+               BOT / "ingestion" / "ledger_sentence.py", BOT / "ingestion" / "ledger_conditions.py", BOT / "text" / "data" / "stances.yaml"]
     for path in generic:
         source = path.read_text(encoding="utf-8")
         found = [name for name in names if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", source)]
