@@ -44,7 +44,7 @@ from bot.text.attribution import (
     Attribution,
     Context,
     Lexicon,
-    Mention,
+    SentenceMention,
     Speaker,
     attribute,
     load_lexicon,
@@ -161,7 +161,7 @@ def _one_per_pair(found: list[tuple[Cue, Finding]]) -> list[Finding]:
             chosen[key] = with_stance(chosen[key], "conditions")
     return list(chosen.values())
 
-def _subject(sentence: StanceSentence, cue: Cue, previous: tuple[Cue, Mention | None] | None) -> Mention | None:
+def _subject(sentence: StanceSentence, cue: Cue, previous: tuple[Cue, SentenceMention | None] | None) -> SentenceMention | None:
     """The cue's subject; a cue continuing the previous one's clause ("pushing X to Y in exchange for Z") shares it."""
     agent = _passive_agent(sentence, cue)
     if agent is not None:
@@ -183,7 +183,7 @@ _BOTH = re.compile(r"\b(?:both sides|both parties|both countries|the two sides|t
 
 _FORECAST = re.compile(r"\b(?:will|would|shall|could|may|might|should|to)\s+(?:\w+\s+)?$|(?:将|会|可能|应当|应该|预计)\s*$")
 
-def _both_sides(sentence: StanceSentence, cue: Cue, subject: Mention | None, context: Context) -> list[str] | None:
+def _both_sides(sentence: StanceSentence, cue: Cue, subject: SentenceMention | None, context: Context) -> list[str] | None:
     """"Both sides agreed to ...", 双方同意: the two parties the document is about, when a report says what they did.
 
     A forecast ("both sides will soon agree") or a wish states nobody's position; the two parties are the sentence's own
@@ -214,7 +214,7 @@ def _both_sides(sentence: StanceSentence, cue: Cue, subject: Mention | None, con
     ranked = sorted(context.party_counts.items(), key=lambda item: -item[1])
     return [party for party, _ in ranked[:2]] if len(ranked) >= 2 else []
 
-def _passive_agent(sentence: StanceSentence, cue: Cue) -> Mention | None:
+def _passive_agent(sentence: StanceSentence, cue: Cue) -> SentenceMention | None:
     """The agent of a passive cue: "was rejected by A", "had been welcomed by A"."""
     if not cue.latin or not re.search(r"\b(?:was|were|been|is|are|be|being)\s+(?:\w+ly\s+)?$", sentence.folded[max(0, cue.start - 24):cue.start]):
         return None
@@ -224,7 +224,7 @@ def _passive_agent(sentence: StanceSentence, cue: Cue) -> Mention | None:
     return next((m for m in sentence.mentions if m.start == cue.end + by.end() and m.kind in ("party", "actor")), None)
 
 
-def _reporting_subject(sentence: StanceSentence) -> Mention | None:
+def _reporting_subject(sentence: StanceSentence) -> SentenceMention | None:
     """The party or actor whose reporting verb opens the sentence ("A said ..."), if any."""
     for mention in sentence.mentions:
         if mention.kind in ("party", "actor") and sentence.is_subject_like(mention):
@@ -234,7 +234,7 @@ def _reporting_subject(sentence: StanceSentence) -> Mention | None:
             return None
     return None
 
-def _holders(sentence: StanceSentence, cue: Cue, subject: Mention | None, speaker: Speaker | None,
+def _holders(sentence: StanceSentence, cue: Cue, subject: SentenceMention | None, speaker: Speaker | None,
              context: Context) -> list[str]:
     """The parties that hold the stance: the cue's subject (and those joined to it), or the speaker."""
     if cue.party_from_speaker and cue.stance == "denies" and subject is not None and subject.party:
@@ -262,7 +262,7 @@ def _holders(sentence: StanceSentence, cue: Cue, subject: Mention | None, speake
         return [speaker.party]  # "X said there may be room for negotiations": no subject, the speaker's own view
     return []
 
-def _forecast_of_others(sentence: StanceSentence, cue: Cue, subject: Mention | None, speaker: Speaker | None,
+def _forecast_of_others(sentence: StanceSentence, cue: Cue, subject: SentenceMention | None, speaker: Speaker | None,
                        parties: list[str]) -> bool:
     """A speaker of one party saying what another party will do ("A said B will agree to a truce") forecasts; it
     reports no stance of B's. What B did or said ("A said B had agreed") is a report and stays."""
@@ -271,7 +271,7 @@ def _forecast_of_others(sentence: StanceSentence, cue: Cue, subject: Mention | N
     between = sentence.folded[subject.end:cue.start] + sentence.folded[cue.start:cue.end]
     return re.search(r"\b(?:will|would|could|may|might|shall|is going to|are going to)\b|将(?![军领])|(?<![开约聚宴])会(?![谈面议晤见谈])|可能|预计", between) is not None
 
-def _criticised(sentence: StanceSentence, mention: Mention) -> bool:
+def _criticised(sentence: StanceSentence, mention: SentenceMention) -> bool:
     """Whether the mention is the object of a criticism verb right before it ("accused the president", 指责对方)."""
     before = sentence.folded[max(0, sentence.phrase_start(mention) - 30):sentence.phrase_start(mention)]
     last = list(sentence.lexicon.criticism.finditer(before))
@@ -309,7 +309,7 @@ def _criticism(sentence: StanceSentence, cue: Cue, speaker: Speaker | None, part
         return False
     return sentence.lexicon.criticism.search(sentence.folded) is not None
 
-def _issues(sentence: StanceSentence, cue: Cue, subject: Mention | None, context: Context) -> list[tuple[str, tuple[str, ...]]]:
+def _issues(sentence: StanceSentence, cue: Cue, subject: SentenceMention | None, context: Context) -> list[tuple[str, tuple[str, ...]]]:
     """(issue, places) pairs the cue is about: in its scope, else before it, else what "these" points back to."""
     end = sentence.scope_end(cue)
     mentions = without_goals(sentence, sentence.issue_mentions(cue.end, end))

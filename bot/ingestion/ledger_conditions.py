@@ -20,7 +20,7 @@ from bot.ingestion.ledger_sentence import (
     with_stance,
     without_goals,
 )
-from bot.text.attribution import WORD, Attribution, Context, Mention
+from bot.text.attribution import WORD, Attribution, Context, SentenceMention
 
 
 def if_then(sentence: StanceSentence, index: int, context: Context, attribution: Attribution) -> list[tuple[Cue, Finding]]:
@@ -109,7 +109,7 @@ def conditional_structure(sentence: StanceSentence, index: int, attribution: Att
             start = max(start, cut + len(mark)) if cut != -1 else start
         main = (start, marker.start())
         condition = (marker.end(), sentence.clause_end(marker.end()))
-    main_issues: list[Mention] = [m for m in sentence.issue_mentions(*main) if not condition[0] <= m.start < condition[1]]
+    main_issues: list[SentenceMention] = [m for m in sentence.issue_mentions(*main) if not condition[0] <= m.start < condition[1]]
     topic = None
     if not main_issues and context is not None and context.issue_counts and DEFINITE_THING.search(folded[main[0]:main[1]]):
         # "the force would deploy only once ...": the force, the plan, the deal the document is about
@@ -140,7 +140,7 @@ def conditional_structure(sentence: StanceSentence, index: int, attribution: Att
                   for issue, places in group_issues(without_goals(sentence, _condition_issues(sentence, *condition)))]
     return found
 
-def _condition_issues(sentence: StanceSentence, start: int, end: int) -> list[Mention]:
+def _condition_issues(sentence: StanceSentence, start: int, end: int) -> list[SentenceMention]:
     """The issues a condition names: an occasion's marks do not apply inside it (在A之后 is the condition, not a date)."""
     found = [m for m in sentence.mentions if start <= m.start and m.end <= end and m.issue]
     return [m for m in found if not sentence._attached(m, found)]
@@ -167,7 +167,7 @@ def needs_of_a_thing(sentence: StanceSentence, cue: Cue) -> bool:
                    for m in sentence.mentions) \
         and re.search(r"\w", sentence.folded[start:cue.start]) is not None
 
-def modal_subject(sentence: StanceSentence, cue: Cue) -> Mention | None:
+def modal_subject(sentence: StanceSentence, cue: Cue) -> SentenceMention | None:
     """The issue a speaker-bound modal is said of ("the ceasefire must ...", 停火应当……), if it is the clause's subject."""
     if not cue.party_from_speaker or cue.stance != "demands":
         return None

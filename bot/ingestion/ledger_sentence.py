@@ -12,7 +12,7 @@ from bot.text.attribution import (
     WORD,
     Attribution,
     Lexicon,
-    Mention,
+    SentenceMention,
     ParsedSentence,
     Speaker,
     anonymous_phrase,
@@ -199,7 +199,7 @@ class StanceSentence(ParsedSentence):
 
     # ----- who
 
-    def holder_before(self, cue: Cue) -> Mention | None:
+    def holder_before(self, cue: Cue) -> SentenceMention | None:
         """The mention holding the stance: the noun right before a noun cue, else the cue's subject."""
         relative = re.search(r"(?:,\s*)?\b(?:which|who)\s+(?:(?:also|has|have|had|long|repeatedly|previously|already|now|is|are|was|were)\s+){0,3}$"
                              r"|,\s*that\s+$", self.folded[max(0, cue.start - 40):cue.start])
@@ -228,18 +228,18 @@ class StanceSentence(ParsedSentence):
             candidates = initial or candidates
         return candidates[-1] if candidates else None
 
-    def _clause_initial(self, mention: Mention) -> bool:
+    def _clause_initial(self, mention: SentenceMention) -> bool:
         start = self.phrase_start(mention)
         lead = re.split(r"[,，;；:：()（）。]", self.folded[max(0, start - 8):start])[-1]
         return len(lead.strip()) <= 6 and not any(m.end <= start and m.start >= start - len(lead) for m in self.mentions)
 
     # ----- what
 
-    def issue_mentions(self, start: int, end: int) -> list[Mention]:
+    def issue_mentions(self, start: int, end: int) -> list[SentenceMention]:
         found = [m for m in self.mentions if start <= m.start and m.end <= end and m.issue and not self._circumstance(m, start)]
         return [m for m in found if not self._attached(m, found)]
 
-    def _attached(self, mention: Mention, others: list[Mention]) -> bool:
+    def _attached(self, mention: SentenceMention, others: list[SentenceMention]) -> bool:
         """A mention that modifies another issue's noun is about that issue: "the X Sea shipping", "a ceasefire along the front line"."""
         for other in others:
             if other is mention or other.issue == mention.issue:
@@ -256,7 +256,7 @@ class StanceSentence(ParsedSentence):
                     return True
         return False
 
-    def _circumstance(self, mention: Mention, floor: int = 0) -> bool:
+    def _circumstance(self, mention: SentenceMention, floor: int = 0) -> bool:
         """An issue named as the occasion ("during the phone call", 通话中, "talks in the capital"), not the matter at stake.
 
         Only words from ``floor`` on count: the "in" of a cue ("interest in negotiating") is not an occasion's."""
@@ -306,14 +306,14 @@ def reported_clause_start(sentence: StanceSentence, position: int) -> int:
         start = max(start, cut + len(mark)) if cut != -1 else start
     return start
 
-def goal_mentions(sentence: StanceSentence, mentions: list[Mention]) -> list[Mention]:
+def goal_mentions(sentence: StanceSentence, mentions: list[SentenceMention]) -> list[SentenceMention]:
     return [m for m in mentions
              if re.search(r"(?:conditions?|terms|preconditions?) (?:for|of|under which)\s+(?:(?:a|an|the)\s+)?$", sentence.folded[max(0, m.start - 32):m.start])
              or re.match(r"\s*的?条件|\s*(?:includes?|including|to include|包括)\b", sentence.folded[m.end:m.end + 12])
              # what an act should bring about is its aim: 停火应当带来持久和平 ("a ceasefire should bring lasting peace")
              or re.search(r"(?:带来|导致|实现|bring|bring about|lead to|result in)\s*$", sentence.folded[max(0, m.start - 14):m.start])]
 
-def without_goals(sentence: StanceSentence, mentions: list[Mention]) -> list[Mention]:
+def without_goals(sentence: StanceSentence, mentions: list[SentenceMention]) -> list[SentenceMention]:
     """Drop the aim a condition serves when the condition's content is named too: "conditions for ending the war include X"."""
     goals = goal_mentions(sentence, mentions)
     rest = [m for m in mentions if m not in goals and m.issue not in {g.issue for g in goals}]
@@ -321,7 +321,7 @@ def without_goals(sentence: StanceSentence, mentions: list[Mention]) -> list[Men
 
 _TITLED_NAME = re.compile(r"['’]s\s+(?:[a-z][\w-]*\s+){1,4}((?:[A-Z][\w'’-]+\s+){1,2}[A-Z][\w'’-]+)\s")
 
-def titled_name(sentence: StanceSentence, subject: Mention | None) -> str | None:
+def titled_name(sentence: StanceSentence, subject: SentenceMention | None) -> str | None:
     """The person a party's office names ("A's human rights commissioner Jane Doe demanded ..."): the speaker."""
     if subject is None or subject.kind != "party" or not sentence.text:
         return None
@@ -330,7 +330,7 @@ def titled_name(sentence: StanceSentence, subject: Mention | None) -> str | None
     match = _TITLED_NAME.match(sentence.text, end)
     return match.group(1) if match else None
 
-def group_issues(mentions: list[Mention]) -> list[tuple[str, tuple[str, ...]]]:
+def group_issues(mentions: list[SentenceMention]) -> list[tuple[str, tuple[str, ...]]]:
     """Issue mentions grouped by issue, each with the places that stand for it."""
     grouped: dict[str, list[str]] = {}
     for mention in mentions:
@@ -345,7 +345,7 @@ def with_stance(finding: Finding, stance: str) -> Finding:
     return Finding(finding.party, finding.issue, stance, finding.sentence_index, finding.quote, finding.speaker,
                    finding.attribution, finding.relayed_from, finding.places)
 
-def finding_attribution(sentence: StanceSentence, governing: Attribution, subject: Mention | None) -> tuple[str, str | None]:
+def finding_attribution(sentence: StanceSentence, governing: Attribution, subject: SentenceMention | None) -> tuple[str, str | None]:
     """on_record, anonymous or relayed, and who said it (a profile key, or the words naming an unnamed source)."""
     speaker = governing.speaker
     if speaker is None and subject is not None:

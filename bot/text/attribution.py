@@ -160,8 +160,8 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
 # --------------------------------------------------------------------------- one sentence, read once
 
 @dataclass(frozen=True)
-class Mention:
-    """A profile mention with offsets into the folded sentence, and the party or issue it stands for."""
+class SentenceMention:
+    """A profile ``Mention`` read into one sentence: offsets into the folded sentence, and the party or issue it stands for."""
 
     key: str
     kind: str
@@ -185,7 +185,7 @@ class ParsedSentence:
         folded_at = [len(self.folded)] * (len(text) + 1)
         for j in range(len(origin) - 1, -1, -1):
             folded_at[origin[j]] = j
-        self.mentions = [Mention(m.key, m.kind, folded_at[m.start], folded_at[m.end], profile.party_of(m.key), profile.issue_of(m.key))
+        self.mentions = [SentenceMention(m.key, m.kind, folded_at[m.start], folded_at[m.end], profile.party_of(m.key), profile.issue_of(m.key))
                          for m in profile.find(text)]
         self.profile = profile
 
@@ -207,7 +207,7 @@ class ParsedSentence:
 
     # ----- noun phrases
 
-    def phrase_start(self, mention: Mention) -> int:
+    def phrase_start(self, mention: SentenceMention) -> int:
         """Where the noun phrase holding ``mention`` starts: runs of adjacent mentions count as one."""
         start = mention.start
         for other in reversed(self.mentions):
@@ -215,7 +215,7 @@ class ParsedSentence:
                 start = other.start
         return start
 
-    def is_subject_like(self, mention: Mention) -> bool:
+    def is_subject_like(self, mention: SentenceMention) -> bool:
         """True unless the mention is an object (after a preposition) or a modifier ("the A-B call")."""
         if mention.kind not in ("party", "actor"):
             return False
@@ -231,7 +231,7 @@ class ParsedSentence:
         words = [w for w in words if w not in _DETERMINERS]
         return not (words and words[-1] in self.lexicon.prepositions_en)
 
-    def coordination_head(self, mention: Mention) -> Mention:
+    def coordination_head(self, mention: SentenceMention) -> SentenceMention:
         """The first of "A and B" when a cue follows the last."""
         for other in reversed(self.mentions):
             if other.end <= mention.start and other.kind in ("party", "actor") \
@@ -239,7 +239,7 @@ class ParsedSentence:
                 return self.coordination_head(other)
         return mention
 
-    def coordinated(self, mention: Mention, limit: int) -> list[Mention]:
+    def coordinated(self, mention: SentenceMention, limit: int) -> list[SentenceMention]:
         """Mentions joined to ``mention`` by "and"/和/与 before ``limit``: "A and B agree"."""
         joined, end = [], mention.end
         for other in self.mentions:
@@ -299,7 +299,7 @@ class Context:
 
     subject_party: str | None = None
     person: Speaker | None = None
-    issue_mentions: list[Mention] = field(default_factory=list)
+    issue_mentions: list[SentenceMention] = field(default_factory=list)
     outlet: str | None = None
     open_quote: Attribution | None = None  # the speaker of a quotation still open at the end of the last sentence
     issue_counts: dict[str, int] = field(default_factory=dict)  # issues named so far in the document: its topic
@@ -512,7 +512,7 @@ def _speaker_after(sentence: ParsedSentence, match: re.Match) -> Speaker | None:
 _NAME_AFTER = re.compile(r"\s+((?:[A-Z][\w'’-]+\s+){0,2}[A-Z][\w'’-]+)")
 
 
-def named(sentence: ParsedSentence, mention: Mention) -> Speaker:
+def named(sentence: ParsedSentence, mention: SentenceMention) -> Speaker:
     """A speaker named by a profile mention; an actor the profile ties to no party is a commentator.
 
     An office followed by a name the profile does not know ("the presidency's press secretary Jane Doe")
@@ -533,7 +533,7 @@ def named(sentence: ParsedSentence, mention: Mention) -> Speaker:
     return Speaker(mention.key, text, mention.party, False, role)
 
 
-def _first_party(mentions: list[Mention]) -> str | None:
+def _first_party(mentions: list[SentenceMention]) -> str | None:
     return next((m.party for m in mentions if m.party), None)
 
 
