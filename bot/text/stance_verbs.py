@@ -64,7 +64,7 @@ def load_stance_verbs(path=LEXICON_FILE) -> StanceVerbs:
         in_questions[stance] = _pattern(plain + unsearched + extra)
         # a stance no source verb states ("conditions") is searched as its plain words, glosses included
         words[stance] = _tokens(plain + extra) if plain else frozenset()
-        source_words[stance] = _tokens(plain)
+        source_words[stance] = _tokens(plain + list(entry.get("searched_too", [])))
     return StanceVerbs(in_sources, in_questions, words, source_words)
 
 
