@@ -26,7 +26,7 @@ from bot.answering.cues import (
 )
 from bot.answering.figures import asked_units, extract_dates, extract_figures
 from bot.answering.index import ENTITY_PREFIX, CosineZ, IndexedPassage, LedgerEntry, PassageIndex, TermGroup
-from bot.answering.question import FRAME_WORDS, STANCE_WORDS, Question
+from bot.answering.question import FRAME_WORDS, Question
 from bot.answering.tuning import (
     ACTS_BONUS,
     CONTEXT_CREDIT,
@@ -89,7 +89,7 @@ class CandidateSearch:
                 groups.append(group)
                 continue
             token = group.alternatives[0][0]
-            stance = next((s for s, words in STANCE_WORDS.items() if token in words), None)
+            stance = STANCE_VERBS.stance_of_token(token)
             if stance:
                 groups.append(self._stance_group(token, stance))
             elif not group.tokens & FRAME_WORDS:
@@ -129,7 +129,7 @@ class CandidateSearch:
         groups = self._groups(q.search_text)
         if q.kind in ("false_premise", "disagreement"):
             # A premise's verb is what gets checked, not searched for; "do the sources agree" is about the sources.
-            groups = [g for g in groups if g.entity or not any(g.alternatives[0][0] in w for w in STANCE_WORDS.values())]
+            groups = [g for g in groups if g.entity or g.alternatives[0][0] not in STANCE_VERBS.all_words]
         boost = set(q.entities) | set(q.parties) | set(q.issues)
         pool: dict[int, Candidate] = {}
         vector = self._gather(pool, q.search_text, groups, boost, weight=1.0)
@@ -464,7 +464,7 @@ class _GroupMatcher:
         thing asked occurs nowhere in the corpus, not the stance verb either: "has X agreed to a prisoner exchange" is
         about the exchange, and X agreeing to something else is no match."""
         topics = [g for g in groups if not g.entity or self.profile.entity(g.entity).kind in ("issue", "place")]
-        things = [g for g in topics if g.entity or g.alternatives[0][0] not in _STANCE_TOKENS]
+        things = [g for g in topics if g.entity or g.alternatives[0][0] not in STANCE_VERBS.all_words]
         if any(not self.index.group_rows(g) for g in things):
             return things  # what is asked about is missing from the corpus: the verb alone makes nothing on topic
         return topics
@@ -485,7 +485,6 @@ def described_by_role(text: str, profile) -> frozenset[str]:
     return frozenset(keys)
 
 
-_STANCE_TOKENS = frozenset(word for words in STANCE_WORDS.values() for word in words)
 
 
 def proper_names(text: str) -> frozenset[str]:

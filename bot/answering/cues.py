@@ -76,6 +76,7 @@ def _speaks(passage: IndexedPassage, speaker: str, profile, party_level: bool = 
     return False
 
 
+@lru_cache(maxsize=8192)  # asked of the same candidate sentences question after question; folding costs more than the search
 def reports(text: str) -> bool:
     """The text uses a reporting verb ("said", "told", 表示, 稱): the lexicon's list, the one the ledger reads."""
     return load_lexicon().reporting.search(textnorm.fold(text)) is not None

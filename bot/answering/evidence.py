@@ -22,7 +22,8 @@ from bot.answering.cues import (
 )
 from bot.answering.figures import extract_figures
 from bot.answering.index import IndexedPassage, LedgerEntry, TermGroup
-from bot.answering.question import FRAME_WORDS, STANCE_WORDS, Question
+from bot.answering.question import FRAME_WORDS, Question
+from bot.text.stance_verbs import STANCE_VERBS
 from bot.answering.tuning import (
     CONTRAST_COVERAGE,
     COVERAGE_FLOOR,
@@ -304,9 +305,8 @@ class EvidenceSelection:
     def _topic_groups(self, q: Question) -> list[TermGroup]:
         """The question's terms that name the thing asked about: not its parties or people, not its stance verb."""
         matches = _GroupMatcher(self.index, self.profile)
-        stance_tokens = {w for words in STANCE_WORDS.values() for w in words}
         return [g for g in matches.topics(self._groups(q.search_text))
-                if g.entity or not (g.tokens & stance_tokens)]
+                if g.entity or not (g.tokens & STANCE_VERBS.all_words)]
 
     def _cover_facet(self, q: Question, candidates: list[Candidate], points: list[Point]) -> None:
         """A "where/who/when/how much" answer must contain a place, person, date or figure: add the best that does."""

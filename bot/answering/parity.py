@@ -12,6 +12,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
+from bot.answering.cues import ANSWER_STANCES
 from bot.text import i18n
 from bot.messages import Bullet, Citation, Reply
 from bot.text.date_mentions import dates_in
@@ -96,7 +97,7 @@ def _stances(answerer, sides: dict[str, Reply], language: str) -> tuple[list[str
             if any(doc == entry.document_id and " ".join(entry.quote.split()) in quote for doc, quote in quotes):
                 held[side].setdefault((entry.party, entry.issue), set()).add(entry.stance)
     name = lambda key: _name(answerer.profile, key, language)
-    stance = lambda s: i18n.t(f"stance.{s}", language) if s in _STANCE_WORDS else s
+    stance = lambda s: i18n.t(f"stance.{s}", language) if s in ANSWER_STANCES else s
     agree, differ = [], []
     for party, issue in sorted(held["en"].keys() & held["zh"].keys()):
         en, zh = held["en"][(party, issue)], held["zh"][(party, issue)]
@@ -108,7 +109,6 @@ def _stances(answerer, sides: dict[str, Reply], language: str) -> tuple[list[str
     return agree, differ
 
 
-_STANCE_WORDS = ("demands", "conditions", "rejects", "offers", "accepts", "denies")
 
 
 def _dates(answerer, sides: dict[str, Reply], language: str) -> tuple[list[str], list[str]]:

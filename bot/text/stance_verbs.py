@@ -22,6 +22,7 @@ class StanceVerbs:
     in_questions: dict[str, re.Pattern]  # stance -> the verbs that ask about it, in order (matched on folded text)
     words: dict[str, frozenset[str]]  # stance -> the folded, stemmed token of each one-word verb (a question's stance)
     source_words: dict[str, frozenset[str]]  # ... of each one-word verb a source states it with (what a stance is searched as)
+    all_words: frozenset[str]  # every stance's ``words``: the tokens that are a stance verb, not a topic
 
     def asked(self, folded_question: str) -> str | None:
         """The first stance whose verbs a (folded) question uses."""
@@ -29,10 +30,6 @@ class StanceVerbs:
 
     def stance_of_token(self, token: str) -> str | None:
         return next((stance for stance, tokens in self.words.items() if token in tokens), None)
-
-    @property
-    def all_words(self) -> frozenset[str]:
-        return frozenset(token for tokens in self.words.values() for token in tokens)
 
 
 def _pattern(words: list[str]) -> re.Pattern:
@@ -65,7 +62,7 @@ def load_stance_verbs(path=LEXICON_FILE) -> StanceVerbs:
         # a stance no source verb states ("conditions") is searched as its plain words, glosses included
         words[stance] = _tokens(plain + extra) if plain else frozenset()
         source_words[stance] = _tokens(plain + list(entry.get("searched_too", [])))
-    return StanceVerbs(in_sources, in_questions, words, source_words)
+    return StanceVerbs(in_sources, in_questions, words, source_words, frozenset().union(*words.values()))
 
 
 def _tokens(words: list[str]) -> frozenset[str]:
